@@ -1,0 +1,31 @@
+//===- Passes.h - PaReprop conversions --------------------------*- C++ -*-===//
+#ifndef PAREPROP_CONVERSION_PASSES_H
+#define PAREPROP_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Async/IR/Async.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+}
+
+namespace pareprop {
+#define GEN_PASS_DECL
+#include "pareprop/Conversion/Passes.h.inc"
+
+/// Patterns lowering every nn op to linalg on tensors.
+void populateNNToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "pareprop/Conversion/Passes.h.inc"
+} // namespace pareprop
+
+#endif

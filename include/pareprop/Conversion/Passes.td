@@ -1,0 +1,44 @@
+#ifndef PAREPROP_CONVERSION_PASSES
+#define PAREPROP_CONVERSION_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertNNToLinalg : Pass<"convert-nn-to-linalg"> {
+  let summary = "Lower nn ops to linalg on tensors";
+  let description = [{
+    Every `nn` op becomes a `linalg.generic` (a matmul with its transposes
+    folded into the indexing maps, broadcasting through indexing maps,
+    reductions with reduction iterators) over `tensor.empty` / `linalg.fill`
+    destinations, with `arith` and `math` scalar bodies.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def ConvertRevToAsync : Pass<"convert-rev-to-async", "mlir::ModuleOp"> {
+  let summary = "Lower scheduled training steps to the async dialect on buffers";
+  let description = [{
+    For every function holding `rev.task`s:
+
+    1. each task body is outlined into a private kernel function;
+    2. every function of the module except the scheduled steps is bufferized
+       (One-Shot Bufferize across function boundaries, identity layouts,
+       arguments read-only) and gets ownership-based deallocation;
+    3. the step is rebuilt on memrefs: each task becomes an `async.execute`
+       calling its kernel, depending on the previous task of its stream and
+       on its `after` tokens, with the task results as `!async.value`s;
+    4. each intermediate buffer is freed inside the first task that runs
+       after all of its readers (or after the final awaits), so a schedule's
+       memory bound holds at run time.
+
+    Run `convert-nn-to-linalg` and `rev-expand-couplings` first.
+  }];
+  let dependentDialects = ["mlir::async::AsyncDialect",
+                           "mlir::bufferization::BufferizationDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::func::FuncDialect"];
+}
+
+#endif

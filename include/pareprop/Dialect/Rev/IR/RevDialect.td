@@ -1,0 +1,43 @@
+#ifndef PAREPROP_DIALECT_REV_IR_REVDIALECT
+#define PAREPROP_DIALECT_REV_IR_REVDIALECT
+
+include "mlir/IR/OpBase.td"
+
+def Rev_Dialect : Dialect {
+  let name = "rev";
+  let summary = "Reversible blocks, their recomputation and gradients, and backward schedules";
+  let description = [{
+    The `rev` dialect models reversible additive coupling blocks
+
+        Y1 = X1 + F(X2),   Y2 = X2 + G(Y1)
+
+    whose backward pass rebuilds a block's inputs from its outputs instead of
+    storing them. F and G are `func.func` symbols, so every block of the same
+    shape shares one definition and is differentiated once.
+
+    The backward is explicit: `rev.recompute` rebuilds a block's inputs and
+    the F/G internals its gradient needs, `rev.grad` computes the block's
+    gradients from them, and everything flows through SSA values, so data
+    dependencies are def-use edges. A schedule groups work into `rev.task`s
+    bound to streams; tasks on one stream run in program order, and
+    cross-stream edges are explicit `!rev.token` dependencies.
+  }];
+  let cppNamespace = "::pareprop::rev";
+  let useDefaultTypePrinterParser = 1;
+  let extraClassDeclaration = [{
+    /// Unit attribute marking a function built by rev-build-training-step.
+    static constexpr llvm::StringLiteral kTrainingStepAttr = "rev.training_step";
+    /// On a training step: "reversible" or "stored" (ordinary backprop).
+    static constexpr llvm::StringLiteral kModeAttr = "rev.mode";
+    /// On a scheduled training step: the policy that scheduled it.
+    static constexpr llvm::StringLiteral kPolicyAttr = "rev.schedule";
+    /// Argument attribute: no gradient is computed for this argument.
+    static constexpr llvm::StringLiteral kNoGradAttr = "rev.no_grad";
+
+  private:
+    void registerTypes();
+  public:
+  }];
+}
+
+#endif

@@ -1,0 +1,384 @@
+//===- RevToAsync.cpp - scheduled steps -> async on buffers ---------------===//
+
+#include "pareprop/Conversion/Passes.h"
+#include "pareprop/Dialect/Rev/IR/RevOps.h"
+
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/BitVector.h"
+#include "llvm/ADT/MapVector.h"
+
+namespace pareprop {
+#define GEN_PASS_DEF_CONVERTREVTOASYNC
+#include "pareprop/Conversion/Passes.h.inc"
+} // namespace pareprop
+
+using namespace mlir;
+using namespace pareprop;
+using namespace pareprop::rev;
+
+namespace {
+
+bool isConstant(Operation *op) {
+  return op && op->getNumOperands() == 0 &&
+         op->hasTrait<OpTrait::ConstantLike>();
+}
+
+MemRefType memrefFor(Type t) {
+  auto tensor = cast<RankedTensorType>(t);
+  return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+/// Moves the body of `task` into a private function and leaves a call.
+LogicalResult outlineTask(TaskOp task, StringRef name, SymbolTable &symbols) {
+  Block &body = task.getBody().front();
+  auto yield = task.getYield();
+
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(task.getBody(), captured);
+  SmallVector<Value> args;
+  SmallVector<Operation *> constants;
+  for (Value v : captured) {
+    if (isConstant(v.getDefiningOp()))
+      constants.push_back(v.getDefiningOp());
+    else
+      args.push_back(v);
+  }
+  for (Value v : args)
+    if (!isa<RankedTensorType>(v.getType()))
+      return task.emitOpError("captures a value of type ")
+             << v.getType() << "; tasks may only read tensors";
+
+  OpBuilder b(task.getContext());
+  b.setInsertionPoint(task->getParentOfType<func::FuncOp>());
+  SmallVector<Value> yielded(yield.getValues());
+  auto kernel = func::FuncOp::create(
+      b, task.getLoc(), name,
+      b.getFunctionType(ValueRange(args).getTypes(),
+                        ValueRange(yielded).getTypes()));
+  kernel.setPrivate();
+  symbols.insert(kernel);
+  Block *entry = kernel.addEntryBlock();
+  IRMapping map;
+  for (auto [v, arg] : llvm::zip(args, entry->getArguments()))
+    map.map(v, arg);
+  b.setInsertionPointToStart(entry);
+  for (Operation *c : constants)
+    b.clone(*c, map);
+  for (Operation &op : body.without_terminator())
+    b.clone(op, map);
+  SmallVector<Value> results;
+  for (Value v : yielded)
+    results.push_back(map.lookupOrDefault(v));
+  func::ReturnOp::create(b, yield.getLoc(), results);
+  for (unsigned i = 0; i < kernel.getNumArguments(); ++i)
+    kernel.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName,
+                      b.getBoolAttr(false));
+
+  // The task now only calls its kernel.
+  yield->dropAllReferences();
+  while (!body.empty())
+    body.back().erase();
+  b.setInsertionPointToEnd(&body);
+  auto call = func::CallOp::create(b, task.getLoc(), kernel, args);
+  YieldOp::create(b, task.getLoc(), call.getResults());
+  return success();
+}
+
+/// Bufferizes every function except the scheduled steps, in a nested module
+/// so that the steps (which One-Shot Bufferize cannot see through) stay out.
+LogicalResult bufferizeKernels(ModuleOp module, ArrayRef<func::FuncOp> steps,
+                               function_ref<LogicalResult(OpPassManager &,
+                                                          Operation *)>
+                                   runPipeline) {
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToEnd(module.getBody());
+  auto nested = ModuleOp::create(b, module.getLoc(), "pareprop_kernels");
+  DenseSet<Operation *> keep;
+  for (func::FuncOp s : steps)
+    keep.insert(s);
+  for (Operation &op : llvm::make_early_inc_range(*module.getBody()))
+    if (&op != nested && !keep.contains(&op))
+      op.moveBefore(nested.getBody(), nested.getBody()->end());
+
+  OpPassManager pm(ModuleOp::getOperationName());
+  bufferization::OneShotBufferizePassOptions options;
+  options.bufferizeFunctionBoundaries = true;
+  options.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(options));
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  LogicalResult result = runPipeline(pm, nested);
+
+  Operation *anchor = nested;
+  for (Operation &op : llvm::make_early_inc_range(*nested.getBody())) {
+    op.moveAfter(anchor);
+    anchor = &op;
+  }
+  nested.erase();
+  return result;
+}
+
+/// Rebuilds a scheduled step on memrefs with one async.execute per task.
+class AsyncStepBuilder {
+public:
+  explicit AsyncStepBuilder(func::FuncOp step) : step(step) {}
+  LogicalResult build();
+
+private:
+  void computeOrder();
+  LogicalResult planDeallocations();
+
+  func::FuncOp step;
+  SmallVector<TaskOp> tasks;
+  DenseMap<Operation *, unsigned> taskIndex;
+  /// happensBefore[i]: tasks that finish before task i starts.
+  SmallVector<llvm::BitVector> happensBefore;
+  /// Task result -> task that frees it (-1: freed after the final awaits).
+  llvm::MapVector<Value, int> freedBy;
+};
+
+void AsyncStepBuilder::computeOrder() {
+  Block &body = step.getBody().front();
+  for (TaskOp t : body.getOps<TaskOp>()) {
+    taskIndex[t] = tasks.size();
+    tasks.push_back(t);
+  }
+  unsigned n = tasks.size();
+  happensBefore.assign(n, llvm::BitVector(n));
+  DenseMap<int64_t, int> last;
+  for (unsigned i = 0; i < n; ++i) {
+    auto addPred = [&](unsigned p) {
+      happensBefore[i] |= happensBefore[p];
+      happensBefore[i].set(p);
+    };
+    auto it = last.find(tasks[i].getStream());
+    if (it != last.end())
+      addPred(it->second);
+    for (Value tok : tasks[i].getAfter())
+      addPred(taskIndex.lookup(tok.getDefiningOp()));
+    last[tasks[i].getStream()] = i;
+  }
+}
+
+LogicalResult AsyncStepBuilder::planDeallocations() {
+  for (auto [i, task] : llvm::enumerate(tasks)) {
+    for (Value r : task.getResults()) {
+      SmallVector<unsigned> readers;
+      bool escapes = false;
+      for (Operation *user : r.getUsers()) {
+        auto reader = user->getParentOfType<TaskOp>();
+        if (!reader) {
+          escapes = true;
+          continue;
+        }
+        readers.push_back(taskIndex.lookup(reader));
+      }
+      if (escapes)
+        continue; // Returned: the caller owns it.
+      if (readers.empty()) {
+        freedBy[r] = i;
+        continue;
+      }
+      int freer = -1;
+      for (unsigned d = i + 1; d < tasks.size() && freer < 0; ++d)
+        if (llvm::all_of(readers, [&](unsigned u) {
+              return u == d || happensBefore[d].test(u);
+            }))
+          freer = d;
+      freedBy[r] = freer;
+    }
+  }
+  return success();
+}
+
+LogicalResult AsyncStepBuilder::build() {
+  computeOrder();
+  if (failed(planDeallocations()))
+    return failure();
+  Block &oldBody = step.getBody().front();
+  MLIRContext *ctx = step.getContext();
+  OpBuilder b(ctx);
+
+  SmallVector<Type> inputs, results;
+  for (Type t : step.getArgumentTypes())
+    inputs.push_back(memrefFor(t));
+  for (Type t : step.getResultTypes())
+    results.push_back(memrefFor(t));
+  b.setInsertionPoint(step);
+  auto lowered =
+      func::FuncOp::create(b, step.getLoc(), step.getSymName(),
+                           b.getFunctionType(inputs, results));
+  lowered->setDiscardableAttrs(step->getDiscardableAttrDictionary());
+  Block *entry = lowered.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+
+  // Old value -> memref (function arguments, materialized constants) or
+  // !async.value (task results).
+  IRMapping map;
+  for (auto [o, n] : llvm::zip(oldBody.getArguments(), entry->getArguments()))
+    map.map(o, n);
+  DenseMap<Operation *, Value> tokenOf;
+  DenseMap<int64_t, Value> lastToken;
+  // Task index -> values it frees on top of those it reads.
+  DenseMap<unsigned, SmallVector<Value>> extraFrees;
+  SmallVector<Value> freedAtEnd;
+  for (auto [v, freer] : freedBy) {
+    if (freer < 0)
+      freedAtEnd.push_back(v);
+    else
+      extraFrees[freer].push_back(v);
+  }
+
+  for (Operation &op : oldBody) {
+    if (isConstant(&op)) {
+      // Constants were cloned into kernels; one that is returned directly
+      // (e.g. the zero gradient of an unused argument) gets a buffer here.
+      bool returned = llvm::any_of(op.getUsers(), [](Operation *u) {
+        return !u->getParentOfType<TaskOp>();
+      });
+      if (!returned)
+        continue;
+      auto attr = dyn_cast<SplatElementsAttr>(
+          op.getAttrOfType<ElementsAttr>("value"));
+      if (!attr)
+        return op.emitOpError("only splat constants may be returned from a "
+                              "scheduled step");
+      auto type = memrefFor(op.getResult(0).getType());
+      Value buf = memref::AllocOp::create(b, op.getLoc(), type);
+      Value scalar = arith::ConstantOp::create(
+          b, op.getLoc(), cast<TypedAttr>(attr.getSplatValue<Attribute>()));
+      linalg::FillOp::create(b, op.getLoc(), scalar, buf);
+      map.map(op.getResult(0), buf);
+      continue;
+    }
+    if (auto task = dyn_cast<TaskOp>(op)) {
+      unsigned index = taskIndex.lookup(task);
+      auto call = cast<func::CallOp>(task.getBody().front().front());
+      SmallVector<Value> deps;
+      if (Value prev = lastToken.lookup(task.getStream()))
+        deps.push_back(prev);
+      for (Value tok : task.getAfter())
+        if (!llvm::is_contained(deps, tokenOf.lookup(tok.getDefiningOp())))
+          deps.push_back(tokenOf.lookup(tok.getDefiningOp()));
+      // Async operands: task results read by the call or freed here.
+      SmallVector<Value> asyncOld;
+      auto addAsync = [&](Value v) {
+        if (v.getDefiningOp<TaskOp>() && !llvm::is_contained(asyncOld, v))
+          asyncOld.push_back(v);
+      };
+      for (Value v : call.getOperands())
+        addAsync(v);
+      for (Value v : extraFrees.lookup(index))
+        addAsync(v);
+      SmallVector<Value> asyncNew;
+      for (Value v : asyncOld)
+        asyncNew.push_back(map.lookup(v));
+      SmallVector<Type> resultTypes;
+      for (Type t : call.getResultTypes())
+        resultTypes.push_back(memrefFor(t));
+      auto exec = async::ExecuteOp::create(
+          b, task.getLoc(), resultTypes, deps, asyncNew,
+          [&](OpBuilder &nb, Location loc, ValueRange unwrapped) {
+            IRMapping inner;
+            for (auto [o, n] : llvm::zip(asyncOld, unwrapped))
+              inner.map(o, n);
+            SmallVector<Value> args;
+            for (Value v : call.getOperands())
+              args.push_back(inner.lookupOrDefault(v) == v ? map.lookup(v)
+                                                           : inner.lookup(v));
+            auto newCall = func::CallOp::create(nb, loc, call.getCallee(),
+                                                resultTypes, args);
+            for (auto [o, n] : llvm::zip(task.getResults(),
+                                         newCall.getResults()))
+              inner.map(o, n);
+            for (Value r : task.getResults()) {
+              auto it = freedBy.find(r);
+              if (it != freedBy.end() && it->second == int(index))
+                memref::DeallocOp::create(nb, loc, inner.lookup(r));
+            }
+            for (Value v : extraFrees.lookup(index))
+              if (v.getDefiningOp() != task.getOperation())
+                memref::DeallocOp::create(nb, loc, inner.lookup(v));
+            async::YieldOp::create(nb, loc, newCall.getResults());
+          });
+      tokenOf[task] = exec.getToken();
+      lastToken[task.getStream()] = exec.getToken();
+      for (auto [o, n] : llvm::zip(task.getResults(), exec.getBodyResults()))
+        map.map(o, n);
+      continue;
+    }
+    if (auto await = dyn_cast<AwaitOp>(op)) {
+      for (Value tok : await.getTokens())
+        async::AwaitOp::create(b, await.getLoc(), tokenOf.lookup(tok.getDefiningOp()));
+      continue;
+    }
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      SmallVector<Value> values;
+      for (Value v : ret.getOperands()) {
+        Value n = map.lookup(v);
+        if (isa<async::ValueType>(n.getType()))
+          n = async::AwaitOp::create(b, ret.getLoc(), n).getResult();
+        values.push_back(n);
+      }
+      for (Value v : freedAtEnd) {
+        Value buf = async::AwaitOp::create(b, ret.getLoc(), map.lookup(v))
+                        .getResult();
+        memref::DeallocOp::create(b, ret.getLoc(), buf);
+      }
+      func::ReturnOp::create(b, ret.getLoc(), values);
+      continue;
+    }
+    return op.emitOpError("cannot be lowered outside a rev.task");
+  }
+  step.erase();
+  return success();
+}
+
+struct ConvertRevToAsyncPass
+    : pareprop::impl::ConvertRevToAsyncBase<ConvertRevToAsyncPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    SmallVector<func::FuncOp> steps;
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (!fn.getBody().empty() && !fn.getBody().front().getOps<TaskOp>().empty())
+        steps.push_back(fn);
+    WalkResult leftover = module.walk([&](Operation *op) {
+      if (isa<BlockOp, RecomputeOp, GradOp>(op) ||
+          op->getDialect() && op->getDialect()->getNamespace() == "nn") {
+        op->emitOpError("must be lowered before convert-rev-to-async (run "
+                        "rev-expand-couplings and convert-nn-to-linalg)");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (leftover.wasInterrupted())
+      return signalPassFailure();
+
+    for (func::FuncOp step : steps) {
+      unsigned counter = 0;
+      for (TaskOp task : llvm::to_vector(
+               step.getBody().front().getOps<TaskOp>())) {
+        std::string name =
+            (step.getSymName() + "_task" + Twine(counter++)).str();
+        if (failed(outlineTask(task, name, symbols)))
+          return signalPassFailure();
+      }
+    }
+    if (failed(bufferizeKernels(
+            module, steps, [&](OpPassManager &pm, Operation *op) {
+              return runPipeline(pm, op);
+            })))
+      return signalPassFailure();
+    for (func::FuncOp step : steps)
+      if (failed(AsyncStepBuilder(step).build()))
+        return signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,275 @@
+//===- RevDialect.cpp - reversible blocks and schedules -------------------===//
+
+#include "pareprop/Dialect/Rev/IR/RevOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace pareprop;
+using namespace pareprop::rev;
+
+#include "pareprop/Dialect/Rev/IR/RevDialect.cpp.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "pareprop/Dialect/Rev/IR/RevTypes.cpp.inc"
+
+void RevDialect::initialize() {
+  registerTypes();
+  addOperations<
+#define GET_OP_LIST
+#include "pareprop/Dialect/Rev/IR/RevOps.cpp.inc"
+      >();
+}
+
+void RevDialect::registerTypes() {
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "pareprop/Dialect/Rev/IR/RevTypes.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Symbol checks shared by the coupling ops.
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Looks up `ref` as a func.func; emits an error naming `role` otherwise.
+func::FuncOp lookupFunction(Operation *op, SymbolTableCollection &symbols,
+                            FlatSymbolRefAttr ref, StringRef role) {
+  Operation *target = symbols.lookupNearestSymbolFrom(op, ref);
+  if (!target) {
+    op->emitOpError() << role << " refers to unknown function " << ref;
+    return {};
+  }
+  auto fn = dyn_cast<func::FuncOp>(target);
+  if (!fn)
+    op->emitOpError() << role << " " << ref << " is not a func.func";
+  return fn;
+}
+
+/// Checks `fn`'s signature against the expected inputs and results.
+/// `expectedResults` is a prefix when `extraResults` is set (saved internals).
+LogicalResult checkSignature(Operation *op, func::FuncOp fn, StringRef role,
+                             TypeRange inputs, TypeRange results,
+                             bool extraResults = false) {
+  FunctionType type = fn.getFunctionType();
+  auto describe = [&](InFlightDiagnostic diag) -> LogicalResult {
+    diag << role << " @" << fn.getSymName() << " has type " << type;
+    diag.attachNote(fn.getLoc()) << "function defined here";
+    return diag;
+  };
+  if (type.getNumInputs() != inputs.size())
+    return describe(op->emitOpError()
+                    << "passes " << inputs.size() << " operands (tensor and "
+                    << inputs.size() - 1 << " parameters) but ");
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(type.getInputs(), inputs)))
+    if (std::get<0>(pair) != std::get<1>(pair))
+      return describe(op->emitOpError()
+                      << "operand " << i << " of " << role << " has type "
+                      << std::get<1>(pair) << " but ");
+  if (extraResults ? type.getNumResults() < results.size()
+                   : type.getNumResults() != results.size())
+    return describe(op->emitOpError() << "expects " << results.size()
+                                      << (extraResults ? " or more" : "")
+                                      << " results but ");
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(type.getResults(), results)))
+    if (std::get<0>(pair) != std::get<1>(pair))
+      return describe(op->emitOpError()
+                      << "expects result " << i << " of type "
+                      << std::get<1>(pair) << " but ");
+  return success();
+}
+
+SmallVector<Type> concatTypes(std::initializer_list<TypeRange> ranges) {
+  SmallVector<Type> out;
+  for (TypeRange r : ranges)
+    out.append(r.begin(), r.end());
+  return out;
+}
+} // namespace
+
+LogicalResult BlockOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  func::FuncOp f = lookupFunction(*this, symbols, getFAttr(), "'f'");
+  func::FuncOp g = lookupFunction(*this, symbols, getGAttr(), "'g'");
+  if (!f || !g)
+    return failure();
+  Type t1 = getX1().getType(), t2 = getX2().getType();
+  if (failed(checkSignature(*this, f, "F",
+                            concatTypes({t2, getFParams().getTypes()}), {t1})))
+    return failure();
+  return checkSignature(*this, g, "G",
+                        concatTypes({t1, getGParams().getTypes()}), {t2});
+}
+
+LogicalResult RecomputeOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  func::FuncOp f = lookupFunction(*this, symbols, getFFwdAttr(), "'f'");
+  func::FuncOp g = lookupFunction(*this, symbols, getGFwdAttr(), "'g'");
+  if (!f || !g)
+    return failure();
+  Type t1 = getY1().getType(), t2 = getY2().getType();
+  if (failed(checkSignature(
+          *this, f, "saving forward of F",
+          concatTypes({t2, getFParams().getTypes()}),
+          concatTypes({t1, getFSaved().getTypes()}))))
+    return failure();
+  return checkSignature(*this, g, "saving forward of G",
+                        concatTypes({t1, getGParams().getTypes()}),
+                        concatTypes({t2, getGSaved().getTypes()}));
+}
+
+LogicalResult GradOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  func::FuncOp f = lookupFunction(*this, symbols, getFVjpAttr(), "'f'");
+  func::FuncOp g = lookupFunction(*this, symbols, getGVjpAttr(), "'g'");
+  if (!f || !g)
+    return failure();
+  Type t1 = getY1().getType(), t2 = getX2().getType();
+  if (failed(checkSignature(*this, f, "gradient of F",
+                            concatTypes({t2, getFParams().getTypes(),
+                                         getFSaved().getTypes(), t1}),
+                            concatTypes({t2, getFParams().getTypes()}))))
+    return failure();
+  return checkSignature(
+      *this, g, "gradient of G",
+      concatTypes({t1, getGParams().getTypes(), getGSaved().getTypes(), t2}),
+      concatTypes({t1, getGParams().getTypes()}));
+}
+
+LogicalResult GradOp::verify() {
+  if (getDfParams().getTypes() != getFParams().getTypes() ||
+      getDgParams().getTypes() != getGParams().getTypes())
+    return emitOpError("parameter gradients must have the parameters' types");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Tasks
+//===----------------------------------------------------------------------===//
+
+void TaskOp::build(OpBuilder &b, OperationState &state, int64_t stream,
+                   ValueRange after, TypeRange resultTypes) {
+  state.getOrAddProperties<Properties>().stream = b.getI64IntegerAttr(stream);
+  state.addOperands(after);
+  state.addTypes(TokenType::get(b.getContext()));
+  state.addTypes(resultTypes);
+  Region *body = state.addRegion();
+  body->push_back(new Block);
+}
+
+YieldOp TaskOp::getYield() {
+  return cast<YieldOp>(getBody().front().getTerminator());
+}
+
+namespace {
+/// The tasks that must have finished before `task` starts: its predecessor
+/// on the same stream, the producers of its `after` tokens, transitively.
+llvm::SmallPtrSet<Operation *, 16> tasksBefore(TaskOp task) {
+  llvm::SmallPtrSet<Operation *, 16> seen;
+  SmallVector<TaskOp> work{task};
+  while (!work.empty()) {
+    TaskOp t = work.pop_back_val();
+    for (Operation *prev = t->getPrevNode(); prev; prev = prev->getPrevNode()) {
+      auto p = dyn_cast<TaskOp>(prev);
+      if (p && p.getStream() == t.getStream()) {
+        if (seen.insert(p).second)
+          work.push_back(p);
+        break;
+      }
+    }
+    for (Value tok : t.getAfter())
+      if (auto p = tok.getDefiningOp<TaskOp>())
+        if (seen.insert(p).second)
+          work.push_back(p);
+  }
+  return seen;
+}
+} // namespace
+
+LogicalResult TaskOp::verify() {
+  for (Value tok : getAfter())
+    if (!tok.getDefiningOp<TaskOp>() ||
+        tok.getDefiningOp()->getBlock() != (*this)->getBlock())
+      return emitOpError("'after' tokens must come from rev.task ops in the "
+                         "same block");
+
+  // Every value this task reads from another task must be ordered before it.
+  llvm::SmallPtrSet<Operation *, 16> before = tasksBefore(*this);
+  WalkResult walk = getBody().walk([&](Operation *inner) {
+    for (Value v : inner->getOperands()) {
+      auto producer = v.getDefiningOp<TaskOp>();
+      if (!producer || producer == *this || before.contains(producer))
+        continue;
+      InFlightDiagnostic diag =
+          emitOpError("on stream ")
+          << getStream() << " uses a result of a task on stream "
+          << producer.getStream()
+          << " that is not ordered before it (add its token to 'after')";
+      diag.attachNote(producer.getLoc()) << "producer task";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+
+  // Code outside tasks must await this task before using its results.
+  for (Value result : getResults()) {
+    for (Operation *user : result.getUsers()) {
+      if (user->getParentOfType<TaskOp>())
+        continue;
+      Operation *anchor = (*this)->getBlock()->findAncestorOpInBlock(*user);
+      if (!anchor)
+        return user->emitOpError("uses a task result outside the task's block");
+      bool awaited = false;
+      for (Operation *op = anchor->getPrevNode(); op && op != *this && !awaited;
+           op = op->getPrevNode()) {
+        auto await = dyn_cast<AwaitOp>(op);
+        if (!await)
+          continue;
+        for (Value tok : await.getTokens()) {
+          auto t = tok.getDefiningOp<TaskOp>();
+          if (t && (t == *this || tasksBefore(t).contains(*this)))
+            awaited = true;
+        }
+      }
+      if (!awaited) {
+        InFlightDiagnostic diag =
+            user->emitOpError("uses the result of a rev.task that it does not "
+                              "await (add a rev.await of its token)");
+        diag.attachNote(getLoc()) << "task";
+        return diag;
+      }
+    }
+  }
+  return success();
+}
+
+LogicalResult TaskOp::verifyRegions() {
+  TypeRange yielded = getYield().getValues().getTypes();
+  if (yielded != getResults().getTypes())
+    return emitOpError("yields ")
+           << yielded.size() << " values whose types do not match its "
+           << getResults().size() << " results";
+  // Each result is a distinct buffer made by the task, so that lowering can
+  // give every result exactly one owner.
+  llvm::SmallPtrSet<Value, 8> seen;
+  for (Value v : getYield().getValues()) {
+    if (!getBody().isAncestor(v.getParentRegion()))
+      return emitOpError("yields a value defined outside the task; use it "
+                         "directly instead");
+    if (!seen.insert(v).second)
+      return emitOpError("yields the same value twice");
+  }
+  WalkResult nested = getBody().walk([&](TaskOp) {
+    return WalkResult::interrupt();
+  });
+  if (nested.wasInterrupted())
+    return emitOpError("must not contain other rev.task ops");
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "pareprop/Dialect/Rev/IR/RevOps.cpp.inc"

@@ -1,0 +1,3 @@
+#include "pareprop/Interfaces/DifferentiableOpInterface.h"
+
+#include "pareprop/Interfaces/DifferentiableOpInterface.cpp.inc"

@@ -1,0 +1,66 @@
+//===- Pipelines.cpp - end-to-end pass pipelines --------------------------===//
+
+#include "pareprop/Pipelines/Pipelines.h"
+
+#include "pareprop/Conversion/Passes.h"
+#include "pareprop/Dialect/Rev/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Async/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void pareprop::buildRevToLLVMPipeline(OpPassManager &pm,
+                                      const RevToLLVMOptions &options) {
+  if (options.mode != "none") {
+    rev::RevBuildTrainingStepOptions step;
+    step.mode = options.mode;
+    step.funcName = options.func;
+    pm.addPass(rev::createRevBuildTrainingStep(step));
+    rev::RevScheduleBackwardOptions schedule;
+    schedule.policy = options.policy;
+    schedule.maxLiveBlocks = options.maxLiveBlocks;
+    pm.addPass(rev::createRevScheduleBackward(schedule));
+  }
+  pm.addPass(rev::createRevExpandCouplings());
+  pm.addPass(createConvertNNToLinalg());
+  pm.addPass(createCSEPass());
+  pm.addPass(createConvertRevToAsync());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createAsyncToAsyncRuntimePass());
+  pm.addPass(createAsyncRuntimeRefCountingPass());
+  pm.addPass(createAsyncRuntimeRefCountingOptPass());
+  pm.addPass(createConvertAsyncToLLVMPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void pareprop::registerPipelines() {
+  PassPipelineRegistration<RevToLLVMOptions>(
+      "rev-to-llvm",
+      "Compile a model of rev blocks and nn ops into a runnable LLVM-dialect "
+      "training step (build step, schedule, lower through linalg, buffers "
+      "and async)",
+      buildRevToLLVMPipeline);
+}
+
+void pareprop::registerAllPaRepropPasses() {
+  rev::registerRevPasses();
+  registerConversionPasses();
+  registerPipelines();
+}

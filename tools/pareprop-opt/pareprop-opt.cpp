@@ -1,0 +1,21 @@
+//===- pareprop-opt.cpp - mlir-opt with the PaReprop dialects and passes --===//
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "pareprop/Dialect/NN/IR/NNDialect.h"
+#include "pareprop/Dialect/Rev/IR/RevDialect.h"
+#include "pareprop/Pipelines/Pipelines.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  pareprop::registerAllPaRepropPasses();
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<pareprop::nn::NNDialect, pareprop::rev::RevDialect>();
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "PaReprop optimizer driver\n", registry));
+}

@@ -1,0 +1,502 @@
+//===- pareprop-run.cpp - compile, run and check a model's training step --===//
+//
+// Compiles a model (rev blocks + nn ops) under several backward schedules
+// with the rev-to-llvm pipeline, JIT-runs each training step on inputs drawn
+// from a seed, checks loss and gradients against ordinary backprop (and,
+// optionally, finite differences of the forward), and reports the step time
+// and the peak memory the step allocates.
+//
+//===----------------------------------------------------------------------===//
+
+#include "pareprop/Dialect/NN/IR/NNDialect.h"
+#include "pareprop/Dialect/Rev/IR/RevOps.h"
+#include "pareprop/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
+                                      cl::Required);
+static cl::opt<std::string>
+    funcName("func", cl::desc("Loss function (default: the public function "
+                              "that holds rev.block ops)"),
+             cl::init(""));
+static cl::list<std::string>
+    schedules("schedules", cl::CommaSeparated,
+              cl::desc("Variants to run: stored (ordinary backprop), vanilla, "
+                       "pareprop (default: all three)"));
+static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the inputs"),
+                              cl::init(0));
+static cl::opt<unsigned> iters("iters", cl::desc("Timed steps per schedule"),
+                               cl::init(5));
+static cl::opt<unsigned> warmup("warmup", cl::desc("Untimed steps first"),
+                                cl::init(1));
+static cl::opt<double> rtol("rtol",
+                            cl::desc("Largest accepted relative difference "
+                                     "from ordinary backprop"),
+                            cl::init(1e-5));
+static cl::opt<bool> fdCheck("fd-check",
+                             cl::desc("Also check gradients against central "
+                                      "finite differences of the loss"),
+                             cl::init(false));
+static cl::opt<unsigned> fdSamples("fd-samples",
+                                   cl::desc("Coordinates checked per argument"),
+                                   cl::init(3));
+static cl::opt<double> fdRtol("fd-rtol",
+                              cl::desc("Largest accepted finite-difference "
+                                       "error, relative to the argument's "
+                                       "largest gradient (default: 1e-2 for "
+                                       "f32, 1e-6 for f64)"),
+                              cl::init(-1));
+static cl::opt<unsigned> maxLiveBlocks("max-live-blocks",
+                                       cl::desc("pareprop memory bound"),
+                                       cl::init(2));
+
+//===----------------------------------------------------------------------===//
+// Allocation tracking: the compiled code's malloc/free are routed here so the
+// peak memory of a step can be reported.
+//===----------------------------------------------------------------------===//
+
+namespace {
+std::atomic<int64_t> liveBytes{0}, peakBytes{0};
+constexpr size_t kHeader = 64; // Keeps the returned pointer 64-byte aligned.
+
+void *trackedMalloc(size_t size) {
+  void *raw = std::aligned_alloc(kHeader, (size + kHeader + kHeader - 1) /
+                                              kHeader * kHeader);
+  if (!raw)
+    return nullptr;
+  *static_cast<size_t *>(raw) = size;
+  int64_t now = liveBytes.fetch_add(size) + int64_t(size);
+  int64_t peak = peakBytes.load();
+  while (now > peak && !peakBytes.compare_exchange_weak(peak, now)) {
+  }
+  return static_cast<char *>(raw) + kHeader;
+}
+
+void *trackedAlignedAlloc(size_t alignment, size_t size) {
+  (void)alignment; // Every tracked block is 64-byte aligned.
+  return trackedMalloc(size);
+}
+
+void trackedFree(void *ptr) {
+  if (!ptr)
+    return;
+  char *raw = static_cast<char *>(ptr) - kHeader;
+  liveBytes.fetch_sub(*reinterpret_cast<size_t *>(raw));
+  std::free(raw);
+}
+
+//===----------------------------------------------------------------------===//
+// Host tensors and the packed calling convention of the JIT.
+//===----------------------------------------------------------------------===//
+
+struct HostTensor {
+  RankedTensorType type;
+  std::vector<double> values; // Converted from/to the element type.
+};
+
+bool isF64(RankedTensorType t) { return t.getElementType().isF64(); }
+
+/// A strided memref descriptor as LLVM lays it out: every field 8 bytes.
+struct Descriptor {
+  std::vector<int64_t> fields;
+};
+
+Descriptor makeDescriptor(void *data, RankedTensorType t) {
+  Descriptor d;
+  d.fields.push_back(reinterpret_cast<int64_t>(data));
+  d.fields.push_back(reinterpret_cast<int64_t>(data));
+  d.fields.push_back(0);
+  for (int64_t s : t.getShape())
+    d.fields.push_back(s);
+  int64_t stride = 1;
+  std::vector<int64_t> strides(t.getRank());
+  for (int64_t i = t.getRank() - 1; i >= 0; --i) {
+    strides[i] = stride;
+    stride *= t.getDimSize(i);
+  }
+  d.fields.insert(d.fields.end(), strides.begin(), strides.end());
+  return d;
+}
+
+/// Buffers in the element type of the tensor, owned here.
+struct DeviceBuffer {
+  std::vector<char> bytes;
+  DeviceBuffer(const HostTensor &h) {
+    size_t n = h.values.size();
+    if (isF64(h.type)) {
+      bytes.resize(n * 8);
+      std::memcpy(bytes.data(), h.values.data(), n * 8);
+    } else {
+      bytes.resize(n * 4);
+      float *p = reinterpret_cast<float *>(bytes.data());
+      for (size_t i = 0; i < n; ++i)
+        p[i] = float(h.values[i]);
+    }
+  }
+};
+
+/// A compiled function: calls `_mlir_<name>` with memref arguments and
+/// results.
+class CompiledFunction {
+public:
+  CompiledFunction(std::unique_ptr<ExecutionEngine> engine, std::string name,
+                   SmallVector<RankedTensorType> argTypes,
+                   SmallVector<RankedTensorType> resultTypes)
+      : engine(std::move(engine)), name(std::move(name)),
+        argTypes(std::move(argTypes)), resultTypes(std::move(resultTypes)) {}
+
+  /// Runs once; returns the results converted to host tensors.
+  llvm::Expected<std::vector<HostTensor>>
+  run(const std::vector<HostTensor> &args) {
+    std::vector<DeviceBuffer> buffers(args.begin(), args.end());
+    std::vector<Descriptor> descs;
+    for (size_t i = 0; i < args.size(); ++i)
+      descs.push_back(makeDescriptor(buffers[i].bytes.data(), argTypes[i]));
+    size_t resultFields = 0;
+    for (RankedTensorType t : resultTypes)
+      resultFields += 3 + 2 * t.getRank();
+    std::vector<int64_t> resultStorage(resultFields);
+    std::vector<void *> packed;
+    for (Descriptor &d : descs)
+      for (int64_t &f : d.fields)
+        packed.push_back(&f);
+    void *resultPtr = resultStorage.data();
+    packed.push_back(resultPtr);
+    if (llvm::Error err = engine->invokePacked(name, packed))
+      return std::move(err);
+    std::vector<HostTensor> results;
+    size_t offset = 0;
+    for (RankedTensorType t : resultTypes) {
+      void *allocated = reinterpret_cast<void *>(resultStorage[offset]);
+      char *aligned = reinterpret_cast<char *>(resultStorage[offset + 1]);
+      int64_t elemOffset = resultStorage[offset + 2];
+      HostTensor h{t, {}};
+      int64_t n = t.getNumElements();
+      h.values.resize(n);
+      size_t width = isF64(t) ? 8 : 4;
+      char *base = aligned + elemOffset * width;
+      for (int64_t i = 0; i < n; ++i)
+        h.values[i] = isF64(t) ? reinterpret_cast<double *>(base)[i]
+                               : reinterpret_cast<float *>(base)[i];
+      if (allocated != lastFreed)
+        trackedFree(allocated);
+      lastFreed = allocated;
+      offset += 3 + 2 * t.getRank();
+      results.push_back(std::move(h));
+    }
+    lastFreed = nullptr;
+    return results;
+  }
+
+private:
+  std::unique_ptr<ExecutionEngine> engine;
+  std::string name;
+  SmallVector<RankedTensorType> argTypes, resultTypes;
+  void *lastFreed = nullptr;
+};
+
+/// Deterministic inputs: splitmix64 per (seed, argument).
+std::vector<HostTensor> makeInputs(func::FuncOp fn, uint64_t seed) {
+  std::vector<HostTensor> out;
+  for (auto [i, type] : llvm::enumerate(fn.getArgumentTypes())) {
+    auto t = cast<RankedTensorType>(type);
+    uint64_t state = seed * 0x9E3779B97F4A7C15ull + i * 0xBF58476D1CE4E5B9ull + 1;
+    auto next = [&]() {
+      uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      return z ^ (z >> 31);
+    };
+    // Weights-like (rank 2) get 1/sqrt(fan-in) so deep stacks stay tame.
+    double scale = t.getRank() >= 2 ? 1.0 / std::sqrt(double(t.getDimSize(0)))
+                                    : 0.5;
+    HostTensor h{t, {}};
+    for (int64_t k = 0; k < t.getNumElements(); ++k)
+      h.values.push_back(scale * (double(next() >> 11) * 0x1.0p-53 * 2 - 1));
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+llvm::Expected<std::unique_ptr<CompiledFunction>>
+compile(ModuleOp model, const pareprop::RevToLLVMOptions &options,
+        StringRef entry, SmallVector<RankedTensorType> argTypes,
+        SmallVector<RankedTensorType> resultTypes) {
+  OwningOpRef<ModuleOp> module(model.clone());
+  PassManager pm(model.getContext());
+  pareprop::buildRevToLLVMPipeline(pm, options);
+  if (failed(pm.run(*module)))
+    return llvm::createStringError("compilation failed (see diagnostics)");
+  std::string libDir = PAREPROP_MLIR_LIBDIR;
+  if (const char *env = std::getenv("PAREPROP_MLIR_LIBDIR"))
+    libDir = env;
+  std::string asyncLib = libDir + "/libmlir_async_runtime.so";
+  std::string utilsLib = libDir + "/libmlir_c_runner_utils.so";
+  SmallVector<StringRef> libs{asyncLib, utilsLib};
+  ExecutionEngineOptions engineOptions;
+  auto transformer = makeOptimizingTransformer(3, 0, nullptr);
+  engineOptions.transformer = transformer;
+  engineOptions.sharedLibPaths = libs;
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = ExecutionEngine::create(*module, engineOptions);
+  if (!engine)
+    return engine.takeError();
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    auto add = [&](const char *name, void *fn) {
+      map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
+                             llvm::JITSymbolFlags::Exported};
+    };
+    add("malloc", reinterpret_cast<void *>(&trackedMalloc));
+    add("aligned_alloc", reinterpret_cast<void *>(&trackedAlignedAlloc));
+    add("free", reinterpret_cast<void *>(&trackedFree));
+    return map;
+  });
+  (*engine)->initialize();
+  return std::make_unique<CompiledFunction>(std::move(*engine), entry.str(),
+                                            std::move(argTypes),
+                                            std::move(resultTypes));
+}
+
+double maxRelativeDifference(const std::vector<HostTensor> &a,
+                             const std::vector<HostTensor> &b) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    double scale = 0, diff = 0;
+    for (size_t k = 0; k < a[i].values.size(); ++k) {
+      scale = std::max(scale, std::fabs(b[i].values[k]));
+      diff = std::max(diff, std::fabs(a[i].values[k] - b[i].values[k]));
+    }
+    worst = std::max(worst, scale > 0 ? diff / scale : diff);
+  }
+  return worst;
+}
+
+struct Variant {
+  std::string name, mode, policy;
+};
+
+int fail(const Twine &msg) {
+  llvm::errs() << "pareprop-run: " << msg << "\n";
+  return 1;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  cl::ParseCommandLineOptions(argc, argv,
+                              "PaReprop: compile, run and check the training "
+                              "step of a model under each schedule\n");
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registry.insert<pareprop::nn::NNDialect, pareprop::rev::RevDialect>();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  OwningOpRef<ModuleOp> model =
+      parseSourceFile<ModuleOp>(inputFile, sourceMgr, &context);
+  if (!model)
+    return fail("could not parse " + inputFile);
+
+  func::FuncOp loss;
+  for (auto fn : model->getOps<func::FuncOp>()) {
+    bool matches = funcName.empty()
+                       ? fn.isPublic() &&
+                             fn.walk([](pareprop::rev::BlockOp) {
+                                 return WalkResult::interrupt();
+                               }).wasInterrupted()
+                       : fn.getSymName() == funcName;
+    if (!matches)
+      continue;
+    if (loss)
+      return fail("several functions hold rev.block ops; choose one with "
+                  "--func");
+    loss = fn;
+  }
+  if (!loss)
+    return fail(funcName.empty()
+                    ? Twine("no public function holds a rev.block")
+                    : Twine("no function named @") + funcName);
+  SmallVector<RankedTensorType> argTypes;
+  for (Type t : loss.getArgumentTypes()) {
+    auto rt = dyn_cast<RankedTensorType>(t);
+    if (!rt || !rt.hasStaticShape() ||
+        !(rt.getElementType().isF32() || rt.getElementType().isF64()))
+      return fail("arguments must be statically shaped f32/f64 tensors");
+    argTypes.push_back(rt);
+  }
+  SmallVector<unsigned> gradArgs;
+  for (unsigned i = 0; i < loss.getNumArguments(); ++i)
+    if (!loss.getArgAttr(i, pareprop::rev::RevDialect::kNoGradAttr))
+      gradArgs.push_back(i);
+  SmallVector<RankedTensorType> stepResults{
+      cast<RankedTensorType>(loss.getResultTypes()[0])};
+  for (unsigned i : gradArgs)
+    stepResults.push_back(argTypes[i]);
+
+  std::vector<Variant> variants;
+  std::vector<std::string> names(schedules.begin(), schedules.end());
+  if (names.empty())
+    names = {"stored", "vanilla", "pareprop"};
+  for (const std::string &n : names) {
+    if (n == "stored")
+      variants.push_back({n, "stored", "vanilla"});
+    else if (n == "vanilla" || n == "pareprop")
+      variants.push_back({n, "reversible", n});
+    else
+      return fail("unknown schedule '" + n +
+                  "' (expected stored, vanilla or pareprop)");
+  }
+
+  std::vector<HostTensor> inputs = makeInputs(loss, seed);
+  llvm::outs() << "model " << inputFile << "  function @" << loss.getSymName()
+               << "  seed " << seed << "\n";
+  llvm::outs() << llvm::format("%-9s %-15s %-12s %-6s %10s %10s\n", "schedule",
+                               "loss", "grad-rel-err", "check", "step-ms",
+                               "peak-MiB");
+  std::vector<HostTensor> reference;
+  std::string referenceName;
+  std::map<std::string, double> stepMs;
+  // MLIR's async runtime library tears down its global runtime when any
+  // engine that loaded it is destroyed, so every engine lives until exit.
+  std::vector<std::unique_ptr<CompiledFunction>> engines;
+  bool ok = true;
+  for (const Variant &v : variants) {
+    pareprop::RevToLLVMOptions options;
+    options.mode = v.mode;
+    options.policy = v.policy;
+    options.func = loss.getSymName().str();
+    options.maxLiveBlocks = maxLiveBlocks;
+    auto compiled = compile(*model, options,
+                            (loss.getSymName() + "_step").str(), argTypes,
+                            stepResults);
+    if (!compiled)
+      return fail("schedule " + v.name + ": " +
+                  llvm::toString(compiled.takeError()));
+    engines.push_back(std::move(*compiled));
+    CompiledFunction &step = *engines.back();
+    std::vector<HostTensor> results;
+    std::vector<double> times;
+    int64_t peak = 0;
+    for (unsigned i = 0; i < warmup + std::max(1u, iters.getValue()); ++i) {
+      int64_t base = liveBytes.load();
+      peakBytes.store(base);
+      auto start = std::chrono::steady_clock::now();
+      auto r = step.run(inputs);
+      auto end = std::chrono::steady_clock::now();
+      if (!r)
+        return fail(llvm::toString(r.takeError()));
+      peak = std::max(peak, peakBytes.load() - base);
+      if (i >= warmup)
+        times.push_back(
+            std::chrono::duration<double, std::milli>(end - start).count());
+      results = std::move(*r);
+    }
+    llvm::sort(times);
+    double median = times[times.size() / 2];
+    stepMs[v.name] = median;
+    std::string check = "ref";
+    double err = 0;
+    if (reference.empty()) {
+      reference = results;
+      referenceName = v.name;
+    } else {
+      err = maxRelativeDifference(results, reference);
+      bool pass = err <= rtol;
+      check = pass ? "PASS" : "FAIL";
+      ok &= pass;
+    }
+    llvm::outs() << llvm::format("%-9s %-15.8e %-12.3e %-6s %10.3f %10.3f\n",
+                                 v.name.c_str(), results[0].values[0], err,
+                                 check.c_str(), median,
+                                 double(peak) / (1024.0 * 1024.0));
+  }
+  if (variants.size() > 1)
+    llvm::outs() << "gradients compared with " << referenceName
+                 << " (max relative difference per tensor, tolerance "
+                 << rtol << ")\n";
+  if (stepMs.count("vanilla") && stepMs.count("pareprop"))
+    llvm::outs() << llvm::format("step-time ratio vanilla/pareprop: %.3f\n",
+                                 stepMs["vanilla"] / stepMs["pareprop"]);
+  if (stepMs.count("stored") && stepMs.count("pareprop"))
+    llvm::outs() << llvm::format("step-time ratio stored/pareprop: %.3f\n",
+                                 stepMs["stored"] / stepMs["pareprop"]);
+
+  if (fdCheck) {
+    pareprop::RevToLLVMOptions options;
+    options.mode = "none";
+    auto forward = compile(*model, options, loss.getSymName(), argTypes,
+                           {stepResults[0]});
+    if (!forward)
+      return fail("forward: " + llvm::toString(forward.takeError()));
+    engines.push_back(std::move(*forward));
+    CompiledFunction &lossFn = *engines.back();
+    bool f64 = isF64(argTypes[0]);
+    double eps = f64 ? 1e-6 : 1e-2;
+    double tol = fdRtol >= 0 ? fdRtol.getValue() : (f64 ? 1e-6 : 1e-2);
+    double worst = 0;
+    uint64_t pick = seed * 7919 + 17;
+    for (auto [g, argIndex] : llvm::enumerate(gradArgs)) {
+      const HostTensor &grad = reference[g + 1];
+      double scale = 0;
+      for (double x : grad.values)
+        scale = std::max(scale, std::fabs(x));
+      for (unsigned s = 0; s < fdSamples; ++s) {
+        pick = pick * 6364136223846793005ull + 1442695040888963407ull;
+        size_t k = (pick >> 33) % grad.values.size();
+        std::vector<HostTensor> plus = inputs, minus = inputs;
+        plus[argIndex].values[k] += eps;
+        minus[argIndex].values[k] -= eps;
+        auto fp = lossFn.run(plus);
+        auto fm = lossFn.run(minus);
+        if (!fp || !fm)
+          return fail("forward run failed");
+        double fd = ((*fp)[0].values[0] - (*fm)[0].values[0]) / (2 * eps);
+        double err = std::fabs(fd - grad.values[k]) / std::max(scale, 1e-12);
+        worst = std::max(worst, err);
+      }
+    }
+    bool pass = worst <= tol;
+    ok &= pass;
+    llvm::outs() << llvm::format(
+        "finite differences (%u coordinates per argument, eps %.0e): max "
+        "error %.3e relative to each argument's largest gradient, tolerance "
+        "%.0e: %s\n",
+        fdSamples.getValue(), eps, worst, tol, pass ? "PASS" : "FAIL");
+  }
+  return ok ? 0 : 1;
+}
