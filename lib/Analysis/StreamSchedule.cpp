@@ -41,9 +41,10 @@ StreamSchedule pareprop::scheduleWork(llvm::ArrayRef<WorkItem> items,
       s.stream[i] = 1;
   }
 
-  // Memory bound: recompute j starts after every non-recompute consumer of
-  // recompute j - maxLiveBlocks, so at most maxLiveBlocks recomputed sets of
-  // internals exist at once.
+  // Memory bound: recompute j starts after every reader of the internals of
+  // recompute j - maxLiveBlocks, so at most maxLiveBlocks sets of recomputed
+  // internals exist at once. (Rebuilt block inputs are not counted: they are
+  // the previous block's outputs and are read by its gradient as well.)
   if (policy == SchedulePolicy::PaReprop) {
     maxLiveBlocks = std::max(2u, maxLiveBlocks);
     SmallVector<unsigned> recomputes;
@@ -53,8 +54,7 @@ StreamSchedule pareprop::scheduleWork(llvm::ArrayRef<WorkItem> items,
     for (unsigned j = maxLiveBlocks; j < recomputes.size(); ++j) {
       unsigned freed = recomputes[j - maxLiveBlocks], r = recomputes[j];
       for (unsigned c = freed + 1; c < r; ++c)
-        if (items[c].kind != WorkKind::Recompute &&
-            llvm::is_contained(items[c].deps, freed) &&
+        if (llvm::is_contained(items[c].internalsRead, freed) &&
             !llvm::is_contained(s.deps[r], c))
           s.deps[r].push_back(c);
     }

@@ -104,6 +104,26 @@ void *trackedAlignedAlloc(size_t alignment, size_t size) {
   return trackedMalloc(size);
 }
 
+// LLVM turns malloc + memset(0) into calloc, so calloc must be tracked too.
+void *trackedCalloc(size_t count, size_t size) {
+  void *p = trackedMalloc(count * size);
+  if (p)
+    std::memset(p, 0, count * size);
+  return p;
+}
+
+void trackedFree(void *ptr);
+
+void *trackedRealloc(void *ptr, size_t size) {
+  void *fresh = trackedMalloc(size);
+  if (ptr && fresh) {
+    size_t old = *reinterpret_cast<size_t *>(static_cast<char *>(ptr) - kHeader);
+    std::memcpy(fresh, ptr, std::min(old, size));
+    trackedFree(ptr);
+  }
+  return fresh;
+}
+
 void trackedFree(void *ptr) {
   if (!ptr)
     return;
@@ -276,6 +296,8 @@ compile(ModuleOp model, const pareprop::RevToLLVMOptions &options,
     };
     add("malloc", reinterpret_cast<void *>(&trackedMalloc));
     add("aligned_alloc", reinterpret_cast<void *>(&trackedAlignedAlloc));
+    add("calloc", reinterpret_cast<void *>(&trackedCalloc));
+    add("realloc", reinterpret_cast<void *>(&trackedRealloc));
     add("free", reinterpret_cast<void *>(&trackedFree));
     return map;
   });

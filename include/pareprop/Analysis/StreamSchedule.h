@@ -22,13 +22,16 @@ struct WorkItem {
   double cost = 1.0;
   /// Items (all earlier in program order) whose results this one reads.
   llvm::SmallVector<unsigned, 4> deps;
+  /// The recomputes among `deps` whose internals (the F/G state a gradient
+  /// consumes, as opposed to the rebuilt block inputs) this item reads.
+  llvm::SmallVector<unsigned, 2> internalsRead;
 };
 
 enum class SchedulePolicy {
   /// One stream: everything in program order.
   Vanilla,
-  /// Recomputes on stream 1, the rest on stream 0; a recompute waits for the
-  /// consumers of the recompute `maxLiveBlocks` earlier.
+  /// Recomputes on stream 1, the rest on stream 0; a recompute waits until
+  /// the internals of the recompute `maxLiveBlocks` earlier are consumed.
   PaReprop,
 };
 

@@ -48,7 +48,7 @@ LogicalResult scheduleFunction(func::FuncOp fn, SchedulePolicy policy,
                                          : WorkKind::Other;
     if (kind != WorkKind::Other || items.empty() ||
         items.back().kind != WorkKind::Other) {
-      items.push_back(WorkItem{kind, 0.0, {}});
+      items.push_back(WorkItem{kind, 0.0, {}, {}});
       groups.emplace_back();
     }
     unsigned id = items.size() - 1;
@@ -61,9 +61,14 @@ LogicalResult scheduleFunction(func::FuncOp fn, SchedulePolicy policy,
         if (!def)
           continue;
         auto it = itemOf.find(def);
-        if (it != itemOf.end() && it->second != id &&
-            !llvm::is_contained(items[id].deps, it->second))
+        if (it == itemOf.end() || it->second == id)
+          continue;
+        if (!llvm::is_contained(items[id].deps, it->second))
           items[id].deps.push_back(it->second);
+        // Results past x1 and x2 are F/G internals.
+        if (isa<RecomputeOp>(def) && cast<OpResult>(v).getResultNumber() >= 2 &&
+            !llvm::is_contained(items[id].internalsRead, it->second))
+          items[id].internalsRead.push_back(it->second);
       }
     });
   }
