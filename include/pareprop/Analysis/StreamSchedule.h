@@ -7,6 +7,7 @@
 #ifndef PAREPROP_ANALYSIS_STREAMSCHEDULE_H
 #define PAREPROP_ANALYSIS_STREAMSCHEDULE_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 #include <optional>

@@ -82,8 +82,12 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          ValueRange operands,
                                          DictionaryAttr attrs,
-                                         OpaqueProperties props, RegionRange,
+                                         OpaqueProperties props,
+                                         RegionRange regions,
                                          SmallVectorImpl<Type> &inferred) {
+  // While parsing, the flags are still in the attribute dictionary; once the
+  // op exists they live in its properties.
+  const Properties *p = props.as<Properties *>();
   auto lhs = cast<RankedTensorType>(operands[0].getType());
   auto rhs = cast<RankedTensorType>(operands[1].getType());
   if (lhs.getRank() != 2 || rhs.getRank() != 2)
@@ -93,8 +97,8 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
     return failure();
   if (lhs.getElementType() != rhs.getElementType())
     return emitOptionalError(loc, "operand element types differ");
-  const Properties *p = props.as<Properties *>();
-  bool tl = p && p->transpose_lhs, tr = p && p->transpose_rhs;
+  bool tl = (attrs && attrs.get("transpose_lhs")) || (p && p->transpose_lhs);
+  bool tr = (attrs && attrs.get("transpose_rhs")) || (p && p->transpose_rhs);
   int64_t m = lhs.getDimSize(tl ? 1 : 0), kl = lhs.getDimSize(tl ? 0 : 1);
   int64_t kr = rhs.getDimSize(tr ? 1 : 0), n = rhs.getDimSize(tr ? 0 : 1);
   if (kl != kr)
@@ -135,12 +139,15 @@ static LogicalResult inferReduce(std::optional<Location> loc,
 #define NN_REDUCE_INFER(OP)                                                    \
   LogicalResult OP::inferReturnTypes(                                          \
       MLIRContext *, std::optional<Location> loc, ValueRange operands,         \
-      DictionaryAttr, OpaqueProperties props, RegionRange,                     \
+      DictionaryAttr attrs, OpaqueProperties props, RegionRange regions,       \
       SmallVectorImpl<Type> &inferred) {                                       \
     const Properties *p = props.as<Properties *>();                            \
-    if (!p || !p->dims)                                                        \
+    auto dims = p ? p->dims : DenseI64ArrayAttr();                             \
+    if (!dims && attrs)                                                        \
+      dims = attrs.getAs<DenseI64ArrayAttr>("dims");                           \
+    if (!dims)                                                                 \
       return emitOptionalError(loc, "missing 'dims'");                         \
-    return inferReduce(loc, operands, p->dims.asArrayRef(), inferred);         \
+    return inferReduce(loc, operands, dims.asArrayRef(), inferred);            \
   }
 NN_REDUCE_INFER(SumOp)
 NN_REDUCE_INFER(MeanOp)

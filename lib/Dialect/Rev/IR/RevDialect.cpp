@@ -14,6 +14,23 @@ using namespace pareprop::rev;
 
 #include "pareprop/Dialect/Rev/IR/RevDialect.cpp.inc"
 
+/// `(` type-list? `)`: a possibly empty list of types.
+static ParseResult parseParenTypeList(OpAsmParser &parser,
+                                      SmallVectorImpl<Type> &types) {
+  if (parser.parseLParen())
+    return failure();
+  if (succeeded(parser.parseOptionalRParen()))
+    return success();
+  if (parser.parseTypeList(types) || parser.parseRParen())
+    return failure();
+  return success();
+}
+
+static void printParenTypeList(OpAsmPrinter &printer, Operation *,
+                               TypeRange types) {
+  printer << "(" << types << ")";
+}
+
 #define GET_TYPEDEF_CLASSES
 #include "pareprop/Dialect/Rev/IR/RevTypes.cpp.inc"
 

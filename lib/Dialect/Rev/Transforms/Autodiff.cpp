@@ -7,6 +7,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "pareprop/Dialect/NN/IR/NNOps.h"
 #include "pareprop/Interfaces/DifferentiableOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
@@ -59,6 +60,12 @@ DenseSet<Operation *> pareprop::computeActiveOps(Block &block,
       active.insert(&op);
   }
   return active;
+}
+
+void pareprop::eraseDeadOps(Block &block) {
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
+    if (isOpTriviallyDead(&op))
+      op.erase();
 }
 
 static InFlightDiagnostic emitNoRule(Operation *op) {
@@ -230,6 +237,7 @@ pareprop::getOrCreateCouplingDerivatives(func::FuncOp fn,
     grads.push_back(g ? g : zerosLike(b, fn.getLoc(), arg.getType()));
   }
   func::ReturnOp::create(b, fn.getLoc(), grads);
+  eraseDeadOps(*entry);
   markDerived(vjp);
 
   symbols.insert(fwd, std::next(fn->getIterator()));

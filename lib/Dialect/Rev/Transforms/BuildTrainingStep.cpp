@@ -264,6 +264,7 @@ LogicalResult StepBuilder::build() {
   for (Value src : sources)
     results.push_back(adjoints.lookupOrZero(b, loc, src));
   func::ReturnOp::create(b, loc, results);
+  eraseDeadOps(step.getBody().front());
   return success();
 }
 

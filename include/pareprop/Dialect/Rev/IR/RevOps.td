@@ -77,7 +77,7 @@ def Rev_RecomputeOp : Rev_Op<"recompute", [Pure, AttrSizedOperandSegments,
     `f` $f_fwd `(` ($f_params^ `:` type($f_params))? `)`
     `g` $g_fwd `(` ($g_params^ `:` type($g_params))? `)`
     attr-dict `:` type($y1) `,` type($y2)
-    `->` `saved` `(` type($f_saved) `)` `(` type($g_saved) `)`
+    `->` `saved` custom<ParenTypeList>(type($f_saved)) custom<ParenTypeList>(type($g_saved))
   }];
 }
 
@@ -115,7 +115,7 @@ def Rev_GradOp : Rev_Op<"grad", [Pure, AttrSizedOperandSegments,
     `g` $g_vjp `(` ($g_params^ `:` type($g_params))? `)`
     `saved` `(` ($g_saved^ `:` type($g_saved))? `)`
     attr-dict `:` type($dy1) `,` type($dy2)
-    `->` `(` type($df_params) `)` `(` type($dg_params) `)`
+    `->` custom<ParenTypeList>(type($df_params)) custom<ParenTypeList>(type($dg_params))
   }];
   let hasVerifier = 1;
 }

@@ -52,6 +52,10 @@ mlir::LogicalResult reverseSweep(
     const std::function<mlir::Value(mlir::Value)> &primal,
     const std::function<mlir::FailureOr<bool>(mlir::Operation *)> &custom);
 
+/// Erases side-effect-free ops whose results are unused (gradient rules emit
+/// gradients for every operand, including ones nobody asked for).
+void eraseDeadOps(mlir::Block &block);
+
 /// The two functions derived from a coupling function F(x, params...) -> y.
 struct CouplingDerivatives {
   /// (x, params...) -> (y, saved...): F plus the internals its VJP reads.

@@ -1,0 +1,54 @@
+// RUN: pareprop-opt %s -split-input-file | pareprop-opt -split-input-file | FileCheck %s
+
+// CHECK-LABEL: func @elementwise
+func.func @elementwise(%a: tensor<4x8xf32>, %b: tensor<8xf32>, %c: tensor<1x8xf32>) -> tensor<4x8xf32> {
+  // CHECK: nn.add %{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8xf32>
+  %0 = nn.add %a, %b : tensor<4x8xf32>, tensor<8xf32>
+  // CHECK: nn.sub %{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<4x8xf32>
+  %1 = nn.sub %c, %0 : tensor<1x8xf32>, tensor<4x8xf32>
+  // CHECK: nn.mul
+  %2 = nn.mul %1, %1 : tensor<4x8xf32>, tensor<4x8xf32>
+  // CHECK: nn.tanh
+  %3 = nn.tanh %2 : tensor<4x8xf32>
+  // CHECK: nn.relu
+  %4 = nn.relu %3 : tensor<4x8xf32>
+  // CHECK: nn.gelu %{{.*}} {approximate = "tanh"}
+  %5 = nn.gelu %4 {approximate = "tanh"} : tensor<4x8xf32>
+  // CHECK: nn.gelu %{{.*}} : tensor<4x8xf32>
+  %6 = nn.gelu %5 : tensor<4x8xf32>
+  // CHECK: nn.scale %{{.*}} by 2.500000e-01
+  %7 = nn.scale %6 by 0.25 : tensor<4x8xf32>
+  return %7 : tensor<4x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @matmul_and_reductions
+func.func @matmul_and_reductions(%a: tensor<4x3xf32>, %b: tensor<5x3xf32>) -> (tensor<4x5xf32>, tensor<3x5xf32>, tensor<4xf32>, tensor<f32>) {
+  // CHECK: nn.matmul %{{.*}}, %{{.*}} {transpose_rhs} : tensor<4x3xf32>, tensor<5x3xf32>
+  %0 = nn.matmul %a, %b {transpose_rhs} : tensor<4x3xf32>, tensor<5x3xf32>
+  // CHECK: nn.matmul %{{.*}}, %{{.*}} {transpose_lhs} : tensor<4x3xf32>, tensor<4x5xf32>
+  %1 = nn.matmul %a, %0 {transpose_lhs} : tensor<4x3xf32>, tensor<4x5xf32>
+  // CHECK: nn.sum %{{.*}} dims [1] : tensor<4x5xf32>
+  %2 = nn.sum %0 dims [1] : tensor<4x5xf32>
+  // CHECK: nn.mean %{{.*}} dims [0, 1] : tensor<4x5xf32>
+  %3 = nn.mean %0 dims [0, 1] : tensor<4x5xf32>
+  return %0, %1, %2, %3 : tensor<4x5xf32>, tensor<3x5xf32>, tensor<4xf32>, tensor<f32>
+}
+
+// -----
+
+// CHECK-LABEL: func @gradient_helpers
+func.func @gradient_helpers(%x: tensor<4x8xf32>, %d: tensor<4x8xf32>, %s: tensor<4xf32>) -> (tensor<4x8xf32>, tensor<1x8xf32>, tensor<4x8xf32>) {
+  // CHECK: nn.broadcast %{{.*}} dims [1] : tensor<4xf32> -> tensor<4x8xf32>
+  %0 = nn.broadcast %s dims [1] : tensor<4xf32> -> tensor<4x8xf32>
+  // CHECK: nn.reduce_to %{{.*}} : tensor<4x8xf32> -> tensor<1x8xf32>
+  %1 = nn.reduce_to %d : tensor<4x8xf32> -> tensor<1x8xf32>
+  // CHECK: nn.tanh_grad
+  %2 = nn.tanh_grad %x, %d : tensor<4x8xf32>
+  // CHECK: nn.relu_grad
+  %3 = nn.relu_grad %x, %2 : tensor<4x8xf32>
+  // CHECK: nn.gelu_grad %{{.*}}, %{{.*}} {approximate = "tanh"}
+  %4 = nn.gelu_grad %x, %3 {approximate = "tanh"} : tensor<4x8xf32>
+  return %0, %1, %4 : tensor<4x8xf32>, tensor<1x8xf32>, tensor<4x8xf32>
+}

@@ -1,0 +1,222 @@
+// RUN: pareprop-opt %s -split-input-file -verify-diagnostics
+
+func.func private @G(%x: tensor<4x8xf32>) -> tensor<4x8xf32>
+func.func @unknown_symbol(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{'f' refers to unknown function @missing}}
+  %y1, %y2 = rev.block(%x, %x) f @missing() g @G() : tensor<4x8xf32>, tensor<4x8xf32>
+  return
+}
+
+// -----
+
+memref.global "private" @F : memref<4xf32>
+func.func private @G(%x: tensor<4x8xf32>) -> tensor<4x8xf32>
+func.func @not_a_function(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{'f' @F is not a func.func}}
+  %y1, %y2 = rev.block(%x, %x) f @F() g @G() : tensor<4x8xf32>, tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// expected-note @+1 {{function defined here}}
+func.func private @F(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> tensor<4x8xf32>
+func.func private @G(%x: tensor<4x8xf32>) -> tensor<4x8xf32>
+func.func @param_count(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{passes 1 operands (tensor and 0 parameters) but F @F has type}}
+  %y1, %y2 = rev.block(%x, %x) f @F() g @G() : tensor<4x8xf32>, tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// expected-note @+1 {{function defined here}}
+func.func private @F(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> tensor<4x8xf32>
+func.func private @G(%x: tensor<4x8xf32>) -> tensor<4x8xf32>
+func.func @param_type(%x: tensor<4x8xf32>, %w: tensor<8x4xf32>) {
+  // expected-error @+1 {{operand 1 of F has type 'tensor<8x4xf32>' but F @F has type}}
+  %y1, %y2 = rev.block(%x, %x) f @F(%w : tensor<8x4xf32>) g @G() : tensor<4x8xf32>, tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// expected-note @+1 {{function defined here}}
+func.func private @F(%x: tensor<4x6xf32>) -> tensor<4x8xf32>
+func.func private @G(%x: tensor<4x8xf32>) -> tensor<4x8xf32>
+func.func @x2_type(%x: tensor<4x8xf32>) {
+  // X2 is F's input: its type must be F's first argument type.
+  // expected-error @+1 {{operand 0 of F has type 'tensor<4x8xf32>' but F @F has type}}
+  %y1, %y2 = rev.block(%x, %x) f @F() g @G() : tensor<4x8xf32>, tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func private @F(%x: tensor<4x8xf32>) -> tensor<4x8xf32>
+// expected-note @+1 {{function defined here}}
+func.func private @G(%x: tensor<4x8xf32>) -> tensor<4x6xf32>
+func.func @g_result(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{expects result 0 of type 'tensor<4x8xf32>' but G @G has type}}
+  %y1, %y2 = rev.block(%x, %x) f @F() g @G() : tensor<4x8xf32>, tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @block_not_float(%x: tensor<4x8xi32>) {
+  // expected-error @+1 {{must be ranked tensor of floating-point values}}
+  %y1, %y2 = rev.block(%x, %x) f @F() g @G() : tensor<4x8xi32>, tensor<4x8xi32>
+  return
+}
+
+// -----
+
+func.func private @F__fwd(%x: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+// expected-note @+1 {{function defined here}}
+func.func private @G__fwd(%x: tensor<4x8xf32>) -> tensor<4x8xf32>
+func.func @recompute_saved(%y: tensor<4x8xf32>) {
+  // expected-error @+1 {{expects 2 results but saving forward of G @G__fwd has type}}
+  %x1, %x2, %sf, %sg = rev.recompute(%y, %y) f @F__fwd() g @G__fwd() : tensor<4x8xf32>, tensor<4x8xf32> -> saved(tensor<4x8xf32>) (tensor<4x8xf32>)
+  return
+}
+
+// -----
+
+// expected-note @+1 {{function defined here}}
+func.func private @F__vjp(%x: tensor<4x8xf32>, %d: tensor<4x8xf32>) -> tensor<4x8xf32>
+func.func private @G__vjp(%x: tensor<4x8xf32>, %d: tensor<4x8xf32>) -> tensor<4x8xf32>
+func.func @grad_saved(%y: tensor<4x8xf32>, %s: tensor<4x8xf32>) {
+  // expected-error @+1 {{passes 3 operands (tensor and 2 parameters) but gradient of F @F__vjp has type}}
+  %dx1, %dx2 = rev.grad(%y, %y) at(%y, %y) f @F__vjp() saved(%s : tensor<4x8xf32>) g @G__vjp() saved() : tensor<4x8xf32>, tensor<4x8xf32> -> () ()
+  return
+}
+
+// -----
+
+func.func private @F__vjp(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>, %d: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<8x8xf32>)
+func.func private @G__vjp(%x: tensor<4x8xf32>, %d: tensor<4x8xf32>) -> tensor<4x8xf32>
+func.func @grad_param_types(%y: tensor<4x8xf32>, %w: tensor<8x8xf32>) {
+  // expected-error @+1 {{parameter gradients must have the parameters' types}}
+  %dx1, %dx2, %dw = rev.grad(%y, %y) at(%y, %y) f @F__vjp(%w : tensor<8x8xf32>) saved() g @G__vjp() saved() : tensor<4x8xf32>, tensor<4x8xf32> -> (tensor<8x4xf32>) ()
+  return
+}
+
+// -----
+
+func.func @yield_types(%a: tensor<4xf32>) {
+  // expected-error @+1 {{yields 1 values whose types do not match its 1 results}}
+  %t, %r = rev.task stream 0 {
+    rev.yield %a : tensor<4xf32>
+  } -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @yield_outside(%a: tensor<4xf32>) {
+  // expected-error @+1 {{yields a value defined outside the task}}
+  %t, %r = rev.task stream 0 {
+    rev.yield %a : tensor<4xf32>
+  } -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @yield_twice(%a: tensor<4xf32>) {
+  // expected-error @+1 {{yields the same value twice}}
+  %t, %r:2 = rev.task stream 0 {
+    %0 = nn.tanh %a : tensor<4xf32>
+    rev.yield %0, %0 : tensor<4xf32>, tensor<4xf32>
+  } -> tensor<4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @nested(%a: tensor<4xf32>) {
+  // expected-error @+1 {{must not contain other rev.task ops}}
+  %t = rev.task stream 0 {
+    %t2 = rev.task stream 1 {
+      rev.yield
+    }
+    rev.yield
+  }
+  return
+}
+
+// -----
+
+func.func @negative_stream() {
+  // expected-error @+1 {{attribute 'stream' failed to satisfy constraint}}
+  %t = rev.task stream -1 {
+    rev.yield
+  }
+  return
+}
+
+// -----
+
+// A result read on another stream without a token ordering the two tasks.
+func.func @missing_edge(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-note @+1 {{producer task}}
+  %t0, %r0 = rev.task stream 0 {
+    %0 = nn.tanh %a : tensor<4xf32>
+    rev.yield %0 : tensor<4xf32>
+  } -> tensor<4xf32>
+  // expected-error @+1 {{on stream 1 uses a result of a task on stream 0 that is not ordered before it}}
+  %t1, %r1 = rev.task stream 1 {
+    %1 = nn.relu %r0 : tensor<4xf32>
+    rev.yield %1 : tensor<4xf32>
+  } -> tensor<4xf32>
+  rev.await %t1
+  return %r1 : tensor<4xf32>
+}
+
+// -----
+
+// Ordering through a third task is enough: 0 -> (stream 1) -> 0 in order.
+func.func @transitive_edge(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %t0, %r0 = rev.task stream 1 {
+    %0 = nn.tanh %a : tensor<4xf32>
+    rev.yield %0 : tensor<4xf32>
+  } -> tensor<4xf32>
+  %t1 = rev.task stream 0 after(%t0) {
+    rev.yield
+  }
+  %t2, %r2 = rev.task stream 0 {
+    %1 = nn.relu %r0 : tensor<4xf32>
+    rev.yield %1 : tensor<4xf32>
+  } -> tensor<4xf32>
+  rev.await %t2
+  return %r2 : tensor<4xf32>
+}
+
+// -----
+
+func.func @not_awaited(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-note @+1 {{task}}
+  %t0, %r0 = rev.task stream 0 {
+    %0 = nn.tanh %a : tensor<4xf32>
+    rev.yield %0 : tensor<4xf32>
+  } -> tensor<4xf32>
+  // expected-error @+1 {{uses the result of a rev.task that it does not await}}
+  return %r0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @awaited_other_stream(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-note @+1 {{task}}
+  %t0, %r0 = rev.task stream 0 {
+    %0 = nn.tanh %a : tensor<4xf32>
+    rev.yield %0 : tensor<4xf32>
+  } -> tensor<4xf32>
+  %t1 = rev.task stream 1 {
+    rev.yield
+  }
+  rev.await %t1
+  // expected-error @+1 {{uses the result of a rev.task that it does not await}}
+  return %r0 : tensor<4xf32>
+}

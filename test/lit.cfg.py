@@ -1,0 +1,32 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "PaReprop"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.pareprop_obj_root, "test")
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+config.substitutions.append(("%utils", os.path.join(config.pareprop_src_root, "utils")))
+config.substitutions.append(("%examples", os.path.join(config.pareprop_src_root, "examples")))
+config.substitutions.append(("%src_root", config.pareprop_src_root))
+config.substitutions.append(("%obj_root", config.pareprop_obj_root))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
+config.substitutions.append(("%mlir_dir", config.mlir_dir))
+config.substitutions.append(("%cmake", config.cmake_command))
+config.substitutions.append(("%cxx", config.cxx_compiler))
+config.substitutions.append(("%cc", config.c_compiler))
+
+tool_dirs = [config.pareprop_tools_dir, config.llvm_tools_dir]
+tools = ["pareprop-opt", "pareprop-run", "mlir-runner",
+         ToolSubst("%unittests", os.path.join(config.pareprop_obj_root, "bin", "PaRepropUnitTests"))]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
