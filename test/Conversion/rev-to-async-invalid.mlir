@@ -1,0 +1,24 @@
+// RUN: pareprop-opt %s -split-input-file -convert-rev-to-async -verify-diagnostics
+
+func.func @step(%a: tensor<4xf32>) -> tensor<4xf32> attributes {rev.training_step} {
+  %t0, %b = rev.task stream 0 {
+    // expected-error @+1 {{must be lowered before convert-rev-to-async (run rev-expand-couplings and convert-nn-to-linalg)}}
+    %0 = nn.tanh %a : tensor<4xf32>
+    rev.yield %0 : tensor<4xf32>
+  } -> tensor<4xf32>
+  rev.await %t0
+  return %b : tensor<4xf32>
+}
+
+// -----
+
+func.func @step(%a: tensor<4xf32>, %n: index) -> tensor<4xf32> {
+  // expected-error @+1 {{captures a value of type 'index'; tasks may only read tensors}}
+  %t0, %b = rev.task stream 0 {
+    %s = tensor.extract_slice %a[%n] [2] [1] : tensor<4xf32> to tensor<2xf32>
+    %1 = tensor.insert_slice %s into %a[0] [2] [1] : tensor<2xf32> into tensor<4xf32>
+    rev.yield %1 : tensor<4xf32>
+  } -> tensor<4xf32>
+  rev.await %t0
+  return %b : tensor<4xf32>
+}

@@ -1,0 +1,61 @@
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-async | FileCheck %s
+
+// Two streams: %b is read by tasks on both streams and freed by the first
+// task ordered after both readers; %c is freed by its only reader.
+func.func @step(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) attributes {rev.training_step} {
+  %t0, %b = rev.task stream 0 {
+    %0 = nn.tanh %a : tensor<4xf32>
+    rev.yield %0 : tensor<4xf32>
+  } -> tensor<4xf32>
+  %t1, %c = rev.task stream 1 after(%t0) {
+    %1 = nn.relu %b : tensor<4xf32>
+    rev.yield %1 : tensor<4xf32>
+  } -> tensor<4xf32>
+  %t2, %d = rev.task stream 0 {
+    %2 = nn.scale %b by 2.0 : tensor<4xf32>
+    rev.yield %2 : tensor<4xf32>
+  } -> tensor<4xf32>
+  %t3, %e = rev.task stream 0 after(%t1) {
+    %3 = nn.add %c, %d : tensor<4xf32>, tensor<4xf32>
+    rev.yield %3 : tensor<4xf32>
+  } -> tensor<4xf32>
+  rev.await %t3, %t1
+  return %d, %e : tensor<4xf32>, tensor<4xf32>
+}
+
+
+// CHECK-LABEL: func.func @step(
+// CHECK-SAME: %[[A:.*]]: memref<4xf32>) -> (memref<4xf32>, memref<4xf32>)
+// CHECK-SAME: rev.training_step
+// CHECK: %[[T0:.*]], %[[B:.*]] = async.execute -> !async.value<memref<4xf32>> {
+// CHECK:   async.execute -> !async.value<memref<4xf32>> {
+// CHECK:     call @step_task0(%[[A]])
+// Stream 1 waits for the token of task 0.
+// CHECK: %[[T1:.*]], %[[C:.*]] = async.execute [%[[T0]]] (%[[B]] as %[[B1:.*]]: !async.value<memref<4xf32>>)
+// CHECK:   async.execute
+// CHECK:     call @step_task1(%[[B1]])
+// CHECK-NOT: memref.dealloc
+// CHECK: async.yield
+// Task 2 follows task 0 on stream 0.
+// CHECK: %[[T2:.*]], %[[D:.*]] = async.execute [%[[T0]]] (%[[B]] as %[[B2:.*]]: !async.value<memref<4xf32>>)
+// CHECK:     call @step_task2(%[[B2]])
+// CHECK-NOT: memref.dealloc
+// CHECK: async.yield
+// Task 3 runs after both readers of %b: it frees %b and %c.
+// CHECK: %[[T3:.*]], %[[E:.*]] = async.execute [%[[T2]], %[[T1]]]
+// CHECK:     %[[R:.*]] = func.call @step_task3
+// CHECK-DAG: memref.dealloc
+// CHECK-DAG: memref.dealloc
+// CHECK:     async.yield %[[R]]
+// CHECK: async.await %[[T3]]
+// CHECK: async.await %[[T1]]
+// CHECK: %[[DM:.*]] = async.await %[[D]]
+// CHECK: %[[EM:.*]] = async.await %[[E]]
+// CHECK: return %[[DM]], %[[EM]]
+
+// Each task body becomes a private kernel on buffers that never writes its
+// arguments.
+// CHECK-LABEL: func.func private @step_task0(%{{.*}}: memref<4xf32>) -> memref<4xf32>
+// CHECK: linalg.generic
+// CHECK-NOT: memref.copy
+// CHECK-LABEL: func.func private @step_task3(%{{.*}}: memref<4xf32>, %{{.*}}: memref<4xf32>) -> memref<4xf32>

@@ -1,0 +1,82 @@
+// RUN: pareprop-opt %s -split-input-file -rev-build-training-step -verify-diagnostics
+// RUN: not pareprop-opt %s -split-input-file -rev-build-training-step=mode=checkpoint 2>&1 | FileCheck %s --check-prefix=MODE
+// RUN: not pareprop-opt %s -split-input-file -rev-build-training-step=func=nowhere 2>&1 | FileCheck %s --check-prefix=FUNC
+
+// MODE: error: rev-build-training-step: unknown mode 'checkpoint' (expected 'reversible' or 'stored')
+// FUNC: error: rev-build-training-step: no function named @nowhere
+
+func.func @F(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
+  // expected-error @+1 {{no gradient rule for 'math.sin' (it implements no DifferentiableOpInterface)}}
+  %s = math.sin %x : tensor<4x6xf32>
+  return %s : tensor<4x6xf32>
+}
+func.func @loss(%x: tensor<4x6xf32>) -> tensor<f32> {
+  %y1, %y2 = rev.block(%x, %x) f @F() g @F() : tensor<4x6xf32>, tensor<4x6xf32>
+  %l = nn.sum %y2 dims [0, 1] : tensor<4x6xf32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// An op with no rule outside the reversible stack is reported too.
+func.func @F(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
+  return %x : tensor<4x6xf32>
+}
+func.func @loss(%x: tensor<4x6xf32>) -> tensor<f32> {
+  // expected-error @+1 {{no gradient rule for 'math.exp'}}
+  %e = math.exp %x : tensor<4x6xf32>
+  %y1, %y2 = rev.block(%e, %e) f @F() g @F() : tensor<4x6xf32>, tensor<4x6xf32>
+  %l = nn.sum %y2 dims [0, 1] : tensor<4x6xf32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+func.func @F(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
+  return %x : tensor<4x6xf32>
+}
+// expected-error @+1 {{loss function must return exactly one rank-0 floating-point tensor, got '(tensor<4x6xf32>) -> tensor<4x6xf32>'}}
+func.func @loss(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
+  %y1, %y2 = rev.block(%x, %x) f @F() g @F() : tensor<4x6xf32>, tensor<4x6xf32>
+  return %y2 : tensor<4x6xf32>
+}
+
+// -----
+
+// expected-error @+1 {{coupling function @F has no body to differentiate}}
+func.func private @F(%x: tensor<4x6xf32>) -> tensor<4x6xf32>
+func.func @loss(%x: tensor<4x6xf32>) -> tensor<f32> {
+  %y1, %y2 = rev.block(%x, %x) f @F() g @F() : tensor<4x6xf32>, tensor<4x6xf32>
+  %l = nn.sum %y2 dims [0, 1] : tensor<4x6xf32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+func.func @F(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
+  return %x : tensor<4x6xf32>
+}
+func.func @loss(%x: tensor<4x6xf32>, %c: i1) -> tensor<f32> {
+  %y1, %y2 = rev.block(%x, %x) f @F() g @F() : tensor<4x6xf32>, tensor<4x6xf32>
+  // expected-error @+1 {{control flow in a loss function is not supported}}
+  %r = scf.if %c -> tensor<4x6xf32> {
+    scf.yield %y1 : tensor<4x6xf32>
+  } else {
+    scf.yield %y2 : tensor<4x6xf32>
+  }
+  %l = nn.sum %r dims [0, 1] : tensor<4x6xf32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// expected-error @+1 {{cannot differentiate @F: the symbol @F__fwd or @F__vjp is already taken}}
+func.func @F(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
+  return %x : tensor<4x6xf32>
+}
+func.func private @F__fwd(%x: tensor<4x6xf32>) -> tensor<4x6xf32>
+func.func @loss(%x: tensor<4x6xf32>) -> tensor<f32> {
+  %y1, %y2 = rev.block(%x, %x) f @F() g @F() : tensor<4x6xf32>, tensor<4x6xf32>
+  %l = nn.sum %y2 dims [0, 1] : tensor<4x6xf32>
+  return %l : tensor<f32>
+}
