@@ -134,7 +134,7 @@ struct ScheduleBackwardPass
     if (maxLiveBlocks < 2) {
       module.emitError() << "rev-schedule-backward: max-live-blocks must be "
                             "at least 2, got "
-                         << maxLiveBlocks;
+                         << maxLiveBlocks.getValue();
       return signalPassFailure();
     }
     bool any = false;
