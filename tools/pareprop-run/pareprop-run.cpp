@@ -27,6 +27,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -265,6 +266,19 @@ std::vector<HostTensor> makeInputs(func::FuncOp fn, uint64_t seed) {
   return out;
 }
 
+std::string mainExecutable;
+
+/// <prefix>/lib/libpareprop_async_runtime.so for <prefix>/bin/pareprop-run,
+/// in the build tree and in an installation alike.
+std::string runtimeLibrary() {
+  if (const char *env = std::getenv("PAREPROP_ASYNC_RUNTIME"))
+    return env;
+  llvm::SmallString<256> path(llvm::sys::path::parent_path(
+      llvm::sys::path::parent_path(mainExecutable)));
+  llvm::sys::path::append(path, "lib", "libpareprop_async_runtime.so");
+  return std::string(path);
+}
+
 llvm::Expected<std::unique_ptr<CompiledFunction>>
 compile(ModuleOp model, const pareprop::RevToLLVMOptions &options,
         StringRef entry, SmallVector<RankedTensorType> argTypes,
@@ -277,8 +291,12 @@ compile(ModuleOp model, const pareprop::RevToLLVMOptions &options,
   std::string libDir = PAREPROP_MLIR_LIBDIR;
   if (const char *env = std::getenv("PAREPROP_MLIR_LIBDIR"))
     libDir = env;
-  std::string asyncLib = libDir + "/libmlir_async_runtime.so";
+  // PaReprop's own async runtime (lib/Runtime), next to this tool's lib/.
+  std::string asyncLib = runtimeLibrary();
   std::string utilsLib = libDir + "/libmlir_c_runner_utils.so";
+  for (const std::string &lib : {asyncLib, utilsLib})
+    if (!llvm::sys::fs::exists(lib))
+      return llvm::createStringError("runtime library not found: " + lib);
   SmallVector<StringRef> libs{asyncLib, utilsLib};
   ExecutionEngineOptions engineOptions;
   auto transformer = makeOptimizingTransformer(3, 0, nullptr);
@@ -335,6 +353,8 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  mainExecutable = llvm::sys::fs::getMainExecutable(
+      argv[0], reinterpret_cast<void *>(&runtimeLibrary));
   cl::ParseCommandLineOptions(argc, argv,
                               "PaReprop: compile, run and check the training "
                               "step of a model under each schedule\n");
@@ -413,8 +433,8 @@ int main(int argc, char **argv) {
   std::vector<HostTensor> reference;
   std::string referenceName;
   std::map<std::string, double> stepMs;
-  // MLIR's async runtime library tears down its global runtime when any
-  // engine that loaded it is destroyed, so every engine lives until exit.
+  // Engines live until exit: code of one may still be referenced by the
+  // runtime's worker threads while the next schedule runs.
   std::vector<std::unique_ptr<CompiledFunction>> engines;
   bool ok = true;
   for (const Variant &v : variants) {
