@@ -19,6 +19,7 @@ config.substitutions.append(("%utils", os.path.join(config.pareprop_src_root, "u
 config.substitutions.append(("%examples", os.path.join(config.pareprop_src_root, "examples")))
 config.substitutions.append(("%src_root", config.pareprop_src_root))
 config.substitutions.append(("%obj_root", config.pareprop_obj_root))
+config.substitutions.append(("%torch_python", config.torch_python))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%mlir_dir", config.mlir_dir))

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Emit a model of MLP-coupled reversible blocks in the rev/nn dialects.
+"""Emit a model of MLP-coupled reversible blocks in the rev/nn dialects, or
+check a pareprop-run dump of it against PyTorch autograd.
 
 The loss function @loss(x, target, params...) runs a prefix (two linear
 maps, one through tanh), `--stages` reversible stacks of `--depth` blocks
@@ -7,10 +8,16 @@ each separated by a non-reversible transition (linear + GELU), and a suffix
 (linear head, mean squared error). Every block shares the functions @F and
 @G (Linear-act-Linear with biases) and has parameters of its own, unless
 --tied makes all blocks share one set.
+
+  gen-rev-mlp.py --depth 3 > model.mlir
+  pareprop-run model.mlir --dump dump.txt
+  gen-rev-mlp.py --depth 3 --check-dump dump.txt     # same model options
 """
 import argparse
+import sys
 
-p = argparse.ArgumentParser(description=__doc__)
+p = argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("--depth", type=int, default=2, help="blocks per stage")
 p.add_argument("--stages", type=int, default=1,
                help="reversible stacks, separated by non-reversible layers")
@@ -22,14 +29,126 @@ p.add_argument("--act-f", default="gelu", choices=["gelu", "relu", "tanh"])
 p.add_argument("--act-g", default="relu", choices=["gelu", "relu", "tanh"])
 p.add_argument("--tied", action="store_true",
                help="all blocks share one set of parameters")
+p.add_argument("--check-dump", metavar="FILE",
+               help="compare the results in a pareprop-run --dump file with "
+                    "PyTorch autograd on the same inputs, instead of emitting")
+p.add_argument("--rtol", type=float, default=None,
+               help="--check-dump tolerance (default 1e-5 for f32, 1e-10 for f64)")
 a = p.parse_args()
+B, D, H = a.batch, a.dim, a.hidden
 
-B, D, H, T = a.batch, a.dim, a.hidden, a.dtype
+# ---------------------------------------------------------------------------
+# The model's structure, shared by the MLIR emitter and the PyTorch reference.
+# ---------------------------------------------------------------------------
+args = [("x", (B, D)), ("target", (B, D)), ("w_in1", (D, D)), ("w_in2", (D, D))]
+PARAM_SHAPES = (("w1", (D, H)), ("b1", (H,)), ("w2", (H, D)), ("b2", (D,)))
+stages = []          # per stage: list of blocks, each (f param names, g param names)
+param_sets = {}
+
+
+def params(key):
+    key = "tied" if a.tied else key
+    if key not in param_sets:
+        names = {}
+        for fn in ("f", "g"):
+            names[fn] = []
+            for n, shape in PARAM_SHAPES:
+                name = f"{fn}{n}_{key}"
+                args.append((name, shape))
+                names[fn].append(name)
+        param_sets[key] = names
+    return param_sets[key]
+
+
+for s in range(a.stages):
+    stages.append([params(f"s{s}b{k}") for k in range(a.depth)])
+    if s + 1 < a.stages:
+        args.append((f"wt_{s}", (D, D)))
+args.append(("w_out", (D, D)))
+
+# ---------------------------------------------------------------------------
+# PyTorch reference.
+# ---------------------------------------------------------------------------
+
+
+def torch_check(path):
+    import torch
+    import torch.nn.functional as tf
+
+    acts = {"gelu": tf.gelu, "relu": torch.relu, "tanh": torch.tanh}
+    dtype = torch.float64 if a.dtype == "f64" else torch.float32
+    rtol = a.rtol if a.rtol is not None else (1e-10 if a.dtype == "f64" else 1e-5)
+
+    inputs, results = {}, {}
+    with open(path) as f:
+        lines = [l.split() for l in f if l.strip() and not l.startswith("#")]
+    for header, values in zip(lines[0::2], lines[1::2]):
+        rank = int(header[4])
+        shape = tuple(int(d) for d in header[5:5 + rank])
+        t = torch.tensor([float(v) for v in values], dtype=dtype).reshape(shape)
+        if header[0] == "arg":
+            inputs[int(header[1])] = t
+        else:
+            results.setdefault(header[1], {})[int(header[2])] = t
+    if len(inputs) != len(args):
+        sys.exit(f"dump has {len(inputs)} arguments, the model {len(args)}: "
+                 "are the generator options the same?")
+    env = {}
+    for i, (name, shape) in enumerate(args):
+        t = inputs[i].clone().requires_grad_(name != "target")
+        if tuple(t.shape) != shape:
+            sys.exit(f"argument {i} ({name}) has shape {tuple(t.shape)}, expected {shape}")
+        env[name] = t
+
+    def mlp(x, names, act):
+        w1, b1, w2, b2 = (env[n] for n in names)
+        return act(x @ w1 + b1) @ w2 + b2
+
+    x1 = env["x"] @ env["w_in1"]
+    x2 = torch.tanh(env["x"] @ env["w_in2"])
+    for s, blocks in enumerate(stages):
+        for ps in blocks:
+            x1 = x1 + mlp(x2, ps["f"], acts[a.act_f])
+            x2 = x2 + mlp(x1, ps["g"], acts[a.act_g])
+        if s + 1 < len(stages):
+            x1 = tf.gelu((x1 + x2) @ env[f"wt_{s}"])
+    d = (x1 + x2) @ env["w_out"] - env["target"]
+    loss = (d * d).mean()
+    grad_args = [i for i, (n, _) in enumerate(args) if n != "target"]
+    grads = torch.autograd.grad(loss, [env[args[i][0]] for i in grad_args])
+    reference = [loss.detach()] + [g.detach() for g in grads]
+
+    ok = True
+    for schedule, got in results.items():
+        worst = 0.0
+        for k, ref in enumerate(reference):
+            diff = (got[k] - ref).abs().max().item()
+            scale = ref.abs().max().item()
+            worst = max(worst, diff / scale if scale > 0 else diff)
+        passed = worst <= rtol
+        ok &= passed
+        print(f"torch autograd vs {schedule}: max relative difference "
+              f"{worst:.3e} (tolerance {rtol:.0e}) {'PASS' if passed else 'FAIL'}")
+    if not results:
+        sys.exit("the dump holds no results")
+    sys.exit(0 if ok else 1)
+
+
+if a.check_dump:
+    torch_check(a.check_dump)
+
+# ---------------------------------------------------------------------------
+# MLIR emitter.
+# ---------------------------------------------------------------------------
+T = a.dtype
+
+
 def t(*shape):
     return "tensor<" + "".join(f"{s}x" for s in shape) + T + ">"
 
+
 out = []
-def coupling(name, act):
+for name, act in (("F", a.act_f), ("G", a.act_g)):
     out.append(f"""func.func @{name}(%x: {t(B, D)}, %w1: {t(D, H)}, %b1: {t(H)}, %w2: {t(H, D)}, %b2: {t(D)}) -> {t(B, D)} {{
   %h = nn.matmul %x, %w1 : {t(B, D)}, {t(D, H)}
   %hb = nn.add %h, %b1 : {t(B, H)}, {t(H)}
@@ -38,54 +157,39 @@ def coupling(name, act):
   %ob = nn.add %o, %b2 : {t(B, D)}, {t(D)}
   return %ob : {t(B, D)}
 }}""")
-coupling("F", a.act_f)
-coupling("G", a.act_g)
 
-args = [f"%x: {t(B, D)}", f"%target: {t(B, D)} {{rev.no_grad}}",
-        f"%w_in1: {t(D, D)}", f"%w_in2: {t(D, D)}"]
 body = [f"  %p1 = nn.matmul %x, %w_in1 : {t(B, D)}, {t(D, D)}",
         f"  %p2m = nn.matmul %x, %w_in2 : {t(B, D)}, {t(D, D)}",
         f"  %p2 = nn.tanh %p2m : {t(B, D)}"]
 cur1, cur2 = "%p1", "%p2"
-param_sets = {}
-def params(key):
-    if a.tied:
-        key = "tied"
-    if key not in param_sets:
-        names = []
-        for fn in ("f", "g"):
-            for n, shape in (("w1", (D, H)), ("b1", (H,)), ("w2", (H, D)), ("b2", (D,))):
-                nm = f"%{fn}{n}_{key}"
-                args.append(f"{nm}: {t(*shape)}")
-                names.append(nm)
-        param_sets[key] = names
-    return param_sets[key]
-
 ptypes = f"{t(D, H)}, {t(H)}, {t(H, D)}, {t(D)}"
-for s in range(a.stages):
-    for k in range(a.depth):
-        ps = params(f"s{s}b{k}")
+for s, blocks in enumerate(stages):
+    for k, ps in enumerate(blocks):
         y1, y2 = f"%y1_s{s}b{k}", f"%y2_s{s}b{k}"
+        f_names = ", ".join("%" + n for n in ps["f"])
+        g_names = ", ".join("%" + n for n in ps["g"])
         body.append(f"  {y1}, {y2} = rev.block({cur1}, {cur2}) "
-                    f"f @F({', '.join(ps[:4])} : {ptypes}) "
-                    f"g @G({', '.join(ps[4:])} : {ptypes}) : {t(B, D)}, {t(B, D)}")
+                    f"f @F({f_names} : {ptypes}) g @G({g_names} : {ptypes}) "
+                    f": {t(B, D)}, {t(B, D)}")
         cur1, cur2 = y1, y2
-    if s + 1 < a.stages:
-        args.append(f"%wt_{s}: {t(D, D)}")
+    if s + 1 < len(stages):
         body += [f"  %h_{s} = nn.add {cur1}, {cur2} : {t(B, D)}, {t(B, D)}",
                  f"  %hm_{s} = nn.matmul %h_{s}, %wt_{s} : {t(B, D)}, {t(D, D)}",
                  f"  %t_{s} = nn.gelu %hm_{s} : {t(B, D)}"]
         cur1 = f"%t_{s}"
-
-args.append(f"%w_out: {t(D, D)}")
 body += [f"  %s = nn.add {cur1}, {cur2} : {t(B, D)}, {t(B, D)}",
          f"  %o = nn.matmul %s, %w_out : {t(B, D)}, {t(D, D)}",
          f"  %d = nn.sub %o, %target : {t(B, D)}, {t(B, D)}",
          f"  %sq = nn.mul %d, %d : {t(B, D)}, {t(B, D)}",
          f"  %loss = nn.mean %sq dims [0, 1] : {t(B, D)}",
          f"  return %loss : {t()}"]
-out.append("func.func @loss(" + ", ".join(args) + f") -> {t()} {{\n" +
+arg_decls = []
+for name, shape in args:
+    attr = " {rev.no_grad}" if name == "target" else ""
+    arg_decls.append(f"%{name}: {t(*shape)}{attr}")
+out.append("func.func @loss(" + ", ".join(arg_decls) + f") -> {t()} {{\n" +
            "\n".join(body) + "\n}")
 print(f"// Generated by utils/gen-rev-mlp.py: depth {a.depth}, stages "
-      f"{a.stages}, batch {B}, dim {D}, hidden {H}, {T}")
+      f"{a.stages}, batch {B}, dim {D}, hidden {H}, {T}"
+      f"{', tied' if a.tied else ''}, F {a.act_f}, G {a.act_g}")
 print("\n".join(out))

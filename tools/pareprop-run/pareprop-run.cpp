@@ -28,6 +28,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -74,6 +75,11 @@ static cl::opt<double> fdRtol("fd-rtol",
                                        "largest gradient (default: 1e-2 for "
                                        "f32, 1e-6 for f64)"),
                               cl::init(-1));
+static cl::opt<std::string>
+    dumpFile("dump",
+             cl::desc("Write the inputs and every schedule's loss and "
+                      "gradients to this text file (for outside checks)"),
+             cl::init(""));
 static cl::opt<unsigned> maxLiveBlocks("max-live-blocks",
                                        cl::desc("pareprop memory bound"),
                                        cl::init(2));
@@ -339,6 +345,19 @@ double maxRelativeDifference(const std::vector<HostTensor> &a,
   return worst;
 }
 
+/// "<header> <dtype> <rank> <dims...>" then the values on one line.
+void dumpTensor(llvm::raw_ostream &os, const Twine &header,
+                const HostTensor &t) {
+  os << header << " " << (isF64(t.type) ? "f64" : "f32") << " "
+     << t.type.getRank();
+  for (int64_t d : t.type.getShape())
+    os << " " << d;
+  os << "\n";
+  for (double v : t.values)
+    os << llvm::format("%.17g ", v);
+  os << "\n";
+}
+
 struct Variant {
   std::string name, mode, policy;
 };
@@ -425,6 +444,21 @@ int main(int argc, char **argv) {
   }
 
   std::vector<HostTensor> inputs = makeInputs(loss, seed);
+  std::unique_ptr<llvm::ToolOutputFile> dump;
+  if (!dumpFile.empty()) {
+    std::error_code ec;
+    dump = std::make_unique<llvm::ToolOutputFile>(dumpFile, ec,
+                                                  llvm::sys::fs::OF_Text);
+    if (ec)
+      return fail("cannot write " + dumpFile + ": " + ec.message());
+    dump->os() << "# pareprop-run dump of " << inputFile << ", seed " << seed
+               << "; results: loss, then gradients of arguments";
+    for (unsigned i : gradArgs)
+      dump->os() << " " << i;
+    dump->os() << "\n";
+    for (auto [i, t] : llvm::enumerate(inputs))
+      dumpTensor(dump->os(), "arg " + Twine(i) + " -", t);
+  }
   llvm::outs() << "model " << inputFile << "  function @" << loss.getSymName()
                << "  seed " << seed << "\n";
   llvm::outs() << llvm::format("%-9s %-15s %-12s %-6s %10s %12s\n", "schedule",
@@ -470,6 +504,9 @@ int main(int argc, char **argv) {
     }
     llvm::sort(times);
     double median = times[times.size() / 2];
+    if (dump)
+      for (auto [k, t] : llvm::enumerate(results))
+        dumpTensor(dump->os(), "result " + v.name + " " + Twine(k), t);
     stepMs[v.name] = median;
     std::string check = "ref";
     double err = 0;
@@ -539,5 +576,7 @@ int main(int argc, char **argv) {
         "%.0e: %s\n",
         fdSamples.getValue(), eps, worst, tol, pass ? "PASS" : "FAIL");
   }
+  if (dump)
+    dump->keep();
   return ok ? 0 : 1;
 }
