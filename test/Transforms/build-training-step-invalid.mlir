@@ -80,3 +80,9 @@ func.func @loss(%x: tensor<4x6xf32>) -> tensor<f32> {
   %l = nn.sum %y2 dims [0, 1] : tensor<4x6xf32>
   return %l : tensor<f32>
 }
+
+// RUN: not pareprop-opt %S/../Integration/Inputs/malformed.mlir -rev-build-training-step 2>&1 | FileCheck %s --check-prefix=PARSE
+// PARSE: malformed.mlir:{{[0-9]+}}:{{[0-9]+}}: error:
+// RUN: echo 'func.func @f(%%x: tensor<2xf32>) -> tensor<2xf32> { return %%x : tensor<2xf32> }' | not pareprop-opt -rev-build-training-step 2>&1 | FileCheck %s --check-prefix=NOLOSS
+// NOLOSS: error: rev-build-training-step: no public function holds a rev.block; name the loss function with func=<name>
+// NOLOSS-NOT: see current operation

@@ -35,8 +35,10 @@ def ConvertRevToAsync : Pass<"convert-rev-to-async", "mlir::ModuleOp"> {
 
     Run `convert-nn-to-linalg` and `rev-expand-couplings` first.
   }];
-  let dependentDialects = ["mlir::async::AsyncDialect",
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::async::AsyncDialect",
                            "mlir::bufferization::BufferizationDialect",
+                           "mlir::linalg::LinalgDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::func::FuncDialect"];
 }

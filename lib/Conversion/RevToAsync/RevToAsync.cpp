@@ -89,6 +89,8 @@ LogicalResult outlineTask(TaskOp task, StringRef name, SymbolTable &symbols) {
   return success();
 }
 
+void buildKernelBufferizationPipeline(OpPassManager &pm);
+
 /// Bufferizes every function except the scheduled steps, in a nested module
 /// so that the steps (which One-Shot Bufferize cannot see through) stay out.
 LogicalResult bufferizeKernels(ModuleOp module, ArrayRef<func::FuncOp> steps,
@@ -106,13 +108,7 @@ LogicalResult bufferizeKernels(ModuleOp module, ArrayRef<func::FuncOp> steps,
       op.moveBefore(nested.getBody(), nested.getBody()->end());
 
   OpPassManager pm(ModuleOp::getOperationName());
-  bufferization::OneShotBufferizePassOptions options;
-  options.bufferizeFunctionBoundaries = true;
-  options.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(options));
-  bufferization::BufferDeallocationPipelineOptions dealloc;
-  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  buildKernelBufferizationPipeline(pm);
   LogicalResult result = runPipeline(pm, nested);
 
   Operation *anchor = nested;
@@ -122,6 +118,18 @@ LogicalResult bufferizeKernels(ModuleOp module, ArrayRef<func::FuncOp> steps,
   }
   nested.erase();
   return result;
+}
+
+/// One-Shot Bufferize across function boundaries with identity layouts, then
+/// ownership-based deallocation (kernels return buffers their caller owns).
+void buildKernelBufferizationPipeline(OpPassManager &pm) {
+  bufferization::OneShotBufferizePassOptions options;
+  options.bufferizeFunctionBoundaries = true;
+  options.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(options));
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
 }
 
 /// Rebuilds a scheduled step on memrefs with one async.execute per task.
@@ -356,6 +364,14 @@ LogicalResult AsyncStepBuilder::build() {
 
 struct ConvertRevToAsyncPass
     : pareprop::impl::ConvertRevToAsyncBase<ConvertRevToAsyncPass> {
+  void getDependentDialects(DialectRegistry &registry) const override {
+    ConvertRevToAsyncBase::getDependentDialects(registry);
+    // The dialects of the bufferization pipeline this pass runs.
+    OpPassManager pm(ModuleOp::getOperationName());
+    buildKernelBufferizationPipeline(pm);
+    pm.getDependentDialects(registry);
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);

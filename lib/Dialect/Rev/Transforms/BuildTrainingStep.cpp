@@ -275,7 +275,7 @@ struct BuildTrainingStepPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (mode != "reversible" && mode != "stored") {
-      module.emitError() << "rev-build-training-step: unknown mode '" << mode
+      emitError(module.getLoc()) << "rev-build-training-step: unknown mode '" << mode
                          << "' (expected 'reversible' or 'stored')";
       return signalPassFailure();
     }
@@ -284,7 +284,7 @@ struct BuildTrainingStepPass
     if (!funcName.empty()) {
       auto fn = symbols.lookup<func::FuncOp>(funcName);
       if (!fn) {
-        module.emitError() << "rev-build-training-step: no function named @"
+        emitError(module.getLoc()) << "rev-build-training-step: no function named @"
                            << funcName;
         return signalPassFailure();
       }
@@ -295,6 +295,12 @@ struct BuildTrainingStepPass
             fn.walk([](BlockOp) { return WalkResult::interrupt(); })
                 .wasInterrupted())
           losses.push_back(fn);
+      if (losses.empty()) {
+        emitError(module.getLoc())
+            << "rev-build-training-step: no public function holds a "
+               "rev.block; name the loss function with func=<name>";
+        return signalPassFailure();
+      }
     }
     for (func::FuncOp fn : losses)
       if (failed(StepBuilder(fn, symbols, mode == "reversible").build()))

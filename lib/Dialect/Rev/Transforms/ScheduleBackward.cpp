@@ -127,12 +127,12 @@ struct ScheduleBackwardPass
     ModuleOp module = getOperation();
     std::optional<SchedulePolicy> parsed = parseSchedulePolicy(policy);
     if (!parsed) {
-      module.emitError() << "rev-schedule-backward: unknown policy '"
+      emitError(module.getLoc()) << "rev-schedule-backward: unknown policy '"
                          << policy << "' (expected 'vanilla' or 'pareprop')";
       return signalPassFailure();
     }
     if (maxLiveBlocks < 2) {
-      module.emitError() << "rev-schedule-backward: max-live-blocks must be "
+      emitError(module.getLoc()) << "rev-schedule-backward: max-live-blocks must be "
                             "at least 2, got "
                          << maxLiveBlocks.getValue();
       return signalPassFailure();
@@ -146,7 +146,7 @@ struct ScheduleBackwardPass
         return signalPassFailure();
     }
     if (!any)
-      module.emitWarning() << "rev-schedule-backward: no function is marked "
+      emitWarning(module.getLoc()) << "rev-schedule-backward: no function is marked "
                            << RevDialect::kTrainingStepAttr
                            << "; nothing was scheduled";
   }

@@ -35,7 +35,8 @@ def RevBuildTrainingStep : Pass<"rev-build-training-step", "mlir::ModuleOp"> {
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::func::FuncDialect",
-                           "pareprop::nn::NNDialect"];
+                           "pareprop::nn::NNDialect",
+                           "pareprop::rev::RevDialect"];
 }
 
 def RevScheduleBackward : Pass<"rev-schedule-backward", "mlir::ModuleOp"> {
@@ -65,6 +66,7 @@ def RevScheduleBackward : Pass<"rev-schedule-backward", "mlir::ModuleOp"> {
            "pareprop: most blocks whose recomputed internals are alive at "
            "once (at least 2)">,
   ];
+  let dependentDialects = ["pareprop::rev::RevDialect"];
 }
 
 def RevExpandCouplings : Pass<"rev-expand-couplings", "mlir::ModuleOp"> {
