@@ -9,8 +9,18 @@
 
 // VANILLA-LABEL: func.func @loss_step
 // VANILLA-SAME: rev.schedule = "vanilla"
-// VANILLA:      %[[T0:.*]], %{{.*}} = rev.task stream 0 {
-// VANILLA:        rev.block
+// Prefix, then each forward block alone (its outputs die once the next
+// block has run), then the loss.
+// VANILLA:      rev.task stream 0 {
+// VANILLA-NEXT:   nn.matmul
+// VANILLA:      rev.task stream 0 {
+// VANILLA-NEXT:   rev.block
+// VANILLA:      rev.task stream 0 {
+// VANILLA-NEXT:   rev.block
+// VANILLA:      rev.task stream 0 {
+// VANILLA-NEXT:   rev.block
+// VANILLA:      rev.task stream 0 {
+// VANILLA-NEXT:   nn.add
 // VANILLA:      rev.task stream 0 {
 // VANILLA-NEXT:   rev.recompute
 // VANILLA:      rev.task stream 0 {
@@ -31,10 +41,20 @@
 
 // Recomputes run on stream 1, ahead of the gradients on stream 0; each
 // gradient waits for its recompute; the third recompute waits until the
-// first gradient has consumed the first recompute's internals.
+// first gradient has consumed the first recompute's internals. The first
+// recompute needs only the last block, so it overlaps the loss.
 // PAREPROP-LABEL: func.func @loss_step
 // PAREPROP-SAME: rev.schedule = "pareprop"
+// PAREPROP:      rev.task stream 0 {
+// PAREPROP-NEXT:   nn.matmul
+// PAREPROP:      rev.task stream 0 {
+// PAREPROP-NEXT:   rev.block
+// PAREPROP:      rev.task stream 0 {
+// PAREPROP-NEXT:   rev.block
 // PAREPROP:      %[[FWD:.*]], %{{.*}} = rev.task stream 0 {
+// PAREPROP-NEXT:   rev.block
+// PAREPROP:      %[[LOSS:.*]], %{{.*}} = rev.task stream 0 {
+// PAREPROP-NEXT:   nn.add
 // PAREPROP:      %[[R2:.*]], %{{.*}} = rev.task stream 1 after(%[[FWD]]) {
 // PAREPROP-NEXT:   rev.recompute
 // PAREPROP:      %[[G2:.*]], %{{.*}} = rev.task stream 0 after(%[[R2]]) {
@@ -64,7 +84,10 @@
 // STORED: rev.await
 
 // ONE-LABEL: func.func @loss_step
+// ONE:      rev.task stream 0 {
+// ONE-NEXT:   nn.matmul
 // ONE:      %[[FWD:.*]], %{{.*}} = rev.task stream 0 {
+// ONE-NEXT:   rev.block
 // ONE:      %[[R:.*]], %{{.*}} = rev.task stream 1 after(%[[FWD]]) {
 // ONE-NEXT:   rev.recompute
 // ONE:      rev.task stream 0 after(%[[R]]) {

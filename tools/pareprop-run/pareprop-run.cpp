@@ -38,6 +38,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <thread>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -497,6 +498,15 @@ int main(int argc, char **argv) {
       if (!r)
         return fail(llvm::toString(r.takeError()));
       peak = std::max(peak, peakBytes.load() - base);
+      // The step must free everything it allocated except its results,
+      // which run() has freed by now. Worker threads free coroutine frames
+      // just after completing the tokens the step awaited: give them a
+      // moment.
+      for (int spin = 0; spin < 1000 && liveBytes.load() != base; ++spin)
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      if (int64_t leaked = liveBytes.load() - base)
+        return fail("schedule " + v.name + ": the step leaked " +
+                    Twine(leaked) + " bytes");
       if (i >= warmup)
         times.push_back(
             std::chrono::duration<double, std::milli>(end - start).count());

@@ -140,7 +140,7 @@ public:
 
 private:
   void computeOrder();
-  LogicalResult planDeallocations();
+  void planDeallocations();
 
   func::FuncOp step;
   SmallVector<TaskOp> tasks;
@@ -174,7 +174,7 @@ void AsyncStepBuilder::computeOrder() {
   }
 }
 
-LogicalResult AsyncStepBuilder::planDeallocations() {
+void AsyncStepBuilder::planDeallocations() {
   for (auto [i, task] : llvm::enumerate(tasks)) {
     for (Value r : task.getResults()) {
       SmallVector<unsigned> readers;
@@ -202,13 +202,11 @@ LogicalResult AsyncStepBuilder::planDeallocations() {
       freedBy[r] = freer;
     }
   }
-  return success();
 }
 
 LogicalResult AsyncStepBuilder::build() {
   computeOrder();
-  if (failed(planDeallocations()))
-    return failure();
+  planDeallocations();
   Block &oldBody = step.getBody().front();
   MLIRContext *ctx = step.getContext();
   OpBuilder b(ctx);
@@ -233,7 +231,8 @@ LogicalResult AsyncStepBuilder::build() {
     map.map(o, n);
   DenseMap<Operation *, Value> tokenOf;
   DenseMap<int64_t, Value> lastToken;
-  // Task index -> values it frees on top of those it reads.
+  // Task index -> values made by other tasks that it frees (those it made
+  // itself are freed through freedBy directly).
   DenseMap<unsigned, SmallVector<Value>> extraFrees;
   SmallVector<Value> freedAtEnd;
   for (auto [v, freer] : freedBy) {

@@ -27,13 +27,14 @@ LogicalResult scheduleFunction(func::FuncOp fn, SchedulePolicy policy,
   if (!body.getOps<TaskOp>().empty())
     return fn.emitError("training step is already scheduled");
 
-  // Group ops into work items: each recompute and gradient alone, runs of
-  // anything else together.
+  // Group ops into work items: each coupling (forward block, recompute,
+  // gradient) alone, runs of anything else together.
   SmallVector<SmallVector<Operation *>> groups;
   SmallVector<WorkItem> items;
   DenseMap<Operation *, unsigned> itemOf;
   FlopCostModel costs(fn->getParentOp());
   Operation *lastConstant = nullptr;
+  bool previousAlone = false;
   for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
     if (staysOutsideTasks(op)) {
       if (lastConstant)
@@ -46,11 +47,15 @@ LogicalResult scheduleFunction(func::FuncOp fn, SchedulePolicy policy,
     WorkKind kind = isa<RecomputeOp>(op) ? WorkKind::Recompute
                     : isa<GradOp>(op)    ? WorkKind::Gradient
                                          : WorkKind::Other;
-    if (kind != WorkKind::Other || items.empty() ||
-        items.back().kind != WorkKind::Other) {
+    // Couplings are tasks of their own: buffers are freed between tasks
+    // (inside a kernel they live until it returns), so a forward block's
+    // outputs die once the next block has read them.
+    bool alone = kind != WorkKind::Other || isa<BlockOp>(op);
+    if (alone || items.empty() || previousAlone) {
       items.push_back(WorkItem{kind, 0.0, {}, {}});
       groups.emplace_back();
     }
+    previousAlone = alone;
     unsigned id = items.size() - 1;
     groups.back().push_back(&op);
     itemOf[&op] = id;

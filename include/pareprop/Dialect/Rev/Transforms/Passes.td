@@ -44,9 +44,10 @@ def RevScheduleBackward : Pass<"rev-schedule-backward", "mlir::ModuleOp"> {
   let description = [{
     Rewrites every function marked `rev.training_step` into `rev.task`s
     bound to streams, ordered by issue time, with `rev.await`s before the
-    results are returned. Each `rev.recompute` and each `rev.grad` is a task
-    of its own; runs of other ops between them form one task each;
-    constants stay outside tasks.
+    results are returned. Each `rev.block`, `rev.recompute` and `rev.grad` is
+    a task of its own (buffers are freed between tasks, so a block's outputs
+    die as soon as their readers have run); runs of other ops between them
+    form one task each; constants stay outside tasks.
 
     * `vanilla`: one stream; per block, recompute then gradient.
     * `pareprop`: recomputes on stream 1, everything else on stream 0, so the
