@@ -28,6 +28,6 @@ config.substitutions.append(("%cxx", config.cxx_compiler))
 config.substitutions.append(("%cc", config.c_compiler))
 
 tool_dirs = [config.pareprop_tools_dir, config.llvm_tools_dir]
-tools = ["pareprop-opt", "pareprop-run", "mlir-runner",
+tools = ["pareprop-opt", "pareprop-run", "mlir-runner", "mlir-translate", "opt", "llc", "llvm-nm",
          ToolSubst("%unittests", os.path.join(config.pareprop_obj_root, "bin", "PaRepropUnitTests"))]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
