@@ -145,7 +145,7 @@ def NN_ReduceToOp : NN_Op<"reduce_to"> {
 // Fused gradient helpers (not differentiable themselves).
 //===----------------------------------------------------------------------===//
 
-class NN_GradOp<string mnemonic, string what, string primal>
+class NN_GradOp<string mnemonic, string what>
     : NN_Op<mnemonic, [SameOperandsAndResultType]> {
   let summary = what;
   let arguments = (ins NN_FloatTensor:$primal, NN_FloatTensor:$grad);
@@ -154,9 +154,9 @@ class NN_GradOp<string mnemonic, string what, string primal>
 }
 
 def NN_TanhGradOp : NN_GradOp<"tanh_grad",
-    "grad * (1 - y^2), from tanh's output y", "y">;
+    "grad * (1 - y^2), from tanh's output y">;
 def NN_ReluGradOp : NN_GradOp<"relu_grad",
-    "grad where x > 0, else 0, from relu's input x", "x">;
+    "grad where y > 0, else 0, from relu's output y (or input x)">;
 
 def NN_GeluGradOp : NN_Op<"gelu_grad", [SameOperandsAndResultType]> {
   let summary = "grad * gelu'(x), from gelu's input x";
