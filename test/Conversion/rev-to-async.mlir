@@ -28,22 +28,21 @@ func.func @step(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) attributes 
 // CHECK-SAME: %[[A:.*]]: memref<4xf32>) -> (memref<4xf32>, memref<4xf32>)
 // CHECK-SAME: rev.training_step
 // CHECK: %[[T0:.*]], %[[B:.*]] = async.execute -> !async.value<memref<4xf32>> {
-// CHECK:   async.execute -> !async.value<memref<4xf32>> {
-// CHECK:     call @step_task0(%[[A]])
+// CHECK-NEXT: %[[R0:.*]] = func.call @step_task0(%[[A]])
+// CHECK-NEXT: async.yield %[[R0]]
 // Stream 1 waits for the token of task 0.
 // CHECK: %[[T1:.*]], %[[C:.*]] = async.execute [%[[T0]]] (%[[B]] as %[[B1:.*]]: !async.value<memref<4xf32>>)
-// CHECK:   async.execute
-// CHECK:     call @step_task1(%[[B1]])
+// CHECK-NEXT: call @step_task1(%[[B1]])
 // CHECK-NOT: memref.dealloc
 // CHECK: async.yield
 // Task 2 follows task 0 on stream 0.
 // CHECK: %[[T2:.*]], %[[D:.*]] = async.execute [%[[T0]]] (%[[B]] as %[[B2:.*]]: !async.value<memref<4xf32>>)
-// CHECK:     call @step_task2(%[[B2]])
+// CHECK-NEXT: call @step_task2(%[[B2]])
 // CHECK-NOT: memref.dealloc
 // CHECK: async.yield
 // Task 3 runs after both readers of %b: it frees %b and %c.
 // CHECK: %[[T3:.*]], %[[E:.*]] = async.execute [%[[T2]], %[[T1]]]
-// CHECK:     %[[R:.*]] = func.call @step_task3
+// CHECK-NEXT: %[[R:.*]] = func.call @step_task3
 // CHECK-DAG: memref.dealloc
 // CHECK-DAG: memref.dealloc
 // CHECK:     async.yield %[[R]]

@@ -291,42 +291,28 @@ LogicalResult AsyncStepBuilder::build() {
         resultTypes.push_back(memrefFor(t));
       auto exec = async::ExecuteOp::create(
           b, task.getLoc(), resultTypes, deps, asyncNew,
-          [&](OpBuilder &ob, Location loc, ValueRange unwrapped) {
-            // MLIR's async runtime resumes a coroutine whose dependencies
-            // became ready inline, on the thread that made them ready, one
-            // awaiter after the other. Launching the work as a fresh
-            // async.execute sends it back to the thread pool, so two tasks
-            // released by the same token really run in parallel.
+          [&](OpBuilder &nb, Location loc, ValueRange unwrapped) {
             IRMapping inner;
             for (auto [o, n] : llvm::zip(asyncOld, unwrapped))
               inner.map(o, n);
-            auto work = async::ExecuteOp::create(
-                ob, loc, resultTypes, ValueRange(), ValueRange(),
-                [&](OpBuilder &nb, Location loc, ValueRange) {
-                  SmallVector<Value> args;
-                  for (Value v : call.getOperands())
-                    args.push_back(inner.contains(v) ? inner.lookup(v)
-                                                     : map.lookup(v));
-                  auto newCall = func::CallOp::create(
-                      nb, loc, call.getCallee(), resultTypes, args);
-                  IRMapping local = inner;
-                  for (auto [o, n] :
-                       llvm::zip(task.getResults(), newCall.getResults()))
-                    local.map(o, n);
-                  for (Value r : task.getResults()) {
-                    auto it = freedBy.find(r);
-                    if (it != freedBy.end() && it->second == int(index))
-                      memref::DeallocOp::create(nb, loc, local.lookup(r));
-                  }
-                  for (Value v : extraFrees.lookup(index))
-                    if (v.getDefiningOp() != task.getOperation())
-                      memref::DeallocOp::create(nb, loc, local.lookup(v));
-                  async::YieldOp::create(nb, loc, newCall.getResults());
-                });
-            SmallVector<Value> results;
-            for (Value v : work.getBodyResults())
-              results.push_back(async::AwaitOp::create(ob, loc, v).getResult());
-            async::YieldOp::create(ob, loc, results);
+            SmallVector<Value> args;
+            for (Value v : call.getOperands())
+              args.push_back(inner.contains(v) ? inner.lookup(v)
+                                               : map.lookup(v));
+            auto newCall = func::CallOp::create(nb, loc, call.getCallee(),
+                                                resultTypes, args);
+            for (auto [o, n] : llvm::zip(task.getResults(),
+                                         newCall.getResults()))
+              inner.map(o, n);
+            for (Value r : task.getResults()) {
+              auto it = freedBy.find(r);
+              if (it != freedBy.end() && it->second == int(index))
+                memref::DeallocOp::create(nb, loc, inner.lookup(r));
+            }
+            for (Value v : extraFrees.lookup(index))
+              if (v.getDefiningOp() != task.getOperation())
+                memref::DeallocOp::create(nb, loc, inner.lookup(v));
+            async::YieldOp::create(nb, loc, newCall.getResults());
           });
       tokenOf[task] = exec.getToken();
       lastToken[task.getStream()] = exec.getToken();
