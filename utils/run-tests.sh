@@ -5,7 +5,7 @@
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${PAREPROP_BUILD_DIR:-$root/build}"
-bash "$root/utils/setup.sh" || exit 1
+bash "$root/utils/setup.sh" --tests || exit 1
 log="$(mktemp)"
 /usr/lib/llvm-22/bin/lit -sv "$build/test" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs what is missing on a Debian machine (as root, or through sudo) and
-# builds PaReprop into build/ (or $PAREPROP_BUILD_DIR). Sourced or run by
-# run-example.sh and run-tests.sh; safe to run again.
+# builds PaReprop into build/ (or $PAREPROP_BUILD_DIR). Run by run-example.sh
+# and, with --tests (which adds what only the test suite needs: PyTorch for
+# the autograd cross-check), by run-tests.sh. Safe to run again.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${PAREPROP_BUILD_DIR:-$root/build}"
 
 packages=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
-          cmake ninja-build libgtest-dev python3 python3-torch)
+          cmake ninja-build libgtest-dev python3)
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(python3-torch)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
