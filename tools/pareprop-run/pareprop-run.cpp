@@ -23,6 +23,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -220,6 +221,7 @@ public:
     if (llvm::Error err = engine->invokePacked(name, packed))
       return std::move(err);
     std::vector<HostTensor> results;
+    llvm::SmallPtrSet<void *, 8> freed; // A buffer returned twice is freed once.
     size_t offset = 0;
     for (RankedTensorType t : resultTypes) {
       void *allocated = reinterpret_cast<void *>(resultStorage[offset]);
@@ -233,13 +235,11 @@ public:
       for (int64_t i = 0; i < n; ++i)
         h.values[i] = isF64(t) ? reinterpret_cast<double *>(base)[i]
                                : reinterpret_cast<float *>(base)[i];
-      if (allocated != lastFreed)
+      if (freed.insert(allocated).second)
         trackedFree(allocated);
-      lastFreed = allocated;
       offset += 3 + 2 * t.getRank();
       results.push_back(std::move(h));
     }
-    lastFreed = nullptr;
     return results;
   }
 
@@ -247,7 +247,6 @@ private:
   std::unique_ptr<ExecutionEngine> engine;
   std::string name;
   SmallVector<RankedTensorType> argTypes, resultTypes;
-  void *lastFreed = nullptr;
 };
 
 /// Deterministic inputs: splitmix64 per (seed, argument).

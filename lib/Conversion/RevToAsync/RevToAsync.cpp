@@ -231,15 +231,14 @@ LogicalResult AsyncStepBuilder::build() {
     map.map(o, n);
   DenseMap<Operation *, Value> tokenOf;
   DenseMap<int64_t, Value> lastToken;
-  // Task index -> values made by other tasks that it frees (those it made
-  // itself are freed through freedBy directly).
-  DenseMap<unsigned, SmallVector<Value>> extraFrees;
+  // Task index -> the task results it frees (its own or other tasks').
+  DenseMap<unsigned, SmallVector<Value>> freesIn;
   SmallVector<Value> freedAtEnd;
   for (auto [v, freer] : freedBy) {
     if (freer < 0)
       freedAtEnd.push_back(v);
     else
-      extraFrees[freer].push_back(v);
+      freesIn[freer].push_back(v);
   }
 
   for (Operation &op : oldBody) {
@@ -270,19 +269,19 @@ LogicalResult AsyncStepBuilder::build() {
       SmallVector<Value> deps;
       if (Value prev = lastToken.lookup(task.getStream()))
         deps.push_back(prev);
-      for (Value tok : task.getAfter())
-        if (!llvm::is_contained(deps, tokenOf.lookup(tok.getDefiningOp())))
-          deps.push_back(tokenOf.lookup(tok.getDefiningOp()));
-      // Async operands: task results read by the call or freed here.
+      for (Value tok : task.getAfter()) {
+        Value dep = tokenOf.lookup(tok.getDefiningOp());
+        if (!llvm::is_contained(deps, dep))
+          deps.push_back(dep);
+      }
+      // Async operands: other tasks' results read by the call or freed here.
+      SmallVector<Value> frees = freesIn.lookup(index);
       SmallVector<Value> asyncOld;
-      auto addAsync = [&](Value v) {
-        if (v.getDefiningOp<TaskOp>() && !llvm::is_contained(asyncOld, v))
+      for (Value v : llvm::concat<Value>(call.getOperands(), frees)) {
+        auto producer = v.getDefiningOp<TaskOp>();
+        if (producer && producer != task && !llvm::is_contained(asyncOld, v))
           asyncOld.push_back(v);
-      };
-      for (Value v : call.getOperands())
-        addAsync(v);
-      for (Value v : extraFrees.lookup(index))
-        addAsync(v);
+      }
       SmallVector<Value> asyncNew;
       for (Value v : asyncOld)
         asyncNew.push_back(map.lookup(v));
@@ -304,14 +303,8 @@ LogicalResult AsyncStepBuilder::build() {
             for (auto [o, n] : llvm::zip(task.getResults(),
                                          newCall.getResults()))
               inner.map(o, n);
-            for (Value r : task.getResults()) {
-              auto it = freedBy.find(r);
-              if (it != freedBy.end() && it->second == int(index))
-                memref::DeallocOp::create(nb, loc, inner.lookup(r));
-            }
-            for (Value v : extraFrees.lookup(index))
-              if (v.getDefiningOp() != task.getOperation())
-                memref::DeallocOp::create(nb, loc, inner.lookup(v));
+            for (Value v : frees)
+              memref::DeallocOp::create(nb, loc, inner.lookup(v));
             async::YieldOp::create(nb, loc, newCall.getResults());
           });
       tokenOf[task] = exec.getToken();
