@@ -20,6 +20,7 @@ void pareprop::buildRevToLLVMPipeline(OpPassManager &pm,
     rev::RevBuildTrainingStepOptions step;
     step.mode = options.mode;
     step.funcName = options.func;
+    step.checkReconstruction = options.checkReconstruction;
     pm.addPass(rev::createRevBuildTrainingStep(step));
     rev::RevScheduleBackwardOptions schedule;
     schedule.policy = options.policy;

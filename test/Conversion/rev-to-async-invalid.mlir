@@ -12,11 +12,10 @@ func.func @step(%a: tensor<4xf32>) -> tensor<4xf32> attributes {rev.training_ste
 
 // -----
 
-func.func @step(%a: tensor<4xf32>, %n: index) -> tensor<4xf32> {
-  // expected-error @+1 {{captures a value of type 'index'; tasks may only read tensors}}
+func.func @step(%a: tensor<4xf32>, %m: memref<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{captures a value of type 'memref<4xf32>'; tasks may only read tensors and scalars}}
   %t0, %b = rev.task stream 0 {
-    %s = tensor.extract_slice %a[%n] [2] [1] : tensor<4xf32> to tensor<2xf32>
-    %1 = tensor.insert_slice %s into %a[0] [2] [1] : tensor<2xf32> into tensor<4xf32>
+    %1 = bufferization.to_tensor %m : memref<4xf32> to tensor<4xf32>
     rev.yield %1 : tensor<4xf32>
   } -> tensor<4xf32>
   rev.await %t0

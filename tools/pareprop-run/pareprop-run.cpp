@@ -39,6 +39,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <thread>
 
 using namespace mlir;
@@ -82,6 +83,16 @@ static cl::opt<std::string>
              cl::desc("Write the inputs and every schedule's loss and "
                       "gradients to this text file (for outside checks)"),
              cl::init(""));
+static cl::opt<bool> checkReconstruction(
+    "check-reconstruction",
+    cl::desc("Reversible schedules: report per block the error between the "
+             "forward's inputs and the recomputed ones"),
+    cl::init(false));
+static cl::opt<double> initScale(
+    "init-scale",
+    cl::desc("Multiply the generated weights (arguments of rank >= 2) by "
+             "this factor"),
+    cl::init(1.0));
 static cl::opt<unsigned> maxLiveBlocks("max-live-blocks",
                                        cl::desc("pareprop memory bound"),
                                        cl::init(2));
@@ -152,6 +163,10 @@ struct HostTensor {
 
 bool isF64(RankedTensorType t) { return t.getElementType().isF64(); }
 
+/// An `i64` argument (a dropout seed) travels as a rank-0 i64 "tensor" here
+/// and is passed by value.
+bool isKey(RankedTensorType t) { return t.getElementType().isInteger(64); }
+
 /// A strided memref descriptor as LLVM lays it out: every field 8 bytes.
 struct Descriptor {
   std::vector<int64_t> fields;
@@ -179,7 +194,11 @@ struct DeviceBuffer {
   std::vector<char> bytes;
   DeviceBuffer(const HostTensor &h) {
     size_t n = h.values.size();
-    if (isF64(h.type)) {
+    if (isKey(h.type)) {
+      bytes.resize(8);
+      int64_t key = int64_t(h.values[0]);
+      std::memcpy(bytes.data(), &key, 8);
+    } else if (isF64(h.type)) {
       bytes.resize(n * 8);
       std::memcpy(bytes.data(), h.values.data(), n * 8);
     } else {
@@ -206,8 +225,15 @@ public:
   run(const std::vector<HostTensor> &args) {
     std::vector<DeviceBuffer> buffers(args.begin(), args.end());
     std::vector<Descriptor> descs;
-    for (size_t i = 0; i < args.size(); ++i)
-      descs.push_back(makeDescriptor(buffers[i].bytes.data(), argTypes[i]));
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (isKey(argTypes[i])) {
+        int64_t key;
+        std::memcpy(&key, buffers[i].bytes.data(), 8);
+        descs.push_back({{key}});
+      } else {
+        descs.push_back(makeDescriptor(buffers[i].bytes.data(), argTypes[i]));
+      }
+    }
     size_t resultFields = 0;
     for (RankedTensorType t : resultTypes)
       resultFields += 3 + 2 * t.getRank();
@@ -253,7 +279,7 @@ private:
 std::vector<HostTensor> makeInputs(func::FuncOp fn, uint64_t seed) {
   std::vector<HostTensor> out;
   for (auto [i, type] : llvm::enumerate(fn.getArgumentTypes())) {
-    auto t = cast<RankedTensorType>(type);
+    auto t = dyn_cast<RankedTensorType>(type);
     uint64_t state = seed * 0x9E3779B97F4A7C15ull + i * 0xBF58476D1CE4E5B9ull + 1;
     auto next = [&]() {
       uint64_t z = (state += 0x9E3779B97F4A7C15ull);
@@ -261,9 +287,15 @@ std::vector<HostTensor> makeInputs(func::FuncOp fn, uint64_t seed) {
       z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
       return z ^ (z >> 31);
     };
+    if (!t) { // An i64 seed: an integer that a double holds exactly.
+      t = RankedTensorType::get({}, type);
+      out.push_back({t, {double(next() >> 12)}});
+      continue;
+    }
     // Weights-like (rank 2) get 1/sqrt(fan-in) so deep stacks stay tame.
-    double scale = t.getRank() >= 2 ? 1.0 / std::sqrt(double(t.getDimSize(0)))
-                                    : 0.5;
+    double scale = t.getRank() >= 2
+                       ? initScale / std::sqrt(double(t.getDimSize(0)))
+                       : 0.5;
     HostTensor h{t, {}};
     for (int64_t k = 0; k < t.getNumElements(); ++k)
       h.values.push_back(scale * (double(next() >> 11) * 0x1.0p-53 * 2 - 1));
@@ -345,10 +377,43 @@ double maxRelativeDifference(const std::vector<HostTensor> &a,
   return worst;
 }
 
+/// Prints the check-reconstruction report (rows: max |X1' - X1|, max |X1|,
+/// max |X2' - X2|, max |X2|) and returns the worst relative error.
+double printReconstruction(StringRef schedule, const HostTensor &report) {
+  auto rel = [](double diff, double ref) { return ref > 0 ? diff / ref : diff; };
+  llvm::outs() << "reconstruction error, " << schedule
+               << " (per block: max abs and relative error of X1, then X2)\n";
+  double worst = 0;
+  int64_t worstBlock = -1;
+  for (int64_t k = 0; k < report.type.getDimSize(0); ++k) {
+    const double *r = &report.values[4 * k];
+    if (r[0] < 0) {
+      llvm::outs() << llvm::format("  block %3ld: not recomputed\n", long(k));
+      continue;
+    }
+    double r1 = rel(r[0], r[1]), r2 = rel(r[2], r[3]);
+    // Overflowed activations make the error NaN: the worst possible.
+    if (std::isnan(r1) || std::isnan(r2))
+      r1 = INFINITY;
+    llvm::outs() << llvm::format(
+        "  block %3ld: %10.3e %10.3e   %10.3e %10.3e\n", long(k), r[0], r1,
+        r[2], r2);
+    if (std::max(r1, r2) >= worst) {
+      worst = std::max(r1, r2);
+      worstBlock = k;
+    }
+  }
+  llvm::outs() << llvm::format(
+      "worst relative reconstruction error, %s: %.3e (block %ld)\n",
+      schedule.str().c_str(), worst, long(worstBlock));
+  return worst;
+}
+
 /// "<header> <dtype> <rank> <dims...>" then the values on one line.
 void dumpTensor(llvm::raw_ostream &os, const Twine &header,
                 const HostTensor &t) {
-  os << header << " " << (isF64(t.type) ? "f64" : "f32") << " "
+  os << header << " "
+     << (isKey(t.type) ? "i64" : isF64(t.type) ? "f64" : "f32") << " "
      << t.type.getRank();
   for (int64_t d : t.type.getShape())
     os << " " << d;
@@ -413,17 +478,21 @@ int main(int argc, char **argv) {
                     ? Twine("no public function holds a rev.block")
                     : Twine("no function named @") + funcName);
   SmallVector<RankedTensorType> argTypes;
-  for (Type t : loss.getArgumentTypes()) {
+  SmallVector<unsigned> gradArgs;
+  for (auto [i, t] : llvm::enumerate(loss.getArgumentTypes())) {
+    if (t.isInteger(64)) {
+      argTypes.push_back(RankedTensorType::get({}, t));
+      continue;
+    }
     auto rt = dyn_cast<RankedTensorType>(t);
     if (!rt || !rt.hasStaticShape() ||
         !(rt.getElementType().isF32() || rt.getElementType().isF64()))
-      return fail("arguments must be statically shaped f32/f64 tensors");
+      return fail("arguments must be statically shaped f32/f64 tensors or "
+                  "i64 seeds");
     argTypes.push_back(rt);
-  }
-  SmallVector<unsigned> gradArgs;
-  for (unsigned i = 0; i < loss.getNumArguments(); ++i)
     if (!loss.getArgAttr(i, pareprop::rev::RevDialect::kNoGradAttr))
       gradArgs.push_back(i);
+  }
   SmallVector<RankedTensorType> stepResults{
       cast<RankedTensorType>(loss.getResultTypes()[0])};
   for (unsigned i : gradArgs)
@@ -477,15 +546,25 @@ int main(int argc, char **argv) {
     options.policy = v.policy;
     options.func = loss.getSymName().str();
     options.maxLiveBlocks = maxLiveBlocks;
+    bool report = checkReconstruction && v.mode == "reversible";
+    options.checkReconstruction = report;
+    SmallVector<RankedTensorType> resultTypes(stepResults);
+    if (report) {
+      int64_t numBlocks = 0;
+      loss.walk([&](pareprop::rev::BlockOp) { ++numBlocks; });
+      resultTypes.push_back(RankedTensorType::get(
+          {numBlocks, 4}, Float64Type::get(&context)));
+    }
     auto compiled = compile(*model, options,
                             (loss.getSymName() + "_step").str(), argTypes,
-                            stepResults);
+                            resultTypes);
     if (!compiled)
       return fail("schedule " + v.name + ": " +
                   llvm::toString(compiled.takeError()));
     engines.push_back(std::move(*compiled));
     CompiledFunction &step = *engines.back();
     std::vector<HostTensor> results;
+    std::optional<HostTensor> reconstruction;
     std::vector<double> times;
     int64_t peak = 0;
     for (unsigned i = 0; i < warmup + std::max(1u, iters.getValue()); ++i) {
@@ -510,6 +589,10 @@ int main(int argc, char **argv) {
         times.push_back(
             std::chrono::duration<double, std::milli>(end - start).count());
       results = std::move(*r);
+      if (report) {
+        reconstruction = std::move(results.back());
+        results.pop_back();
+      }
     }
     llvm::sort(times);
     double median = times[times.size() / 2];
@@ -531,6 +614,8 @@ int main(int argc, char **argv) {
     llvm::outs() << llvm::format("%-9s %-15.8e %-12.3e %-6s %10.3f %12.1f\n",
                                  v.name.c_str(), results[0].values[0], err,
                                  check.c_str(), median, double(peak) / 1024.0);
+    if (reconstruction)
+      printReconstruction(v.name, *reconstruction);
   }
   if (variants.size() > 1)
     llvm::outs() << "gradients compared with " << referenceName
@@ -552,7 +637,7 @@ int main(int argc, char **argv) {
       return fail("forward: " + llvm::toString(forward.takeError()));
     engines.push_back(std::move(*forward));
     CompiledFunction &lossFn = *engines.back();
-    bool f64 = isF64(argTypes[0]);
+    bool f64 = isF64(stepResults[0]);
     double eps = f64 ? 1e-6 : 1e-3;
     double tol = fdRtol >= 0 ? fdRtol.getValue() : (f64 ? 1e-6 : 1e-2);
     double worst = 0;

@@ -27,6 +27,11 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
       *this, "max-live-blocks",
       llvm::cl::desc("pareprop: most blocks with live recomputed internals"),
       llvm::cl::init(2)};
+  Option<bool> checkReconstruction{
+      *this, "check-reconstruction",
+      llvm::cl::desc("Reversible mode: the step also returns the per-block "
+                     "reconstruction error (see rev-build-training-step)"),
+      llvm::cl::init(false)};
 };
 
 /// rev/nn model -> LLVM dialect: training step, schedule, expansion, linalg,

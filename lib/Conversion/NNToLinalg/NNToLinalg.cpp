@@ -71,6 +71,53 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
   return generic.getResult(0);
 }
 
+/// A linalg.generic over `resultType`'s dims (plus `extraLoops` trailing
+/// reduction loops) with explicit indexing maps; `init` is the output.
+Value generic(OpBuilder &b, Location loc, Value init, ValueRange inputs,
+              ArrayRef<AffineMap> maps, ArrayRef<IteratorType> iterators,
+              BodyFn body) {
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
+      });
+  return op.getResult(0);
+}
+
+/// Map from `rank` loops dropping the last one: how row statistics (mean,
+/// max, ...) of a last-dimension op are indexed.
+AffineMap rowMap(MLIRContext *ctx, int64_t rank) {
+  return AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(rank - 1);
+}
+
+Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type) {
+  return tensor::EmptyOp::create(b, loc, type.getShape(),
+                                 type.getElementType());
+}
+
+/// Reduces the last dimension of `input` with `combine`, starting at `init`.
+Value reduceLastDim(OpBuilder &b, Location loc, Value input, double initValue,
+                    function_ref<Value(OpBuilder &, Location, Value, Value)>
+                        combine) {
+  auto inType = cast<RankedTensorType>(input.getType());
+  int64_t rank = inType.getRank();
+  auto outType = RankedTensorType::get(inType.getShape().drop_back(),
+                                       inType.getElementType());
+  Value start = floatConst(b, loc, inType.getElementType(), initValue);
+  Value init =
+      linalg::FillOp::create(b, loc, start, emptyLike(b, loc, outType))
+          .getResult(0);
+  SmallVector<IteratorType> iterators(rank, IteratorType::parallel);
+  iterators.back() = IteratorType::reduction;
+  MLIRContext *ctx = b.getContext();
+  return generic(b, loc, init, {input},
+                 {AffineMap::getMultiDimIdentityMap(rank, ctx),
+                  rowMap(ctx, rank)},
+                 iterators, [&](OpBuilder &nb, Location l, ValueRange a) {
+                   return combine(nb, l, a[1], a[0]);
+                 });
+}
+
 /// Sums `input` over the loop dims marked in `reduced` into a zero-filled
 /// tensor of `outType` indexed by the other dims in order.
 Value reduceSum(OpBuilder &b, Location loc, Value input,
@@ -125,28 +172,314 @@ struct MatmulLowering : NNPattern<MatmulOp> {
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rw) const override {
     MLIRContext *ctx = rw.getContext();
-    AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
-               k = getAffineDimExpr(2, ctx);
+    int64_t batch = resultType(op).getRank() - 2, loops = batch + 3;
+    AffineExpr m = getAffineDimExpr(batch, ctx),
+               n = getAffineDimExpr(batch + 1, ctx),
+               k = getAffineDimExpr(batch + 2, ctx);
     auto map = [&](AffineExpr a, AffineExpr b) {
-      return AffineMap::get(3, 0, {a, b}, ctx);
+      SmallVector<AffineExpr> exprs;
+      for (int64_t i = 0; i < batch; ++i)
+        exprs.push_back(getAffineDimExpr(i, ctx));
+      exprs.append({a, b});
+      return AffineMap::get(loops, 0, exprs, ctx);
     };
     SmallVector<AffineMap> maps{
         op.getTransposeLhs() ? map(k, m) : map(m, k),
         op.getTransposeRhs() ? map(n, k) : map(k, n), map(m, n)};
-    SmallVector<IteratorType> iterators{IteratorType::parallel,
-                                        IteratorType::parallel,
-                                        IteratorType::reduction};
-    auto generic = linalg::GenericOp::create(
-        rw, op.getLoc(), TypeRange{resultType(op)},
-        ValueRange{op.getLhs(), op.getRhs()},
-        ValueRange{zeroFilled(rw, op.getLoc(), resultType(op))}, maps,
-        iterators, [](OpBuilder &b, Location l, ValueRange a) {
-          Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
-          linalg::YieldOp::create(b, l,
-                                  arith::AddFOp::create(b, l, a[2], prod)
-                                      .getResult());
+    SmallVector<IteratorType> iterators(loops - 1, IteratorType::parallel);
+    iterators.push_back(IteratorType::reduction);
+    rw.replaceOp(op, generic(rw, op.getLoc(),
+                             zeroFilled(rw, op.getLoc(), resultType(op)),
+                             {op.getLhs(), op.getRhs()}, maps, iterators,
+                             multiplyAccumulate));
+    return success();
+  }
+
+  static Value multiplyAccumulate(OpBuilder &b, Location l, ValueRange a) {
+    Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
+    return arith::AddFOp::create(b, l, a[2], prod);
+  }
+};
+
+/// linear: the output starts as the broadcast bias (or zero) and accumulates
+/// x W^T over a trailing reduction loop.
+struct LinearLowering : NNPattern<LinearOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rw) const override {
+    MLIRContext *ctx = rw.getContext();
+    Location loc = op.getLoc();
+    RankedTensorType out = resultType(op);
+    int64_t rank = out.getRank(), loops = rank + 1;
+    Value init;
+    if (Value bias = op.getBias())
+      init = elementwise(rw, loc, out, {bias},
+                         [](OpBuilder &, Location, ValueRange a) {
+                           return a[0];
+                         });
+    else
+      init = zeroFilled(rw, loc, out);
+    AffineExpr n = getAffineDimExpr(rank - 1, ctx),
+               k = getAffineDimExpr(rank, ctx);
+    SmallVector<AffineExpr> xExprs, outExprs;
+    for (int64_t i = 0; i + 1 < rank; ++i) {
+      xExprs.push_back(getAffineDimExpr(i, ctx));
+      outExprs.push_back(getAffineDimExpr(i, ctx));
+    }
+    xExprs.push_back(k);
+    outExprs.push_back(n);
+    SmallVector<AffineMap> maps{AffineMap::get(loops, 0, xExprs, ctx),
+                                AffineMap::get(loops, 0, {n, k}, ctx),
+                                AffineMap::get(loops, 0, outExprs, ctx)};
+    SmallVector<IteratorType> iterators(rank, IteratorType::parallel);
+    iterators.push_back(IteratorType::reduction);
+    rw.replaceOp(op, generic(rw, loc, init, {op.getInput(), op.getWeight()},
+                             maps, iterators,
+                             MatmulLowering::multiplyAccumulate));
+    return success();
+  }
+};
+
+/// layer_norm: row mean, row sum of squared deviations, rstd, then one
+/// elementwise pass for the affine result.
+struct LayerNormLowering : NNPattern<LayerNormOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(LayerNormOp op,
+                                PatternRewriter &rw) const override {
+    MLIRContext *ctx = rw.getContext();
+    Location loc = op.getLoc();
+    RankedTensorType type = resultType(op);
+    Type et = type.getElementType();
+    int64_t rank = type.getRank();
+    double features = type.getShape().back();
+    auto statType = cast<RankedTensorType>(op.getMean().getType());
+    auto add = [](OpBuilder &b, Location l, Value acc, Value x) -> Value {
+      return arith::AddFOp::create(b, l, acc, x);
+    };
+    auto perRow = [&](Value v, auto fn) {
+      return elementwise(rw, loc, statType, {v}, fn);
+    };
+    Value sum = reduceLastDim(rw, loc, op.getInput(), 0.0, add);
+    Value mean = perRow(sum, [&](OpBuilder &b, Location l, ValueRange a) {
+      return arith::DivFOp::create(b, l, a[0], floatConst(b, l, et, features))
+          .getResult();
+    });
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap row = rowMap(ctx, rank);
+    SmallVector<IteratorType> reduceIters(rank, IteratorType::parallel);
+    reduceIters.back() = IteratorType::reduction;
+    Value squares = generic(
+        rw, loc, zeroFilled(rw, loc, statType), {op.getInput(), mean},
+        {id, row, row}, reduceIters,
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value d = arith::SubFOp::create(b, l, a[0], a[1]);
+          return arith::AddFOp::create(b, l, a[2],
+                                       arith::MulFOp::create(b, l, d, d));
         });
-    rw.replaceOp(op, generic.getResult(0));
+    double eps = op.getEpsilon().convertToDouble();
+    Value rstd = perRow(squares, [&](OpBuilder &b, Location l, ValueRange a) {
+      Value var =
+          arith::DivFOp::create(b, l, a[0], floatConst(b, l, et, features));
+      Value shifted = arith::AddFOp::create(b, l, var, floatConst(b, l, et, eps));
+      // 1 / sqrt: math.rsqrt has no f64 lowering on the CPU path.
+      return arith::DivFOp::create(b, l, floatConst(b, l, et, 1.0),
+                                   math::SqrtOp::create(b, l, shifted))
+          .getResult();
+    });
+    AffineMap feature =
+        AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, ctx)}, ctx);
+    Value y = generic(
+        rw, loc, emptyLike(rw, loc, type),
+        {op.getInput(), mean, rstd, op.getGamma(), op.getBeta()},
+        {id, row, row, feature, feature, id},
+        SmallVector<IteratorType>(rank, IteratorType::parallel),
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value xhat = arith::MulFOp::create(
+              b, l, arith::SubFOp::create(b, l, a[0], a[1]), a[2]);
+          return arith::AddFOp::create(b, l,
+                                       arith::MulFOp::create(b, l, xhat, a[3]),
+                                       a[4]);
+        });
+    rw.replaceOp(op, {y, mean, rstd});
+    return success();
+  }
+};
+
+/// softmax over the last dimension, shifted by the row maximum.
+struct SoftmaxLowering : NNPattern<SoftmaxOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(SoftmaxOp op,
+                                PatternRewriter &rw) const override {
+    MLIRContext *ctx = rw.getContext();
+    Location loc = op.getLoc();
+    RankedTensorType type = resultType(op);
+    int64_t rank = type.getRank();
+    Value max = reduceLastDim(
+        rw, loc, op.getInput(), -INFINITY,
+        [](OpBuilder &b, Location l, Value acc, Value x) -> Value {
+          return arith::MaximumFOp::create(b, l, acc, x);
+        });
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap row = rowMap(ctx, rank);
+    SmallVector<IteratorType> parallel(rank, IteratorType::parallel);
+    Value exps = generic(rw, loc, emptyLike(rw, loc, type),
+                         {op.getInput(), max}, {id, row, id}, parallel,
+                         [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           return math::ExpOp::create(
+                               b, l, arith::SubFOp::create(b, l, a[0], a[1]));
+                         });
+    Value sum = reduceLastDim(
+        rw, loc, exps, 0.0,
+        [](OpBuilder &b, Location l, Value acc, Value x) -> Value {
+          return arith::AddFOp::create(b, l, acc, x);
+        });
+    Value y = generic(rw, loc, emptyLike(rw, loc, type), {exps, sum},
+                      {id, row, id}, parallel,
+                      [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                        return arith::DivFOp::create(b, l, a[0], a[1]);
+                      });
+    rw.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// reshape: collapse to one dimension, expand to the result (views, no copy).
+struct ReshapeLowering : NNPattern<ReshapeOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(ReshapeOp op,
+                                PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto in = op.getInput().getType();
+    RankedTensorType out = resultType(op);
+    auto all = [](int64_t rank) {
+      SmallVector<ReassociationIndices> groups;
+      if (rank > 0)
+        groups.push_back(llvm::to_vector(llvm::seq<int64_t>(0, rank)));
+      return groups;
+    };
+    Value v = op.getInput();
+    if (in.getRank() > 1 && out.getRank() != 0) {
+      auto flat = RankedTensorType::get({in.getNumElements()},
+                                        in.getElementType());
+      v = tensor::CollapseShapeOp::create(rw, loc, flat, v,
+                                          all(in.getRank()));
+    } else if (out.getRank() == 0) {
+      v = tensor::CollapseShapeOp::create(rw, loc, out, v, all(0));
+    }
+    if (v.getType() != out) {
+      auto vt = cast<RankedTensorType>(v.getType());
+      v = tensor::ExpandShapeOp::create(rw, loc, out, v,
+                                        all(vt.getRank() == 0 ? 0
+                                                              : out.getRank()));
+    }
+    rw.replaceOp(op, v);
+    return success();
+  }
+};
+
+struct TransposeLowering : NNPattern<TransposeOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(TransposeOp op,
+                                PatternRewriter &rw) const override {
+    MLIRContext *ctx = rw.getContext();
+    RankedTensorType out = resultType(op);
+    int64_t rank = out.getRank();
+    // Input dimension perm[i] is walked by loop i.
+    SmallVector<AffineExpr> inExprs(rank);
+    for (auto [i, d] : llvm::enumerate(op.getPermutation()))
+      inExprs[d] = getAffineDimExpr(i, ctx);
+    rw.replaceOp(op, generic(rw, op.getLoc(), emptyLike(rw, op.getLoc(), out),
+                             {op.getInput()},
+                             {AffineMap::get(rank, 0, inExprs, ctx),
+                              AffineMap::getMultiDimIdentityMap(rank, ctx)},
+                             SmallVector<IteratorType>(rank,
+                                                       IteratorType::parallel),
+                             [](OpBuilder &, Location, ValueRange a) {
+                               return a[0];
+                             }));
+    return success();
+  }
+};
+
+/// The SplitMix64 finalizer on i64 values (wrapping multiplies, logical
+/// shifts): the mixing function of nn.fold_key and nn.dropout.
+Value mix64(OpBuilder &b, Location l, Value z) {
+  Type i64 = b.getI64Type();
+  auto c = [&](uint64_t v) -> Value {
+    return arith::ConstantOp::create(b, l, b.getIntegerAttr(i64, int64_t(v)));
+  };
+  auto shiftXor = [&](Value v, uint64_t s) -> Value {
+    return arith::XOrIOp::create(b, l, v, arith::ShRUIOp::create(b, l, v, c(s)));
+  };
+  z = arith::MulIOp::create(b, l, shiftXor(z, 30), c(0xBF58476D1CE4E5B9ull));
+  z = arith::MulIOp::create(b, l, shiftXor(z, 27), c(0x94D049BB133111EBull));
+  return shiftXor(z, 31);
+}
+
+constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ull;
+constexpr uint64_t kDropoutSalt = 0xD1B54A32D192ED03ull;
+
+Value i64Const(OpBuilder &b, Location l, uint64_t v) {
+  return arith::ConstantOp::create(b, l,
+                                   b.getIntegerAttr(b.getI64Type(), int64_t(v)));
+}
+
+struct FoldKeyLowering : OpRewritePattern<FoldKeyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FoldKeyOp op,
+                                PatternRewriter &rw) const override {
+    Location l = op.getLoc();
+    uint64_t salt = uint64_t(op.getSalt()) + 1;
+    Value sum = arith::AddIOp::create(rw, l, op.getKey(),
+                                      i64Const(rw, l, salt * kGolden));
+    rw.replaceOp(op, mix64(rw, l, sum));
+    return success();
+  }
+};
+
+/// dropout: the keep bit of element e is a hash of (key, id, e), computed
+/// from the loop indices, so every evaluation of the op draws the same mask.
+struct DropoutLowering : NNPattern<DropoutOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(DropoutOp op,
+                                PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = resultType(op);
+    Type et = type.getElementType();
+    double rate = op.getRate().convertToDouble();
+    int64_t threshold = std::llround(rate * double(1 << 24));
+    uint64_t salt = (uint64_t(op.getId()) + 1) * kDropoutSalt;
+    Value base = mix64(rw, loc,
+                       arith::XOrIOp::create(rw, loc, op.getKey(),
+                                             i64Const(rw, loc, salt)));
+    SmallVector<int64_t> strides(type.getRank(), 1);
+    for (int64_t d = type.getRank() - 2; d >= 0; --d)
+      strides[d] = strides[d + 1] * type.getDimSize(d + 1);
+    Value y = elementwise(
+        rw, loc, type, {op.getInput()},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value e = i64Const(b, l, 1);
+          for (auto [d, stride] : llvm::enumerate(strides)) {
+            Value idx = arith::IndexCastOp::create(
+                b, l, b.getI64Type(), linalg::IndexOp::create(b, l, d));
+            e = arith::AddIOp::create(
+                b, l, e,
+                arith::MulIOp::create(b, l, idx, i64Const(b, l, stride)));
+          }
+          Value bits = mix64(
+              b, l,
+              arith::AddIOp::create(
+                  b, l, base,
+                  arith::MulIOp::create(b, l, e, i64Const(b, l, kGolden))));
+          Value top = arith::ShRUIOp::create(b, l, bits, i64Const(b, l, 40));
+          Value keep = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge,
+                                             top, i64Const(b, l, threshold));
+          Value scaled = arith::MulFOp::create(
+              b, l, a[0], floatConst(b, l, et, 1.0 / (1.0 - rate)));
+          return arith::SelectOp::create(b, l, keep, scaled,
+                                         floatConst(b, l, et, 0.0));
+        });
+    rw.replaceOp(op, y);
     return success();
   }
 };
@@ -376,6 +709,47 @@ struct ReduceToLowering : NNPattern<ReduceToOp> {
   }
 };
 
+/// max_abs_error: one pass over all elements reduces both maxima into
+/// rank-0 f64 tensors, then packs them.
+struct MaxAbsErrorLowering : NNPattern<MaxAbsErrorOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(MaxAbsErrorOp op,
+                                PatternRewriter &rw) const override {
+    MLIRContext *ctx = rw.getContext();
+    Location loc = op.getLoc();
+    auto type = op.getValue().getType();
+    int64_t rank = type.getRank();
+    Type f64 = rw.getF64Type();
+    auto scalarType = RankedTensorType::get({}, f64);
+    Value zero = zeroFilled(rw, loc, scalarType);
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap toScalar = AffineMap::get(rank, 0, {}, ctx);
+    auto generic = linalg::GenericOp::create(
+        rw, loc, TypeRange{scalarType, scalarType},
+        ValueRange{op.getValue(), op.getReference()}, ValueRange{zero, zero},
+        {id, id, toScalar, toScalar},
+        SmallVector<IteratorType>(rank, IteratorType::reduction),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          auto widen = [&](Value v) -> Value {
+            return v.getType() == f64 ? v
+                                      : arith::ExtFOp::create(b, l, f64, v);
+          };
+          Value diff = math::AbsFOp::create(
+              b, l, arith::SubFOp::create(b, l, widen(a[0]), widen(a[1])));
+          Value ref = math::AbsFOp::create(b, l, widen(a[1]));
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::MaximumFOp::create(b, l, a[2], diff),
+                         arith::MaximumFOp::create(b, l, a[3], ref)});
+        });
+    SmallVector<Value> scalars;
+    for (Value r : generic.getResults())
+      scalars.push_back(tensor::ExtractOp::create(rw, loc, r, ValueRange{}));
+    rw.replaceOpWithNewOp<tensor::FromElementsOp>(op, op.getType(), scalars);
+    return success();
+  }
+};
+
 struct ConvertNNToLinalgPass
     : pareprop::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
   void runOnOperation() override {
@@ -395,7 +769,10 @@ void pareprop::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<BinaryLowering<AddOp, arith::AddFOp>,
                BinaryLowering<SubOp, arith::SubFOp>,
                BinaryLowering<MulOp, arith::MulFOp>, MatmulLowering,
-               TanhLowering, ReluLowering, GeluLowering, ScaleLowering,
+               LinearLowering, LayerNormLowering, SoftmaxLowering,
+               ReshapeLowering, TransposeLowering, FoldKeyLowering,
+               DropoutLowering, MaxAbsErrorLowering, TanhLowering, ReluLowering, GeluLowering,
+               ScaleLowering,
                TanhGradLowering, ReluGradLowering, GeluGradLowering,
                ReduceLowering<SumOp>, ReduceLowering<MeanOp>,
                BroadcastLowering, ReduceToLowering>(patterns.getContext());

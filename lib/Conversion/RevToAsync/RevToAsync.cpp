@@ -28,8 +28,11 @@ bool isConstant(Operation *op) {
          op->hasTrait<OpTrait::ConstantLike>();
 }
 
-MemRefType memrefFor(Type t) {
-  auto tensor = cast<RankedTensorType>(t);
+/// The buffer type of a tensor; scalars (random keys) pass by value.
+Type memrefFor(Type t) {
+  auto tensor = dyn_cast<RankedTensorType>(t);
+  if (!tensor)
+    return t;
   return MemRefType::get(tensor.getShape(), tensor.getElementType());
 }
 
@@ -49,9 +52,9 @@ LogicalResult outlineTask(TaskOp task, StringRef name, SymbolTable &symbols) {
       args.push_back(v);
   }
   for (Value v : args)
-    if (!isa<RankedTensorType>(v.getType()))
+    if (!isa<RankedTensorType, IntegerType, FloatType, IndexType>(v.getType()))
       return task.emitOpError("captures a value of type ")
-             << v.getType() << "; tasks may only read tensors";
+             << v.getType() << "; tasks may only read tensors and scalars";
 
   OpBuilder b(task.getContext());
   b.setInsertionPoint(task->getParentOfType<func::FuncOp>());
@@ -177,6 +180,8 @@ void AsyncStepBuilder::computeOrder() {
 void AsyncStepBuilder::planDeallocations() {
   for (auto [i, task] : llvm::enumerate(tasks)) {
     for (Value r : task.getResults()) {
+      if (!isa<RankedTensorType>(r.getType()))
+        continue; // Scalars need no freeing.
       SmallVector<unsigned> readers;
       bool escapes = false;
       for (Operation *user : r.getUsers()) {
@@ -255,7 +260,7 @@ LogicalResult AsyncStepBuilder::build() {
       if (!attr)
         return op.emitOpError("only splat constants may be returned from a "
                               "scheduled step");
-      auto type = memrefFor(op.getResult(0).getType());
+      auto type = cast<MemRefType>(memrefFor(op.getResult(0).getType()));
       Value buf = memref::AllocOp::create(b, op.getLoc(), type);
       Value scalar = arith::ConstantOp::create(
           b, op.getLoc(), cast<TypedAttr>(attr.getSplatValue<Attribute>()));

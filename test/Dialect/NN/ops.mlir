@@ -52,3 +52,39 @@ func.func @gradient_helpers(%x: tensor<4x8xf32>, %d: tensor<4x8xf32>, %s: tensor
   %4 = nn.gelu_grad %x, %3 {approximate = "tanh"} : tensor<4x8xf32>
   return %0, %1, %4 : tensor<4x8xf32>, tensor<1x8xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// The ops of a transformer block: multi-head split, attention, merge.
+// CHECK-LABEL: func @attention
+func.func @attention(%x: tensor<2x5x12xf32>, %g: tensor<12xf32>, %w: tensor<12x12xf32>, %b: tensor<12xf32>, %key: i64) -> tensor<2x5x12xf32> {
+  // CHECK: nn.layer_norm %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x5x12xf32>, tensor<12xf32>
+  %h, %mean, %rstd = nn.layer_norm %x, %g, %b : tensor<2x5x12xf32>, tensor<12xf32>
+  // CHECK: nn.layer_norm %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 9.99{{[0-9]*}}E-7 : f64}
+  %h2:3 = nn.layer_norm %x, %g, %b {epsilon = 1.0e-6 : f64} : tensor<2x5x12xf32>, tensor<12xf32>
+  // CHECK: nn.linear %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x5x12xf32>, tensor<12x12xf32>, tensor<12xf32>
+  %q = nn.linear %h, %w, %b : tensor<2x5x12xf32>, tensor<12x12xf32>, tensor<12xf32>
+  // CHECK: nn.linear %{{.*}}, %{{.*}} : tensor<2x5x12xf32>, tensor<12x12xf32>{{$}}
+  %k = nn.linear %h, %w : tensor<2x5x12xf32>, tensor<12x12xf32>
+  // CHECK: nn.reshape %{{.*}} : tensor<2x5x12xf32> -> tensor<2x5x3x4xf32>
+  %q4 = nn.reshape %q : tensor<2x5x12xf32> -> tensor<2x5x3x4xf32>
+  %k4 = nn.reshape %k : tensor<2x5x12xf32> -> tensor<2x5x3x4xf32>
+  // CHECK: nn.transpose %{{.*}} perm [0, 2, 1, 3] : tensor<2x5x3x4xf32>
+  %qh = nn.transpose %q4 perm [0, 2, 1, 3] : tensor<2x5x3x4xf32>
+  %kh = nn.transpose %k4 perm [0, 2, 1, 3] : tensor<2x5x3x4xf32>
+  // CHECK: nn.matmul %{{.*}}, %{{.*}} {transpose_rhs} : tensor<2x3x5x4xf32>, tensor<2x3x5x4xf32>
+  %s = nn.matmul %qh, %kh {transpose_rhs} : tensor<2x3x5x4xf32>, tensor<2x3x5x4xf32>
+  // CHECK: nn.softmax %{{.*}} dim 3 : tensor<2x3x5x5xf32>
+  %p = nn.softmax %s dim 3 : tensor<2x3x5x5xf32>
+  // CHECK: nn.softmax %{{.*}} dim -1
+  %p2 = nn.softmax %p dim -1 : tensor<2x3x5x5xf32>
+  // CHECK: %[[KEY:.*]] = nn.fold_key %{{.*}}, 3
+  %k3 = nn.fold_key %key, 3
+  // CHECK: nn.dropout %{{.*}}, %[[KEY]] {id = 1 : i64, rate = 1.000000e-01 : f64} : tensor<2x3x5x5xf32>
+  %pd = nn.dropout %p2, %k3 {id = 1 : i64, rate = 0.1 : f64} : tensor<2x3x5x5xf32>
+  // CHECK: nn.matmul %{{.*}}, %{{.*}} : tensor<2x3x5x5xf32>, tensor<2x3x5x4xf32>
+  %o = nn.matmul %pd, %qh : tensor<2x3x5x5xf32>, tensor<2x3x5x4xf32>
+  %o2 = nn.transpose %o perm [0, 2, 1, 3] : tensor<2x3x5x4xf32>
+  %o3 = nn.reshape %o2 : tensor<2x5x3x4xf32> -> tensor<2x5x12xf32>
+  return %o3 : tensor<2x5x12xf32>
+}

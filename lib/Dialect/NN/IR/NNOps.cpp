@@ -90,21 +90,111 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
   const Properties *p = props.as<Properties *>();
   auto lhs = cast<RankedTensorType>(operands[0].getType());
   auto rhs = cast<RankedTensorType>(operands[1].getType());
-  if (lhs.getRank() != 2 || rhs.getRank() != 2)
-    return emitOptionalError(loc, "expects rank-2 operands, got ", lhs,
-                             " and ", rhs);
+  if (lhs.getRank() < 2 || lhs.getRank() != rhs.getRank())
+    return emitOptionalError(loc, "expects operands of the same rank, at "
+                                  "least 2, got ", lhs, " and ", rhs);
   if (failed(requireStatic(loc, lhs)) || failed(requireStatic(loc, rhs)))
     return failure();
   if (lhs.getElementType() != rhs.getElementType())
     return emitOptionalError(loc, "operand element types differ");
+  int64_t r = lhs.getRank();
+  if (lhs.getShape().drop_back(2) != rhs.getShape().drop_back(2))
+    return emitOptionalError(loc, "batch dimensions differ: ", lhs, " vs ",
+                             rhs);
   bool tl = (attrs && attrs.get("transpose_lhs")) || (p && p->transpose_lhs);
   bool tr = (attrs && attrs.get("transpose_rhs")) || (p && p->transpose_rhs);
-  int64_t m = lhs.getDimSize(tl ? 1 : 0), kl = lhs.getDimSize(tl ? 0 : 1);
-  int64_t kr = rhs.getDimSize(tr ? 1 : 0), n = rhs.getDimSize(tr ? 0 : 1);
+  int64_t m = lhs.getDimSize(tl ? r - 1 : r - 2),
+          kl = lhs.getDimSize(tl ? r - 2 : r - 1);
+  int64_t kr = rhs.getDimSize(tr ? r - 1 : r - 2),
+          n = rhs.getDimSize(tr ? r - 2 : r - 1);
   if (kl != kr)
     return emitOptionalError(loc, "contracting dimensions differ: ", kl,
                              " vs ", kr);
-  inferred.push_back(RankedTensorType::get({m, n}, lhs.getElementType()));
+  SmallVector<int64_t> shape(lhs.getShape().drop_back(2));
+  shape.push_back(m);
+  shape.push_back(n);
+  inferred.push_back(RankedTensorType::get(shape, lhs.getElementType()));
+  return success();
+}
+
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr,
+                                         OpaqueProperties, RegionRange,
+                                         SmallVectorImpl<Type> &inferred) {
+  auto in = cast<RankedTensorType>(operands[0].getType());
+  auto w = cast<RankedTensorType>(operands[1].getType());
+  if (failed(requireStatic(loc, in)) || failed(requireStatic(loc, w)))
+    return failure();
+  if (in.getRank() < 1 || w.getRank() != 2)
+    return emitOptionalError(loc, "expects an input of rank >= 1 and a "
+                                  "rank-2 [out, in] weight, got ",
+                             in, " and ", w);
+  if (in.getElementType() != w.getElementType())
+    return emitOptionalError(loc, "operand element types differ");
+  if (in.getShape().back() != w.getDimSize(1))
+    return emitOptionalError(loc, "input features (", in.getShape().back(),
+                             ") do not match the weight's [out, in] = [",
+                             w.getDimSize(0), ", ", w.getDimSize(1), "]");
+  if (operands.size() > 2) {
+    auto bias = cast<RankedTensorType>(operands[2].getType());
+    if (bias.getShape() != ArrayRef<int64_t>{w.getDimSize(0)} ||
+        bias.getElementType() != w.getElementType())
+      return emitOptionalError(
+          loc, "bias must be ",
+          RankedTensorType::get({w.getDimSize(0)}, w.getElementType()),
+          ", got ", bias);
+  }
+  SmallVector<int64_t> shape(in.getShape().drop_back());
+  shape.push_back(w.getDimSize(0));
+  inferred.push_back(RankedTensorType::get(shape, in.getElementType()));
+  return success();
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            ValueRange operands,
+                                            DictionaryAttr, OpaqueProperties,
+                                            RegionRange,
+                                            SmallVectorImpl<Type> &inferred) {
+  auto in = cast<RankedTensorType>(operands[0].getType());
+  if (failed(requireStatic(loc, in)))
+    return failure();
+  if (in.getRank() < 1)
+    return emitOptionalError(loc, "expects an input of rank >= 1");
+  auto stats = RankedTensorType::get(in.getShape().drop_back(),
+                                     in.getElementType());
+  inferred.append({in, stats, stats});
+  return success();
+}
+
+LogicalResult TransposeOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, OpaqueProperties props, RegionRange,
+    SmallVectorImpl<Type> &inferred) {
+  const Properties *p = props.as<Properties *>();
+  auto perm = p ? p->permutation : DenseI64ArrayAttr();
+  if (!perm && attrs)
+    perm = attrs.getAs<DenseI64ArrayAttr>("permutation");
+  if (!perm)
+    return emitOptionalError(loc, "missing 'permutation'");
+  auto in = cast<RankedTensorType>(operands[0].getType());
+  if (failed(requireStatic(loc, in)))
+    return failure();
+  if ((int64_t)perm.size() != in.getRank())
+    return emitOptionalError(loc, "permutation has ", perm.size(),
+                             " entries for a rank-", in.getRank(), " input");
+  SmallVector<bool> seen(in.getRank(), false);
+  SmallVector<int64_t> shape;
+  for (int64_t d : perm.asArrayRef()) {
+    if (d < 0 || d >= in.getRank() || seen[d])
+      return emitOptionalError(loc, "permutation ", perm,
+                               " is not a permutation of 0..",
+                               in.getRank() - 1);
+    seen[d] = true;
+    shape.push_back(in.getDimSize(d));
+  }
+  inferred.push_back(RankedTensorType::get(shape, in.getElementType()));
   return success();
 }
 
@@ -169,6 +259,61 @@ LogicalResult GeluOp::verify() {
 }
 LogicalResult GeluGradOp::verify() {
   return verifyApproximate(*this, getApproximate());
+}
+
+LogicalResult LayerNormOp::verify() {
+  auto in = getInput().getType(), gamma = getGamma().getType();
+  int64_t features = in.getShape().back();
+  if (gamma.getShape() != ArrayRef<int64_t>{features} ||
+      gamma.getElementType() != in.getElementType())
+    return emitOpError("gamma and beta must be ")
+           << RankedTensorType::get({features}, in.getElementType())
+           << " (the size of the normalized last dimension), got " << gamma;
+  if (getEpsilon().convertToDouble() <= 0)
+    return emitOpError("epsilon must be positive");
+  return success();
+}
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  int64_t dim = getDim();
+  if (rank == 0)
+    return emitOpError("expects an operand of rank >= 1");
+  if (dim != -1 && dim != rank - 1)
+    return emitOpError("normalizes over the last dimension only (dim = ")
+           << rank - 1 << " or -1 for this rank-" << rank
+           << " operand), got dim = " << dim
+           << "; transpose the operand so the softmax dimension is last";
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto in = getInput().getType(), out = getResult().getType();
+  if (failed(requireStatic(getLoc(), in)) ||
+      failed(requireStatic(getLoc(), out)))
+    return failure();
+  if (in.getElementType() != out.getElementType())
+    return emitOpError("element types differ");
+  if (in.getNumElements() != out.getNumElements())
+    return emitOpError("cannot reshape ")
+           << in << " (" << in.getNumElements() << " elements) to " << out
+           << " (" << out.getNumElements() << " elements)";
+  return success();
+}
+
+LogicalResult DropoutOp::verify() {
+  double rate = getRate().convertToDouble();
+  if (!(rate >= 0.0 && rate < 1.0))
+    return emitOpError("rate must be in [0, 1), got ") << rate;
+  if (getId() < 0)
+    return emitOpError("id must be non-negative");
+  return success();
+}
+
+LogicalResult MaxAbsErrorOp::verify() {
+  if (getResult().getType().getShape() != ArrayRef<int64_t>{2})
+    return emitOpError("result must be tensor<2xf64>");
+  return success();
 }
 
 LogicalResult BroadcastOp::verify() {
@@ -252,7 +397,7 @@ LogicalResult MulOp::buildVJP(OpBuilder &b, Location loc, ValueRange operands,
 }
 
 // matmul C = op(A) op(B): each operand's gradient is one transposed matmul of
-// the other operand with dC.
+// the other operand with dC; batch dimensions pass through.
 bool MatmulOp::vjpNeedsOperand(unsigned) { return true; }
 bool MatmulOp::vjpNeedsResult(unsigned) { return false; }
 LogicalResult MatmulOp::buildVJP(OpBuilder &b, Location loc,
@@ -280,6 +425,147 @@ LogicalResult MatmulOp::buildVJP(OpBuilder &b, Location loc,
   }
   operandGrads.push_back(da);
   operandGrads.push_back(db);
+  return success();
+}
+
+namespace {
+/// `value` viewed as a matrix [product of leading dims, last dim].
+Value flattenLeading(OpBuilder &b, Location loc, Value value) {
+  auto t = cast<RankedTensorType>(value.getType());
+  if (t.getRank() == 2)
+    return value;
+  int64_t rows = t.getNumElements() / t.getShape().back();
+  return ReshapeOp::create(
+      b, loc,
+      RankedTensorType::get({rows, t.getShape().back()}, t.getElementType()),
+      value);
+}
+
+/// Dimensions 0 .. rank-2: the batch dimensions of a last-dim op.
+DenseI64ArrayAttr leadingDims(OpBuilder &b, RankedTensorType t) {
+  return b.getDenseI64ArrayAttr(
+      llvm::to_vector(llvm::seq<int64_t>(0, t.getRank() - 1)));
+}
+
+DenseI64ArrayAttr lastDim(OpBuilder &b, RankedTensorType t) {
+  return b.getDenseI64ArrayAttr({t.getRank() - 1});
+}
+} // namespace
+
+// linear y = x W^T + b: dx = dy W, dW = dy^T x over all batch rows,
+// db = dy summed over the batch dimensions.
+bool LinearOp::vjpNeedsOperand(unsigned index) { return index < 2; }
+bool LinearOp::vjpNeedsResult(unsigned) { return false; }
+LogicalResult LinearOp::buildVJP(OpBuilder &b, Location loc,
+                                 ValueRange operands, ValueRange,
+                                 ValueRange resultGrads,
+                                 SmallVectorImpl<Value> &operandGrads) {
+  Value x = operands[0], w = operands[1], dy = resultGrads[0];
+  auto xType = getInput().getType();
+  Value dy2 = flattenLeading(b, loc, dy);
+  Value dx = MatmulOp::create(b, loc, dy2, w, false, false);
+  if (dx.getType() != xType)
+    dx = ReshapeOp::create(b, loc, xType, dx);
+  Value dw = MatmulOp::create(b, loc, dy2, flattenLeading(b, loc, x),
+                              /*transpose_lhs=*/true, false);
+  operandGrads.push_back(dx);
+  operandGrads.push_back(dw);
+  if (getBias())
+    operandGrads.push_back(
+        SumOp::create(b, loc, dy, leadingDims(b, getResult().getType())));
+  return success();
+}
+
+// layer_norm: with xhat = (x - mean) rstd and g = dy gamma,
+//   dx = rstd (g - mean(g) - xhat mean(g xhat)),
+//   dgamma = sum(dy xhat), dbeta = sum(dy) over the batch dimensions.
+// It reads x, gamma and the row statistics; xhat is rebuilt elementwise
+// rather than saved, which would cost a second activation-sized tensor.
+bool LayerNormOp::vjpNeedsOperand(unsigned index) { return index < 2; }
+bool LayerNormOp::vjpNeedsResult(unsigned index) { return index > 0; }
+LogicalResult LayerNormOp::buildVJP(OpBuilder &b, Location loc,
+                                    ValueRange operands, ValueRange results,
+                                    ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  if (resultGrads[1] || resultGrads[2])
+    return emitOpError("differentiating through the mean or rstd results of "
+                       "nn.layer_norm is not supported; use only its first "
+                       "result on a differentiated path");
+  Value x = operands[0], gamma = operands[1], dy = resultGrads[0];
+  Value mean = results[1], rstd = results[2];
+  auto xType = getInput().getType();
+  auto last = lastDim(b, xType);
+  auto spread = [&](Value stat) -> Value {
+    return BroadcastOp::create(b, loc, xType, stat, last);
+  };
+  Value rstdFull = spread(rstd);
+  Value xhat = MulOp::create(b, loc, SubOp::create(b, loc, x, spread(mean)),
+                             rstdFull);
+  Value g = MulOp::create(b, loc, dy, gamma);
+  Value meanG = MeanOp::create(b, loc, g, last);
+  Value meanGX = MeanOp::create(b, loc, MulOp::create(b, loc, g, xhat), last);
+  Value inner = SubOp::create(b, loc, SubOp::create(b, loc, g, spread(meanG)),
+                              MulOp::create(b, loc, xhat, spread(meanGX)));
+  operandGrads.push_back(MulOp::create(b, loc, rstdFull, inner));
+  auto lead = leadingDims(b, xType);
+  operandGrads.push_back(
+      SumOp::create(b, loc, MulOp::create(b, loc, dy, xhat), lead));
+  operandGrads.push_back(SumOp::create(b, loc, dy, lead));
+  return success();
+}
+
+// softmax: dx = y (dy - sum(dy y)) along the last dimension, from the output.
+bool SoftmaxOp::vjpNeedsOperand(unsigned) { return false; }
+bool SoftmaxOp::vjpNeedsResult(unsigned) { return true; }
+LogicalResult SoftmaxOp::buildVJP(OpBuilder &b, Location loc, ValueRange,
+                                  ValueRange results, ValueRange resultGrads,
+                                  SmallVectorImpl<Value> &operandGrads) {
+  Value y = results[0], dy = resultGrads[0];
+  auto type = getResult().getType();
+  auto last = lastDim(b, type);
+  Value dot = SumOp::create(b, loc, MulOp::create(b, loc, dy, y), last);
+  Value centered =
+      SubOp::create(b, loc, dy, BroadcastOp::create(b, loc, type, dot, last));
+  operandGrads.push_back(MulOp::create(b, loc, y, centered));
+  return success();
+}
+
+bool ReshapeOp::vjpNeedsOperand(unsigned) { return false; }
+bool ReshapeOp::vjpNeedsResult(unsigned) { return false; }
+LogicalResult ReshapeOp::buildVJP(OpBuilder &b, Location loc, ValueRange,
+                                  ValueRange, ValueRange resultGrads,
+                                  SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(
+      ReshapeOp::create(b, loc, getInput().getType(), resultGrads[0]));
+  return success();
+}
+
+// transpose: the gradient goes back through the inverse permutation.
+bool TransposeOp::vjpNeedsOperand(unsigned) { return false; }
+bool TransposeOp::vjpNeedsResult(unsigned) { return false; }
+LogicalResult TransposeOp::buildVJP(OpBuilder &b, Location loc, ValueRange,
+                                    ValueRange, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  ArrayRef<int64_t> perm = getPermutation();
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [i, d] : llvm::enumerate(perm))
+    inverse[d] = i;
+  operandGrads.push_back(TransposeOp::create(
+      b, loc, resultGrads[0], b.getDenseI64ArrayAttr(inverse)));
+  return success();
+}
+
+// dropout: the gradient is the same mask applied to dy, regenerated from the
+// key rather than saved. The key gets no gradient.
+bool DropoutOp::vjpNeedsOperand(unsigned index) { return index == 1; }
+bool DropoutOp::vjpNeedsResult(unsigned) { return false; }
+LogicalResult DropoutOp::buildVJP(OpBuilder &b, Location loc,
+                                  ValueRange operands, ValueRange,
+                                  ValueRange resultGrads,
+                                  SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(DropoutOp::create(b, loc, resultGrads[0], operands[1],
+                                           getRateAttr(), getIdAttr()));
+  operandGrads.push_back(Value());
   return success();
 }
 

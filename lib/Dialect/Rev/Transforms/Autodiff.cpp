@@ -15,16 +15,26 @@ using namespace pareprop;
 
 static constexpr llvm::StringLiteral kDerivedFromAttr = "rev.derived_from";
 
+bool pareprop::isDifferentiableType(Type type) {
+  if (auto shaped = dyn_cast<ShapedType>(type))
+    type = shaped.getElementType();
+  return isa<FloatType>(type);
+}
+
+/// Zero of `type`; for integer values (random keys) it is the placeholder
+/// "gradient" a VJP returns for a non-differentiable argument.
 static Value zerosLike(OpBuilder &b, Location loc, Type type) {
-  auto shaped = cast<ShapedType>(type);
-  return arith::ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(shaped,
-                             b.getFloatAttr(shaped.getElementType(), 0.0)));
+  auto shaped = dyn_cast<ShapedType>(type);
+  Type elem = shaped ? shaped.getElementType() : type;
+  TypedAttr zero = isa<FloatType>(elem) ? TypedAttr(b.getFloatAttr(elem, 0.0))
+                                        : TypedAttr(b.getZeroAttr(elem));
+  if (shaped)
+    zero = DenseElementsAttr::get(shaped, zero);
+  return arith::ConstantOp::create(b, loc, zero);
 }
 
 void Adjoints::accumulate(OpBuilder &b, Location loc, Value v, Value grad) {
-  if (!grad)
+  if (!grad || !isDifferentiableType(v.getType()))
     return;
   auto [it, inserted] = grads.try_emplace(v, grad);
   if (!inserted)
@@ -40,13 +50,20 @@ Value Adjoints::lookupOrZero(OpBuilder &b, Location loc, Value v) {
 DenseSet<Operation *> pareprop::computeActiveOps(Block &block,
                                                  ValueRange sources,
                                                  ValueRange sinks) {
-  DenseSet<Value> varied(sources.begin(), sources.end());
+  // Only floating-point values carry gradients: integer keys that flow
+  // into dropout do not make it (or the ops computing them) active.
+  DenseSet<Value> varied;
+  for (Value v : sources)
+    if (isDifferentiableType(v.getType()))
+      varied.insert(v);
   DenseSet<Operation *> variedOps;
   for (Operation &op : block) {
     if (llvm::any_of(op.getOperands(),
                      [&](Value v) { return varied.contains(v); })) {
       variedOps.insert(&op);
-      varied.insert(op.result_begin(), op.result_end());
+      for (Value r : op.getResults())
+        if (isDifferentiableType(r.getType()))
+          varied.insert(r);
     }
   }
   DenseSet<Value> useful(sinks.begin(), sinks.end());

@@ -10,7 +10,9 @@
 #include "pareprop/Dialect/Rev/Transforms/Autodiff.h"
 #include "pareprop/Dialect/Rev/Transforms/Passes.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "pareprop/Dialect/NN/IR/NNOps.h"
 
 namespace pareprop::rev {
 #define GEN_PASS_DEF_REVBUILDTRAININGSTEP
@@ -35,8 +37,10 @@ struct StoredInternals {
 
 class StepBuilder {
 public:
-  StepBuilder(func::FuncOp loss, SymbolTable &symbols, bool reversible)
+  StepBuilder(func::FuncOp loss, SymbolTable &symbols, bool reversible,
+              bool checkReconstruction)
       : loss(loss), symbols(symbols), reversible(reversible),
+        checkReconstruction(reversible && checkReconstruction),
         b(loss.getContext()) {}
 
   LogicalResult build();
@@ -46,6 +50,7 @@ private:
   LogicalResult deriveCouplings();
   void emitForward();
   FailureOr<bool> emitBlockBackward(BlockOp block);
+  Value emitReconstructionReport(Location loc);
   Value primal(Value v) {
     if (Value r = recomputed.lookup(v))
       return r;
@@ -55,6 +60,7 @@ private:
   func::FuncOp loss;
   SymbolTable &symbols;
   bool reversible;
+  bool checkReconstruction;
   OpBuilder b;
   func::FuncOp step;
   SmallVector<unsigned> gradArgs;
@@ -64,6 +70,10 @@ private:
   /// Forward values rebuilt by rev.recompute: the backward reads these.
   DenseMap<Value, Value> recomputed;
   Adjoints adjoints;
+  /// check-reconstruction: blocks in forward order and, per block, the
+  /// error statistics of its rebuilt X1 and X2.
+  SmallVector<BlockOp> blocksInOrder;
+  DenseMap<Operation *, std::pair<Value, Value>> reconstructionErrors;
 };
 
 LogicalResult StepBuilder::checkLossFunction() {
@@ -119,6 +129,8 @@ void StepBuilder::emitForward() {
     forwardMap.map(orig, arg);
   for (Operation &op : body.without_terminator()) {
     auto block = dyn_cast<BlockOp>(op);
+    if (block)
+      blocksInOrder.push_back(block);
     if (!block || reversible) {
       b.clone(op, forwardMap);
       continue;
@@ -183,6 +195,16 @@ FailureOr<bool> StepBuilder::emitBlockBackward(BlockOp block) {
     // die as soon as the forward is done.
     recomputed.try_emplace(block.getX1(), rec.getX1());
     recomputed.try_emplace(block.getX2(), rec.getX2());
+    if (checkReconstruction) {
+      // The forward's inputs of this block stay alive until here.
+      auto statsType = RankedTensorType::get({2}, b.getF64Type());
+      auto error = [&](Value rebuilt, Value original) -> Value {
+        return nn::MaxAbsErrorOp::create(b, loc, statsType, rebuilt,
+                                         forwardMap.lookupOrDefault(original));
+      };
+      reconstructionErrors[block] = {error(rec.getX1(), block.getX1()),
+                                     error(rec.getX2(), block.getX2())};
+    }
   } else {
     const StoredInternals &s = stored[block];
     x2 = s.x2;
@@ -203,6 +225,30 @@ FailureOr<bool> StepBuilder::emitBlockBackward(BlockOp block) {
   return true;
 }
 
+/// Packs the per-block statistics into tensor<Nx4xf64>, -1 (never a
+/// maximum of absolute values) for blocks the backward never rebuilt.
+Value StepBuilder::emitReconstructionReport(Location loc) {
+  Value missing = arith::ConstantOp::create(b, loc, b.getF64FloatAttr(-1.0));
+  SmallVector<Value> elements;
+  for (BlockOp block : blocksInOrder) {
+    auto it = reconstructionErrors.find(block);
+    for (int which = 0; which < 2; ++which) {
+      for (int64_t i = 0; i < 2; ++i) {
+        if (it == reconstructionErrors.end()) {
+          elements.push_back(missing);
+          continue;
+        }
+        Value stats = which == 0 ? it->second.first : it->second.second;
+        Value index = arith::ConstantIndexOp::create(b, loc, i);
+        elements.push_back(tensor::ExtractOp::create(b, loc, stats, index));
+      }
+    }
+  }
+  auto type = RankedTensorType::get(
+      {int64_t(blocksInOrder.size()), 4}, b.getF64Type());
+  return tensor::FromElementsOp::create(b, loc, type, elements);
+}
+
 LogicalResult StepBuilder::build() {
   if (failed(checkLossFunction()) || failed(deriveCouplings()))
     return failure();
@@ -220,6 +266,11 @@ LogicalResult StepBuilder::build() {
     resultTypes.push_back(loss.getArgumentTypes()[i]);
     sources.push_back(body.getArgument(i));
   }
+  size_t numBlocks = 0;
+  loss.walk([&](BlockOp) { ++numBlocks; });
+  if (checkReconstruction)
+    resultTypes.push_back(
+        RankedTensorType::get({int64_t(numBlocks), 4}, b.getF64Type()));
   b.setInsertionPointAfter(loss);
   step = func::FuncOp::create(
       b, loss.getLoc(), name,
@@ -231,6 +282,8 @@ LogicalResult StepBuilder::build() {
                 b.getStringAttr(reversible ? "reversible" : "stored"));
   step->setAttr("rev.grad_args",
                 b.getDenseI64ArrayAttr(llvm::to_vector_of<int64_t>(gradArgs)));
+  if (checkReconstruction)
+    step->setAttr(RevDialect::kReconstructionReportAttr, b.getUnitAttr());
   symbols.insert(step);
   b.setInsertionPointToStart(step.addEntryBlock());
 
@@ -263,6 +316,8 @@ LogicalResult StepBuilder::build() {
   SmallVector<Value> results{forwardMap.lookup(lossValue)};
   for (Value src : sources)
     results.push_back(adjoints.lookupOrZero(b, loc, src));
+  if (checkReconstruction)
+    results.push_back(emitReconstructionReport(loc));
   func::ReturnOp::create(b, loc, results);
   eraseDeadOps(step.getBody().front());
   return success();
@@ -303,7 +358,9 @@ struct BuildTrainingStepPass
       }
     }
     for (func::FuncOp fn : losses)
-      if (failed(StepBuilder(fn, symbols, mode == "reversible").build()))
+      if (failed(StepBuilder(fn, symbols, mode == "reversible",
+                             checkReconstruction)
+                     .build()))
         return signalPassFailure();
   }
 };

@@ -33,6 +33,10 @@ def Rev_Dialect : Dialect {
     static constexpr llvm::StringLiteral kPolicyAttr = "rev.schedule";
     /// Argument attribute: no gradient is computed for this argument.
     static constexpr llvm::StringLiteral kNoGradAttr = "rev.no_grad";
+    /// Unit attribute on a training step whose last result is the
+    /// per-block reconstruction report (check-reconstruction).
+    static constexpr llvm::StringLiteral kReconstructionReportAttr =
+        "rev.reconstruction_report";
 
   private:
     void registerTypes();

@@ -17,13 +17,18 @@
 
 namespace pareprop {
 
+/// Whether values of `type` carry gradients: floats and shaped types of
+/// floats. Others (integer random keys) are never active.
+bool isDifferentiableType(mlir::Type type);
+
 /// Gradients accumulated per primal value; contributions are summed with
 /// nn.add.
 class Adjoints {
 public:
   /// The accumulated gradient of `v`, or null.
   mlir::Value lookup(mlir::Value v) const { return grads.lookup(v); }
-  /// Adds `grad` to the gradient of `v` (null `grad` is ignored).
+  /// Adds `grad` to the gradient of `v` (ignored when `grad` is null or `v`
+  /// is not differentiable).
   void accumulate(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                   mlir::Value grad);
   /// The gradient of `v`, or a zero tensor of its type.

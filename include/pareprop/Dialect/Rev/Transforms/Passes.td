@@ -24,6 +24,15 @@ def RevBuildTrainingStep : Pass<"rev-build-training-step", "mlir::ModuleOp"> {
 
     An op on the path from the arguments to the loss with no gradient rule
     (`DifferentiableOpInterface`) is an error naming the op.
+
+    With `check-reconstruction` (reversible mode), the forward also keeps
+    every block's inputs and the step returns one more result, a
+    `tensor<Nx4xf64>` for the N `rev.block`s in forward order:
+    `[max |X1' - X1|, max |X1|, max |X2' - X2|, max |X2|]`, where `X1'`,
+    `X2'` are the inputs `rev.recompute` rebuilt (-1 for a block the
+    backward never recomputes). The step is marked
+    `rev.reconstruction_report`. This measures the floating-point drift of
+    reversal; it costs the memory reversal saves, so it is a diagnostic.
   }];
   let options = [
     Option<"mode", "mode", "std::string", /*default=*/"\"reversible\"",
@@ -32,8 +41,13 @@ def RevBuildTrainingStep : Pass<"rev-build-training-step", "mlir::ModuleOp"> {
     Option<"funcName", "func", "std::string", /*default=*/"\"\"",
            "Loss function to differentiate; empty: every public function "
            "that contains a rev.block">,
+    Option<"checkReconstruction", "check-reconstruction", "bool",
+           /*default=*/"false",
+           "Reversible mode: also return the per-block error between the "
+           "forward's block inputs and the recomputed ones">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::tensor::TensorDialect",
                            "mlir::func::FuncDialect",
                            "pareprop::nn::NNDialect",
                            "pareprop::rev::RevDialect"];
