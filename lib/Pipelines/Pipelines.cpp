@@ -29,6 +29,9 @@ void pareprop::buildRevToLLVMPipeline(OpPassManager &pm,
   }
   pm.addPass(rev::createRevExpandCouplings());
   pm.addPass(createConvertNNToLinalg());
+  // Elementwise ops of other dialects on tensors (math.exp in a coupling
+  // function whose gradient rule a user attached) become linalg too.
+  pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCSEPass());
   pm.addPass(createConvertRevToAsync());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -86,3 +86,19 @@ func.func @loss(%x: tensor<4x6xf32>) -> tensor<f32> {
 // RUN: echo 'func.func @f(%%x: tensor<2xf32>) -> tensor<2xf32> { return %%x : tensor<2xf32> }' | not pareprop-opt -rev-build-training-step 2>&1 | FileCheck %s --check-prefix=NOLOSS
 // NOLOSS: error: rev-build-training-step: no public function holds a rev.block; name the loss function with func=<name>
 // NOLOSS-NOT: see current operation
+
+// -----
+
+// The layer_norm rule differentiates its normalized output only.
+func.func @F(%x: tensor<4x6xf32>, %g: tensor<6xf32>) -> tensor<4x6xf32> {
+  // expected-error @+1 {{differentiating through the mean or rstd results of nn.layer_norm is not supported}}
+  %y, %mean, %rstd = nn.layer_norm %x, %g, %g : tensor<4x6xf32>, tensor<6xf32>
+  %m = nn.broadcast %mean dims [1] : tensor<4xf32> -> tensor<4x6xf32>
+  %o = nn.add %y, %m : tensor<4x6xf32>, tensor<4x6xf32>
+  return %o : tensor<4x6xf32>
+}
+func.func @loss(%x: tensor<4x6xf32>, %g: tensor<6xf32>) -> tensor<f32> {
+  %y1, %y2 = rev.block(%x, %x) f @F(%g : tensor<6xf32>) g @F(%g : tensor<6xf32>) : tensor<4x6xf32>, tensor<4x6xf32>
+  %l = nn.sum %y2 dims [0, 1] : tensor<4x6xf32>
+  return %l : tensor<f32>
+}

@@ -97,3 +97,55 @@ func.func @loss(%x: tensor<2x3xf64>, %unused: tensor<3xf64>) -> tensor<f64> {
   %l = nn.mean %s dims [0, 1] : tensor<2x3xf64>
   return %l : tensor<f64>
 }
+
+// -----
+
+// Attention internals: the saving forward returns exactly what the rules
+// read beyond F's arguments. layer_norm: its row statistics (its input is
+// F's argument); linear: the normalized input it multiplies; softmax: its
+// output, not its input; dropout: nothing of its own (the mask is
+// regenerated from the key; its output is kept because the next matmul
+// reads it); the reshape/transpose views: nothing.
+
+func.func @Attn(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %w: tensor<4x4xf32>, %key: i64) -> tensor<2x3x4xf32> {
+  %h, %mean, %rstd = nn.layer_norm %x, %g, %b : tensor<2x3x4xf32>, tensor<4xf32>
+  %q = nn.linear %h, %w : tensor<2x3x4xf32>, tensor<4x4xf32>
+  %q4 = nn.reshape %q : tensor<2x3x4xf32> -> tensor<2x3x2x2xf32>
+  %qh = nn.transpose %q4 perm [0, 2, 1, 3] : tensor<2x3x2x2xf32>
+  %s = nn.matmul %qh, %qh {transpose_rhs} : tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>
+  %p = nn.softmax %s dim 3 : tensor<2x2x3x3xf32>
+  %pd = nn.dropout %p, %key {rate = 0.25 : f64} : tensor<2x2x3x3xf32>
+  %o = nn.matmul %pd, %qh : tensor<2x2x3x3xf32>, tensor<2x2x3x2xf32>
+  %o2 = nn.transpose %o perm [0, 2, 1, 3] : tensor<2x2x3x2xf32>
+  %o3 = nn.reshape %o2 : tensor<2x3x2x2xf32> -> tensor<2x3x4xf32>
+  return %o3 : tensor<2x3x4xf32>
+}
+func.func @Id(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
+  return %x : tensor<2x3x4xf32>
+}
+func.func @attention(%x: tensor<2x3x4xf32>, %seed: i64, %g: tensor<4xf32>, %b: tensor<4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> {
+  %k = nn.fold_key %seed, 0
+  %y1, %y2 = rev.block(%x, %x) f @Attn(%g, %b, %w, %k : tensor<4xf32>, tensor<4xf32>, tensor<4x4xf32>, i64) g @Id() : tensor<2x3x4xf32>, tensor<2x3x4xf32>
+  %l = nn.sum %y2 dims [0, 1, 2] : tensor<2x3x4xf32>
+  return %l : tensor<f32>
+}
+
+// CHECK-LABEL: func.func private @Attn__fwd
+// CHECK-SAME: -> (tensor<2x3x4xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3x4xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x3xf32>, tensor<2x2x3x3xf32>)
+// CHECK:   %[[H:.*]], %[[MEAN:.*]], %[[RSTD:.*]] = nn.layer_norm
+// CHECK:   %[[QH:.*]] = nn.transpose
+// CHECK:   %[[P:.*]] = nn.softmax
+// CHECK:   %[[PD:.*]] = nn.dropout %[[P]]
+// CHECK:   return %{{.*}}, %[[MEAN]], %[[RSTD]], %[[H]], %[[QH]], %[[P]], %[[PD]]
+// The VJP takes the key back as F's argument and replays the mask on the
+// gradient; the key's "gradient" is a zero placeholder.
+// CHECK-LABEL: func.func private @Attn__vjp
+// CHECK-SAME: %[[KEY:[^:]*]]: i64
+// CHECK-SAME: -> (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x4xf32>, i64)
+// CHECK:   nn.dropout %{{.*}}, %[[KEY]] {rate = 2.500000e-01 : f64}
+// CHECK:   %[[ZERO:.*]] = arith.constant 0 : i64
+// CHECK:   return {{.*}}, %[[ZERO]]
+// The step differentiates only float arguments and keeps the key out.
+// CHECK-LABEL: func.func @attention_step
+// CHECK-SAME: -> (tensor<f32>, tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x4xf32>)
+// CHECK-SAME: rev.grad_args = array<i64: 0, 2, 3, 4>
