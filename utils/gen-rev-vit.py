@@ -14,10 +14,12 @@ With --dropout RATE > 0 the loss takes an i64 %seed; block k derives the
 keys of its F and G with nn.fold_key %seed, 2k and 2k+1, and drops out the
 attention probabilities, the attention output and the MLP output.
 
---check-dump measures each tensor's largest difference relative to the
-reference tensor's largest magnitude, except the key biases' gradients: they
-are zero but for rounding (the bias shifts a whole row of scores, which the
-softmax cancels), so they are measured against the key weights' gradients.
+The key projection has no bias: a key bias shifts a whole row of scores,
+which the softmax cancels, so its gradient would be zero but for rounding.
+
+--check-dump computes the reference in f64 (f32 inputs are exact in f64) and
+measures each tensor's largest difference relative to the reference tensor's
+largest magnitude.
 
   gen-rev-vit.py --depth 3 > model.mlir
   pareprop-run model.mlir --dump dump.txt
