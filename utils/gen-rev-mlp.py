@@ -16,6 +16,8 @@ each separated by a non-reversible transition (linear + GELU), and a suffix
 import argparse
 import sys
 
+from dump_check import compare, read_dump
+
 p = argparse.ArgumentParser(description=__doc__,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("--depth", type=int, default=2, help="blocks per stage")
@@ -79,17 +81,13 @@ def torch_check(path):
     dtype = torch.float64 if a.dtype == "f64" else torch.float32
     rtol = a.rtol if a.rtol is not None else (1e-10 if a.dtype == "f64" else 1e-5)
 
-    inputs, results = {}, {}
-    with open(path) as f:
-        lines = [l.split() for l in f if l.strip() and not l.startswith("#")]
-    for header, values in zip(lines[0::2], lines[1::2]):
-        rank = int(header[4])
-        shape = tuple(int(d) for d in header[5:5 + rank])
-        t = torch.tensor([float(v) for v in values], dtype=dtype).reshape(shape)
-        if header[0] == "arg":
-            inputs[int(header[1])] = t
-        else:
-            results.setdefault(header[1], {})[int(header[2])] = t
+    raw_inputs, raw_results, _ = read_dump(path)
+
+    def tensor(value):
+        _, shape, values = value
+        return torch.tensor(values, dtype=dtype).reshape(shape)
+
+    inputs = {i: tensor(v) for i, v in raw_inputs.items()}
     if len(inputs) != len(args):
         sys.exit(f"dump has {len(inputs)} arguments, the model {len(args)}: "
                  "are the generator options the same?")
@@ -118,20 +116,8 @@ def torch_check(path):
     grads = torch.autograd.grad(loss, [env[args[i][0]] for i in grad_args])
     reference = [loss.detach()] + [g.detach() for g in grads]
 
-    ok = True
-    for schedule, got in results.items():
-        worst = 0.0
-        for k, ref in enumerate(reference):
-            diff = (got[k] - ref).abs().max().item()
-            scale = ref.abs().max().item()
-            worst = max(worst, diff / scale if scale > 0 else diff)
-        passed = worst <= rtol
-        ok &= passed
-        print(f"torch autograd vs {schedule}: max relative difference "
-              f"{worst:.3e} (tolerance {rtol:.0e}) {'PASS' if passed else 'FAIL'}")
-    if not results:
-        sys.exit("the dump holds no results")
-    sys.exit(0 if ok else 1)
+    labels = ["loss"] + [f"d({args[i][0]})" for i in grad_args]
+    compare(raw_results, reference, labels, rtol, tensor)
 
 
 if a.check_dump:

@@ -29,6 +29,8 @@ import argparse
 import math
 import sys
 
+from dump_check import compare, read_dump
+
 p = argparse.ArgumentParser(description=__doc__,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("--depth", type=int, default=2, help="reversible blocks")
@@ -124,43 +126,6 @@ def keep_mask(key, op_id, rate, count):
 # ---------------------------------------------------------------------------
 
 
-def read_dump(path):
-    """(inputs {index: value}, results {schedule: {k: tensor}}, grad indices
-    from the header or None); tensors as (dtype, shape, values)."""
-    inputs, results, header_grads = {}, {}, None
-    rows = []
-    with open(path) as f:
-        for line in f:
-            if line.startswith("#"):
-                tail = line.split("gradients of arguments", 1)
-                if len(tail) == 2:
-                    header_grads = [int(v) for v in tail[1].split()]
-                continue
-            if line.strip():
-                rows.append(line.split())
-    if len(rows) % 2:
-        sys.exit(f"{path}: truncated dump (a header without values)")
-    for header, values in zip(rows[0::2], rows[1::2]):
-        if header[0] == "arg":
-            dtype, rank = header[3], int(header[4])
-        elif header[0] == "result":
-            dtype, rank = header[3], int(header[4])
-        else:
-            sys.exit(f"{path}: unexpected line starting {header[0]!r}")
-        shape = tuple(int(d) for d in header[5:5 + rank])
-        if dtype == "i64":
-            if rank != 0 or len(values) != 1:
-                sys.exit(f"{path}: i64 values must be scalars")
-            value = ("i64", (), int(values[0]))
-        else:
-            value = (dtype, shape, [float(v) for v in values])
-        if header[0] == "arg":
-            inputs[int(header[1])] = value
-        else:
-            results.setdefault(header[1], {})[int(header[2])] = value
-    return inputs, results, header_grads
-
-
 def torch_check(path):
     import torch
     import torch.nn.functional as tf
@@ -248,30 +213,7 @@ def torch_check(path):
     reference = [loss.detach()] + [g.detach() for g in grads]
     labels = ["loss"] + [f"d({args[i][0]})" for i in grad_args]
 
-    if not raw_results:
-        sys.exit("the dump holds no results")
-    ok = True
-    for schedule, raw in raw_results.items():
-        if sorted(raw) != list(range(len(reference))):
-            sys.exit(f"schedule {schedule} has {len(raw)} results, the model "
-                     f"{len(reference)}: are the generator options the same?")
-        worst, where = 0.0, labels[0]
-        for k, ref in enumerate(reference):
-            got = tensor(raw[k])
-            if got.shape != ref.shape:
-                sys.exit(f"result {k} of {schedule} ({labels[k]}) has shape "
-                         f"{tuple(got.shape)}, expected {tuple(ref.shape)}")
-            diff = (got - ref).abs().max().item()
-            scale = ref.abs().max().item()
-            rel = diff / scale if scale > 0 else diff
-            if not rel <= worst:          # NaN counts as the worst
-                worst, where = rel, labels[k]
-        passed = worst <= rtol
-        ok &= passed
-        print(f"torch autograd vs {schedule}: max relative difference "
-              f"{worst:.3e} in {where} (tolerance {rtol:.0e}) "
-              f"{'PASS' if passed else 'FAIL'}")
-    sys.exit(0 if ok else 1)
+    compare(raw_results, reference, labels, rtol, tensor)
 
 
 # ---------------------------------------------------------------------------
@@ -301,6 +243,15 @@ def dropout_line(res, inp, op_id, shape):
             f"rate = {flt(a.dropout)} : f64}} : {t(*shape)}")
 
 
+def finish(body, op_id):
+    """Returns %out of a coupling function, through dropout `op_id` if on."""
+    res = "%out"
+    if DROPOUT:
+        body.append(dropout_line("%outd", "%out", op_id, (B, T, E)))
+        res = "%outd"
+    body.append(f"  return {res} : {t(B, T, E)}")
+
+
 def emit():
     x, e, key = t(B, T, E), t(E), ", %key: i64" if DROPOUT else ""
     out = []
@@ -327,11 +278,7 @@ def emit():
              f"  %o2 = nn.transpose %o perm [0, 2, 1, 3] : {t(B, H, T, Dh)}",
              f"  %o3 = nn.reshape %o2 : {t(B, T, H, Dh)} -> {x}",
              f"  %out = nn.linear %o3, %wo, %bo : {x}, {t(E, E)}, {e}"]
-    res = "%out"
-    if DROPOUT:
-        body.append(dropout_line("%outd", "%out", 1, (B, T, E)))
-        res = "%outd"
-    body.append(f"  return {res} : {x}")
+    finish(body, 1)
     out.append(f"func.func private @attn(%x: {x}, {fparams}{key}) -> {x} {{\n"
                + "\n".join(body) + "\n}")
 
@@ -342,11 +289,7 @@ def emit():
             f"  %u = nn.linear %h, %w1, %b1 : {x}, {t(M, E)}, {t(M)}",
             f"  %a = nn.gelu %u{gelu_attr} : {t(B, T, M)}",
             f"  %out = nn.linear %a, %w2, %b2 : {t(B, T, M)}, {t(E, M)}, {e}"]
-    res = "%out"
-    if DROPOUT:
-        body.append(dropout_line("%outd", "%out", 0, (B, T, E)))
-        res = "%outd"
-    body.append(f"  return {res} : {x}")
+    finish(body, 0)
     out.append(f"func.func private @mlp(%x: {x}, {gparams}{key}) -> {x} {{\n"
                + "\n".join(body) + "\n}")
 

@@ -195,9 +195,7 @@ struct DeviceBuffer {
   DeviceBuffer(const HostTensor &h) {
     size_t n = h.values.size();
     if (isKey(h.type)) {
-      bytes.resize(8);
-      int64_t key = int64_t(h.values[0]);
-      std::memcpy(bytes.data(), &key, 8);
+      // Passed by value: no buffer.
     } else if (isF64(h.type)) {
       bytes.resize(n * 8);
       std::memcpy(bytes.data(), h.values.data(), n * 8);
@@ -227,9 +225,7 @@ public:
     std::vector<Descriptor> descs;
     for (size_t i = 0; i < args.size(); ++i) {
       if (isKey(argTypes[i])) {
-        int64_t key;
-        std::memcpy(&key, buffers[i].bytes.data(), 8);
-        descs.push_back({{key}});
+        descs.push_back({{int64_t(args[i].values[0])}});
       } else {
         descs.push_back(makeDescriptor(buffers[i].bytes.data(), argTypes[i]));
       }
@@ -498,6 +494,12 @@ int main(int argc, char **argv) {
   for (unsigned i : gradArgs)
     stepResults.push_back(argTypes[i]);
 
+  // The extra step result of --check-reconstruction: 4 numbers per block.
+  int64_t numBlocks = 0;
+  loss.walk([&](pareprop::rev::BlockOp) { ++numBlocks; });
+  auto reportType =
+      RankedTensorType::get({numBlocks, 4}, Float64Type::get(&context));
+
   std::vector<Variant> variants;
   std::vector<std::string> names(schedules.begin(), schedules.end());
   if (names.empty())
@@ -549,12 +551,8 @@ int main(int argc, char **argv) {
     bool report = checkReconstruction && v.mode == "reversible";
     options.checkReconstruction = report;
     SmallVector<RankedTensorType> resultTypes(stepResults);
-    if (report) {
-      int64_t numBlocks = 0;
-      loss.walk([&](pareprop::rev::BlockOp) { ++numBlocks; });
-      resultTypes.push_back(RankedTensorType::get(
-          {numBlocks, 4}, Float64Type::get(&context)));
-    }
+    if (report)
+      resultTypes.push_back(reportType);
     auto compiled = compile(*model, options,
                             (loss.getSymName() + "_step").str(), argTypes,
                             resultTypes);

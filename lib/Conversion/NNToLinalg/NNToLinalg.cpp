@@ -26,11 +26,32 @@ Value floatConst(OpBuilder &b, Location loc, Type type, double v) {
   return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, v));
 }
 
+Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type) {
+  return tensor::EmptyOp::create(b, loc, type.getShape(),
+                                 type.getElementType());
+}
+
+Value filled(OpBuilder &b, Location loc, RankedTensorType type, double v) {
+  Value value = floatConst(b, loc, type.getElementType(), v);
+  return linalg::FillOp::create(b, loc, value, emptyLike(b, loc, type))
+      .getResult(0);
+}
+
 Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type) {
-  Value empty = tensor::EmptyOp::create(b, loc, type.getShape(),
-                                        type.getElementType());
-  Value zero = floatConst(b, loc, type.getElementType(), 0.0);
-  return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+  return filled(b, loc, type, 0.0);
+}
+
+/// A linalg.generic with explicit indexing maps writing into `init`; `body`
+/// gets the scalars of the inputs and of `init` and returns the new value.
+Value generic(OpBuilder &b, Location loc, Value init, ValueRange inputs,
+              ArrayRef<AffineMap> maps, ArrayRef<IteratorType> iterators,
+              BodyFn body) {
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
+      });
+  return op.getResult(0);
 }
 
 /// Map from `resultType`'s loops to `operandType`'s indices under NumPy
@@ -49,7 +70,8 @@ AffineMap broadcastMap(MLIRContext *ctx, RankedTensorType operandType,
   return AffineMap::get(r, 0, exprs, ctx);
 }
 
-/// An all-parallel linalg.generic producing `resultType` from `inputs`.
+/// An all-parallel linalg.generic producing `resultType` from `inputs`
+/// (broadcast to it); `body` gets the input scalars only.
 Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
                   ValueRange inputs, BodyFn body) {
   MLIRContext *ctx = b.getContext();
@@ -58,30 +80,12 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
     maps.push_back(
         broadcastMap(ctx, cast<RankedTensorType>(in.getType()), resultType));
   maps.push_back(AffineMap::getMultiDimIdentityMap(resultType.getRank(), ctx));
-  Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(),
-                                       resultType.getElementType());
-  SmallVector<IteratorType> iterators(resultType.getRank(),
-                                      IteratorType::parallel);
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps, iterators,
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value v = body(nb, nloc, args.drop_back());
-        linalg::YieldOp::create(nb, nloc, v);
-      });
-  return generic.getResult(0);
-}
-
-/// A linalg.generic over `resultType`'s dims (plus `extraLoops` trailing
-/// reduction loops) with explicit indexing maps; `init` is the output.
-Value generic(OpBuilder &b, Location loc, Value init, ValueRange inputs,
-              ArrayRef<AffineMap> maps, ArrayRef<IteratorType> iterators,
-              BodyFn body) {
-  auto op = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
-      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
-      });
-  return op.getResult(0);
+  return generic(b, loc, emptyLike(b, loc, resultType), inputs, maps,
+                 SmallVector<IteratorType>(resultType.getRank(),
+                                           IteratorType::parallel),
+                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                   return body(nb, nloc, args.drop_back());
+                 });
 }
 
 /// Map from `rank` loops dropping the last one: how row statistics (mean,
@@ -90,58 +94,53 @@ AffineMap rowMap(MLIRContext *ctx, int64_t rank) {
   return AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(rank - 1);
 }
 
-Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type) {
-  return tensor::EmptyOp::create(b, loc, type.getShape(),
-                                 type.getElementType());
-}
+using CombineFn = function_ref<Value(OpBuilder &, Location, Value, Value)>;
 
-/// Reduces the last dimension of `input` with `combine`, starting at `init`.
-Value reduceLastDim(OpBuilder &b, Location loc, Value input, double initValue,
-                    function_ref<Value(OpBuilder &, Location, Value, Value)>
-                        combine) {
-  auto inType = cast<RankedTensorType>(input.getType());
-  int64_t rank = inType.getRank();
-  auto outType = RankedTensorType::get(inType.getShape().drop_back(),
-                                       inType.getElementType());
-  Value start = floatConst(b, loc, inType.getElementType(), initValue);
-  Value init =
-      linalg::FillOp::create(b, loc, start, emptyLike(b, loc, outType))
-          .getResult(0);
-  SmallVector<IteratorType> iterators(rank, IteratorType::parallel);
-  iterators.back() = IteratorType::reduction;
+/// Reduces `input` over the loop dims marked in `reduced` with
+/// `combine(accumulator, element)`, starting from `initValue`, into a tensor
+/// indexed by the other dims in order.
+Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,
+             double initValue, CombineFn combine) {
   MLIRContext *ctx = b.getContext();
-  return generic(b, loc, init, {input},
+  auto inType = cast<RankedTensorType>(input.getType());
+  int64_t rank = reduced.size();
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<int64_t> outShape;
+  SmallVector<IteratorType> iterators;
+  for (int64_t d = 0; d < rank; ++d) {
+    iterators.push_back(reduced[d] ? IteratorType::reduction
+                                   : IteratorType::parallel);
+    if (!reduced[d]) {
+      outExprs.push_back(getAffineDimExpr(d, ctx));
+      outShape.push_back(inType.getDimSize(d));
+    }
+  }
+  auto outType = RankedTensorType::get(outShape, inType.getElementType());
+  return generic(b, loc, filled(b, loc, outType, initValue), {input},
                  {AffineMap::getMultiDimIdentityMap(rank, ctx),
-                  rowMap(ctx, rank)},
+                  AffineMap::get(rank, 0, outExprs, ctx)},
                  iterators, [&](OpBuilder &nb, Location l, ValueRange a) {
                    return combine(nb, l, a[1], a[0]);
                  });
 }
 
-/// Sums `input` over the loop dims marked in `reduced` into a zero-filled
-/// tensor of `outType` indexed by the other dims in order.
+Value addCombine(OpBuilder &b, Location l, Value acc, Value x) {
+  return arith::AddFOp::create(b, l, acc, x);
+}
+
+/// Sums `input` over the loop dims marked in `reduced`.
 Value reduceSum(OpBuilder &b, Location loc, Value input,
-                ArrayRef<bool> reduced, RankedTensorType outType) {
-  MLIRContext *ctx = b.getContext();
-  int64_t rank = reduced.size();
-  SmallVector<AffineExpr> outExprs;
-  SmallVector<IteratorType> iterators;
-  for (int64_t d = 0; d < rank; ++d) {
-    iterators.push_back(reduced[d] ? IteratorType::reduction
-                                   : IteratorType::parallel);
-    if (!reduced[d])
-      outExprs.push_back(getAffineDimExpr(d, ctx));
-  }
-  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(rank, ctx),
-                              AffineMap::get(rank, 0, outExprs, ctx)};
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{outType}, ValueRange{input},
-      ValueRange{zeroFilled(b, loc, outType)}, maps, iterators,
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value sum = arith::AddFOp::create(nb, nloc, args[1], args[0]);
-        linalg::YieldOp::create(nb, nloc, sum);
-      });
-  return generic.getResult(0);
+                ArrayRef<bool> reduced) {
+  return reduce(b, loc, input, reduced, 0.0, addCombine);
+}
+
+/// Reduces the last dimension of `input` with `combine`, from `initValue`.
+Value reduceLastDim(OpBuilder &b, Location loc, Value input, double initValue,
+                    CombineFn combine) {
+  SmallVector<bool> reduced(
+      cast<RankedTensorType>(input.getType()).getRank(), false);
+  reduced.back() = true;
+  return reduce(b, loc, input, reduced, initValue, combine);
 }
 
 template <typename Op>
@@ -253,13 +252,10 @@ struct LayerNormLowering : NNPattern<LayerNormOp> {
     int64_t rank = type.getRank();
     double features = type.getShape().back();
     auto statType = cast<RankedTensorType>(op.getMean().getType());
-    auto add = [](OpBuilder &b, Location l, Value acc, Value x) -> Value {
-      return arith::AddFOp::create(b, l, acc, x);
-    };
     auto perRow = [&](Value v, auto fn) {
       return elementwise(rw, loc, statType, {v}, fn);
     };
-    Value sum = reduceLastDim(rw, loc, op.getInput(), 0.0, add);
+    Value sum = reduceLastDim(rw, loc, op.getInput(), 0.0, addCombine);
     Value mean = perRow(sum, [&](OpBuilder &b, Location l, ValueRange a) {
       return arith::DivFOp::create(b, l, a[0], floatConst(b, l, et, features))
           .getResult();
@@ -328,11 +324,7 @@ struct SoftmaxLowering : NNPattern<SoftmaxOp> {
                            return math::ExpOp::create(
                                b, l, arith::SubFOp::create(b, l, a[0], a[1]));
                          });
-    Value sum = reduceLastDim(
-        rw, loc, exps, 0.0,
-        [](OpBuilder &b, Location l, Value acc, Value x) -> Value {
-          return arith::AddFOp::create(b, l, acc, x);
-        });
+    Value sum = reduceLastDim(rw, loc, exps, 0.0, addCombine);
     Value y = generic(rw, loc, emptyLike(rw, loc, type), {exps, sum},
                       {id, row, id}, parallel,
                       [](OpBuilder &b, Location l, ValueRange a) -> Value {
@@ -619,7 +611,7 @@ struct ReduceLowering : NNPattern<Op> {
       count *= inType.getDimSize(d);
     }
     Value sum =
-        reduceSum(rw, op.getLoc(), op.getInput(), reduced, this->resultType(op));
+        reduceSum(rw, op.getLoc(), op.getInput(), reduced);
     if (std::is_same_v<Op, MeanOp>) {
       Type t = this->elemType(op);
       sum = elementwise(rw, op.getLoc(), this->resultType(op), {sum},
@@ -647,16 +639,13 @@ struct BroadcastLowering : NNPattern<BroadcastOp> {
     SmallVector<AffineMap> maps{
         AffineMap::get(out.getRank(), 0, inExprs, ctx),
         AffineMap::getMultiDimIdentityMap(out.getRank(), ctx)};
-    Value init = tensor::EmptyOp::create(rw, op.getLoc(), out.getShape(),
-                                         out.getElementType());
-    auto generic = linalg::GenericOp::create(
-        rw, op.getLoc(), TypeRange{out}, ValueRange{op.getInput()},
-        ValueRange{init}, maps,
-        SmallVector<IteratorType>(out.getRank(), IteratorType::parallel),
-        [](OpBuilder &b, Location l, ValueRange a) {
-          linalg::YieldOp::create(b, l, a[0]);
-        });
-    rw.replaceOp(op, generic.getResult(0));
+    rw.replaceOp(op, generic(rw, op.getLoc(), emptyLike(rw, op.getLoc(), out),
+                             {op.getInput()}, maps,
+                             SmallVector<IteratorType>(out.getRank(),
+                                                       IteratorType::parallel),
+                             [](OpBuilder &, Location, ValueRange a) {
+                               return a[0];
+                             }));
     return success();
   }
 };
@@ -686,7 +675,7 @@ struct ReduceToLowering : NNPattern<ReduceToOp> {
       }
     }
     auto keptType = RankedTensorType::get(keptShape, out.getElementType());
-    Value sum = reduceSum(rw, op.getLoc(), op.getInput(), reduced, keptType);
+    Value sum = reduceSum(rw, op.getLoc(), op.getInput(), reduced);
     if (keptType != out) {
       SmallVector<ReassociationIndices> groups(keptShape.size());
       SmallVector<int64_t> pending;

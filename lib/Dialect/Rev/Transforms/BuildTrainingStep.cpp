@@ -129,8 +129,6 @@ void StepBuilder::emitForward() {
     forwardMap.map(orig, arg);
   for (Operation &op : body.without_terminator()) {
     auto block = dyn_cast<BlockOp>(op);
-    if (block)
-      blocksInOrder.push_back(block);
     if (!block || reversible) {
       b.clone(op, forwardMap);
       continue;
@@ -266,11 +264,11 @@ LogicalResult StepBuilder::build() {
     resultTypes.push_back(loss.getArgumentTypes()[i]);
     sources.push_back(body.getArgument(i));
   }
-  size_t numBlocks = 0;
-  loss.walk([&](BlockOp) { ++numBlocks; });
-  if (checkReconstruction)
-    resultTypes.push_back(
-        RankedTensorType::get({int64_t(numBlocks), 4}, b.getF64Type()));
+  if (checkReconstruction) {
+    blocksInOrder = llvm::to_vector(body.getOps<BlockOp>());
+    resultTypes.push_back(RankedTensorType::get(
+        {int64_t(blocksInOrder.size()), 4}, b.getF64Type()));
+  }
   b.setInsertionPointAfter(loss);
   step = func::FuncOp::create(
       b, loss.getLoc(), name,
