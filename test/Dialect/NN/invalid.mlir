@@ -183,3 +183,19 @@ func.func @dropout_rate(%x: tensor<5x12xf32>, %key: i64) {
   %0 = nn.dropout %x, %key {rate = 1.0 : f64} : tensor<5x12xf32>
   return
 }
+
+// -----
+
+func.func @fold_key_type(%seed: i32) {
+  // expected-error @+1 {{operand #0 must be 64-bit signless integer}}
+  %0 = "nn.fold_key"(%seed) {salt = 1 : i64} : (i32) -> i64
+  return
+}
+
+// -----
+
+func.func @max_abs_error_result(%a: tensor<5x7xf32>) {
+  // expected-error @+1 {{result must be tensor<2xf64>}}
+  %0 = nn.max_abs_error %a, %a : tensor<5x7xf32> -> tensor<3xf64>
+  return
+}
