@@ -1,4 +1,4 @@
-//===- CostModel.cpp - FLOP estimates for scheduling ----------------------===//
+//===- CostModel.cpp - per-op work for scheduling -------------------------===//
 
 #include "pareprop/Analysis/CostModel.h"
 
@@ -6,7 +6,6 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "pareprop/Dialect/NN/IR/NNOps.h"
 #include "pareprop/Dialect/Rev/IR/RevOps.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace pareprop;
@@ -14,58 +13,98 @@ using namespace pareprop;
 static double numElements(Type t) {
   auto shaped = dyn_cast<ShapedType>(t);
   return shaped && shaped.hasStaticShape() ? double(shaped.getNumElements())
-                                           : 1.0;
+                                           : 0.0;
 }
 
-double FlopCostModel::estimateFunction(StringRef name) {
+int64_t pareprop::bytesOf(Type type) {
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped || !shaped.hasStaticShape())
+    return 0;
+  Type element = shaped.getElementType();
+  int64_t bits = element.isIntOrIndexOrFloat()
+                     ? (element.isIndex() ? 64 : element.getIntOrFloatBitWidth())
+                     : 64;
+  return shaped.getNumElements() * ((bits + 7) / 8);
+}
+
+const OpCostModel::Work &OpCostModel::functionWork(StringRef name) {
+  static const Work none;
   auto fn = dyn_cast_or_null<func::FuncOp>(symbols.lookupSymbolIn(
       symbolTableOp, StringAttr::get(symbolTableOp->getContext(), name)));
   if (!fn || fn.isExternal())
-    return 0.0;
-  auto it = functionCost.find(fn);
-  if (it != functionCost.end())
+    return none;
+  auto it = perFunction.find(fn);
+  if (it != perFunction.end())
     return it->second;
-  functionCost[fn] = 0.0; // Breaks recursion.
-  double total = 0.0;
-  fn.walk([&](Operation *op) {
-    if (op != fn)
-      total += estimate(op);
-  });
-  functionCost[fn] = total;
-  return total;
+  perFunction[fn] = Work(); // Breaks recursion.
+  Work total;
+  for (Operation &op : fn.getBody().front().without_terminator())
+    add(&op, total);
+  return perFunction[fn] = std::move(total);
 }
 
-double FlopCostModel::estimate(Operation *op) {
-  return llvm::TypeSwitch<Operation *, double>(op)
-      .Case<nn::MatmulOp>([](nn::MatmulOp mm) {
-        auto lhs = mm.getLhs().getType();
-        int64_t k = lhs.getDimSize(mm.getTransposeLhs() ? 0 : 1);
-        return 2.0 * numElements(mm.getType()) * double(k);
-      })
-      .Case<nn::SumOp, nn::MeanOp, nn::ReduceToOp>(
-          [](Operation *r) { return numElements(r->getOperand(0).getType()); })
-      .Case<func::CallOp>(
-          [&](func::CallOp call) { return estimateFunction(call.getCallee()); })
-      .Case<rev::BlockOp>([&](rev::BlockOp b) {
-        return estimateFunction(b.getF()) + estimateFunction(b.getG()) +
-               numElements(b.getY1().getType()) +
-               numElements(b.getY2().getType());
-      })
-      .Case<rev::RecomputeOp>([&](rev::RecomputeOp r) {
-        return estimateFunction(r.getFFwd()) + estimateFunction(r.getGFwd()) +
-               numElements(r.getX1().getType()) +
-               numElements(r.getX2().getType());
-      })
-      .Case<rev::GradOp>([&](rev::GradOp g) {
-        return estimateFunction(g.getFVjp()) + estimateFunction(g.getGVjp()) +
-               numElements(g.getDx1().getType()) +
-               numElements(g.getDx2().getType());
-      })
-      .Default([](Operation *other) {
-        if (other->getDialect() &&
-            other->getDialect()->getNamespace() == "nn" &&
-            other->getNumResults() == 1)
-          return numElements(other->getResult(0).getType());
-        return 0.0;
-      });
+static void append(OpCostModel::Work &into, const OpCostModel::Work &from) {
+  into.kernels.append(from.kernels.begin(), from.kernels.end());
+  into.allocatedBytes += from.allocatedBytes;
+}
+
+void OpCostModel::add(Operation *op, Work &work) {
+  auto callees = [&](ArrayRef<StringRef> names) {
+    for (StringRef name : names)
+      append(work, functionWork(name));
+  };
+  // The add/sub a coupling combines its halves with.
+  auto combine = [&](ValueRange results) {
+    for (Value r : results) {
+      double n = numElements(r.getType());
+      work.kernels.push_back({n, 3.0 * double(bytesOf(r.getType())), n});
+      work.allocatedBytes += bytesOf(r.getType());
+    }
+  };
+  if (auto call = dyn_cast<func::CallOp>(op))
+    return callees({call.getCallee()});
+  if (auto b = dyn_cast<rev::BlockOp>(op)) {
+    callees({b.getF(), b.getG()});
+    return combine({b.getY1(), b.getY2()});
+  }
+  if (auto r = dyn_cast<rev::RecomputeOp>(op)) {
+    callees({r.getFFwd(), r.getGFwd()});
+    return combine({r.getX1(), r.getX2()});
+  }
+  if (auto g = dyn_cast<rev::GradOp>(op)) {
+    callees({g.getFVjp(), g.getGVjp()});
+    return combine({g.getDx1(), g.getDx2()});
+  }
+  if (op->getNumRegions() != 0) {
+    op->walk([&](Operation *nested) {
+      if (nested != op && nested->getNumRegions() == 0)
+        add(nested, work);
+    });
+    return;
+  }
+  // One kernel per op with a tensor result.
+  double elements = 0, bytes = 0;
+  for (Value r : op->getResults()) {
+    elements = std::max(elements, numElements(r.getType()));
+    bytes += double(bytesOf(r.getType()));
+    work.allocatedBytes += bytesOf(r.getType());
+  }
+  if (elements == 0)
+    return;
+  for (Value v : op->getOperands())
+    bytes += double(bytesOf(v.getType()));
+  double flops = elements;
+  if (auto mm = dyn_cast<nn::MatmulOp>(op)) {
+    auto lhs = mm.getLhs().getType();
+    int64_t rank = lhs.getRank();
+    int64_t k = lhs.getDimSize(mm.getTransposeLhs() ? rank - 2 : rank - 1);
+    flops = 2.0 * elements * double(k);
+  } else if (auto lin = dyn_cast<nn::LinearOp>(op)) {
+    auto x = cast<ShapedType>(lin.getOperand(0).getType());
+    flops = 2.0 * elements * double(x.getDimSize(x.getRank() - 1));
+  } else if (op->getNumOperands() > 0) {
+    // Reductions and broadcasts touch every input element.
+    flops = std::max(elements, numElements(op->getOperand(0).getType()));
+  }
+  work.kernels.push_back({flops, bytes, elements});
 }

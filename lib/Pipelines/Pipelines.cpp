@@ -14,8 +14,8 @@
 
 using namespace mlir;
 
-void pareprop::buildRevToLLVMPipeline(OpPassManager &pm,
-                                      const RevToLLVMOptions &options) {
+void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
+                                         const RevToLLVMOptions &options) {
   if (options.mode != "none") {
     rev::RevBuildTrainingStepOptions step;
     step.mode = options.mode;
@@ -24,16 +24,26 @@ void pareprop::buildRevToLLVMPipeline(OpPassManager &pm,
     pm.addPass(rev::createRevBuildTrainingStep(step));
     rev::RevScheduleBackwardOptions schedule;
     schedule.policy = options.policy;
-    schedule.maxLiveBlocks = options.maxLiveBlocks;
+    schedule.lookahead = options.lookahead;
+    schedule.streams = options.streams;
+    schedule.memoryBudget = options.memoryBudget;
+    schedule.targetName = options.target;
+    schedule.timelineFile = options.timeline;
     pm.addPass(rev::createRevScheduleBackward(schedule));
   }
+}
+
+void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
+                                           const RevToLLVMOptions &options) {
   pm.addPass(rev::createRevExpandCouplings());
   pm.addPass(createConvertNNToLinalg());
   // Elementwise ops of other dialects on tensors (math.exp in a coupling
   // function whose gradient rule a user attached) become linalg too.
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCSEPass());
-  pm.addPass(createConvertRevToAsync());
+  ConvertRevToAsyncOptions async;
+  async.traceTasks = options.traceTasks;
+  pm.addPass(createConvertRevToAsync(async));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
@@ -52,6 +62,12 @@ void pareprop::buildRevToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
+}
+
+void pareprop::buildRevToLLVMPipeline(OpPassManager &pm,
+                                      const RevToLLVMOptions &options) {
+  buildTrainingStepPipeline(pm, options);
+  buildLowerScheduledPipeline(pm, options);
 }
 
 void pareprop::registerPipelines() {

@@ -1,9 +1,33 @@
+// Bad options: each is an error that names the option and what it accepts.
 // RUN: not pareprop-opt %s -rev-schedule-backward=policy=greedy 2>&1 | FileCheck %s --check-prefix=POLICY
-// RUN: not pareprop-opt %s -rev-schedule-backward=max-live-blocks=1 2>&1 | FileCheck %s --check-prefix=LIVE
+// RUN: not pareprop-opt %s -rev-schedule-backward=lookahead=0 2>&1 | FileCheck %s --check-prefix=AHEAD
+// RUN: not pareprop-opt %s -rev-schedule-backward="policy=list streams=0" 2>&1 | FileCheck %s --check-prefix=STREAMS
+// RUN: not pareprop-opt %s -rev-schedule-backward=memory-budget=lots 2>&1 | FileCheck %s --check-prefix=BUDGET-SYNTAX
+// RUN: not pareprop-opt %s -rev-schedule-backward=target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
+// RUN: not pareprop-opt %s -rev-schedule-backward=target=%t.missing.json 2>&1 | FileCheck %s --check-prefix=TARGET-FILE
+// RUN: echo '{"base": "cpu", "flops_per_unit": -1}' > %t.negative.json
+// RUN: not pareprop-opt %s -rev-schedule-backward=target=%t.negative.json 2>&1 | FileCheck %s --check-prefix=TARGET-FIELD
+// RUN: echo '{"base": "cpu", "warp_size": 32}' > %t.unknown.json
+// RUN: not pareprop-opt %s -rev-schedule-backward=target=%t.unknown.json 2>&1 | FileCheck %s --check-prefix=TARGET-UNKNOWN
+// RUN: echo '{"base": "cpu",' > %t.broken.json
+// RUN: not pareprop-opt %s -rev-schedule-backward=target=%t.broken.json 2>&1 | FileCheck %s --check-prefix=TARGET-JSON
+// A budget no schedule meets: the error states the least memory needed.
+// RUN: %python %utils/gen-rev-mlp.py --depth 3 | pareprop-opt -rev-build-training-step | not pareprop-opt -rev-schedule-backward=memory-budget=1KiB 2>&1 | FileCheck %s --check-prefix=TOO-SMALL
+// A file it cannot write.
+// RUN: %python %utils/gen-rev-mlp.py --depth 1 | pareprop-opt -rev-build-training-step | not pareprop-opt -rev-schedule-backward=timeline=%t.no-such-dir/t.json 2>&1 | FileCheck %s --check-prefix=WRITE
 // RUN: pareprop-opt %s -rev-schedule-backward -verify-diagnostics -split-input-file
 
-// POLICY: error: rev-schedule-backward: unknown policy 'greedy' (expected 'vanilla' or 'pareprop')
-// LIVE: error: rev-schedule-backward: max-live-blocks must be at least 2, got 1
+// POLICY: error: rev-schedule-backward: unknown policy 'greedy' (expected 'vanilla', 'pareprop', 'list' or 'auto')
+// AHEAD: error: rev-schedule-backward: lookahead must be at least 1, got 0
+// STREAMS: error: rev-schedule-backward: streams must be at least 1, got 0
+// BUDGET-SYNTAX: error: rev-schedule-backward: cannot parse memory-budget 'lots' (expected bytes, e.g. 65536, 64KiB, 1.5MiB)
+// TARGET: error: rev-schedule-backward: unknown target 'tpu' (built in: 'cpu', 'h100'; or a JSON file)
+// TARGET-FILE: error: rev-schedule-backward: cannot read target file '{{.*}}missing.json'
+// TARGET-FIELD: error: rev-schedule-backward: {{.*}}negative.json: target field 'flops_per_unit' must be a number >= 1
+// TARGET-UNKNOWN: error: rev-schedule-backward: {{.*}}unknown.json: unknown target field 'warp_size'
+// TARGET-JSON: error: rev-schedule-backward: {{.*}}broken.json: {{.*}}
+// TOO-SMALL: error: rev-schedule-backward: memory budget of 1024 bytes cannot be met: the smallest schedule, vanilla, needs 5300 bytes
+// WRITE: error: cannot write '{{.*}}no-such-dir/t.json'
 
 // expected-error @+1 {{training step is already scheduled}}
 func.func @step(%a: tensor<4xf32>) -> tensor<4xf32> attributes {rev.training_step} {
@@ -22,4 +46,13 @@ module {
   func.func @plain(%a: tensor<4xf32>) -> tensor<4xf32> {
     return %a : tensor<4xf32>
   }
+}
+
+// -----
+
+// An op-granularity tag must name a kind of work.
+func.func @tagged(%a: tensor<4xf32>) -> tensor<4xf32> attributes {rev.training_step} {
+  // expected-error @+1 {{'nn.tanh' op has a malformed 'rev.work' attribute}}
+  %0 = nn.tanh %a {rev.work = {kind = "lunch", block = 0}} : tensor<4xf32>
+  return %0 : tensor<4xf32>
 }

@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "pareprop/Analysis/CostModel.h"
+#include "pareprop/Analysis/Timeline.h"
 #include "pareprop/Dialect/NN/IR/NNDialect.h"
 #include "pareprop/Dialect/Rev/IR/RevOps.h"
 #include "pareprop/Pipelines/Pipelines.h"
@@ -25,6 +27,7 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -54,7 +57,8 @@ static cl::opt<std::string>
 static cl::list<std::string>
     schedules("schedules", cl::CommaSeparated,
               cl::desc("Variants to run: stored (ordinary backprop), vanilla, "
-                       "pareprop (default: all three)"));
+                       "pareprop, list, auto (default: stored, vanilla, "
+                       "pareprop)"));
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the inputs"),
                               cl::init(0));
 static cl::opt<unsigned> iters("iters", cl::desc("Timed steps per schedule"),
@@ -93,9 +97,34 @@ static cl::opt<double> initScale(
     cl::desc("Multiply the generated weights (arguments of rank >= 2) by "
              "this factor"),
     cl::init(1.0));
-static cl::opt<unsigned> maxLiveBlocks("max-live-blocks",
-                                       cl::desc("pareprop memory bound"),
-                                       cl::init(2));
+static cl::opt<unsigned>
+    lookahead("lookahead",
+              cl::desc("pareprop and list: blocks a recompute may run ahead "
+                       "of its gradient"),
+              cl::init(1));
+static cl::opt<unsigned> streams("streams",
+                                 cl::desc("list: number of streams"),
+                                 cl::init(2));
+static cl::opt<std::string>
+    memoryBudget("memory-budget",
+                 cl::desc("Most predicted peak bytes of a schedule "
+                          "(KiB/MiB/GiB suffixes)"),
+                 cl::init(""));
+static cl::opt<std::string> timelineDir(
+    "timeline",
+    cl::desc("Write <dir>/<schedule>.predicted.json and .measured.json: "
+             "Chrome trace timelines of the median timed step"),
+    cl::init(""));
+static cl::opt<std::string> calibrateFile(
+    "calibrate",
+    cl::desc("Fit the target description to the measured task times of the "
+             "vanilla schedule (and contention to pareprop's) and write it "
+             "as JSON to this file"),
+    cl::init(""));
+static cl::opt<std::string>
+    targetName("target",
+               cl::desc("Cost-model target: cpu, h100 or a .json file"),
+               cl::init("cpu"));
 
 //===----------------------------------------------------------------------===//
 // Allocation tracking: the compiled code's malloc/free are routed here so the
@@ -313,13 +342,58 @@ std::string runtimeLibrary() {
   return std::string(path);
 }
 
+/// What the scheduler decided for a step: its tasks in program order (the
+/// index the runtime trace reports) and the predictions.
+struct ScheduleInfo {
+  struct Task {
+    std::string kind;
+    int64_t block = -1;
+    unsigned stream = 0;
+    pareprop::OpCostModel::Work work;
+  };
+  std::vector<Task> tasks;
+  std::string policy;
+  double predictedSeconds = 0;
+  int64_t predictedPeak = 0;
+};
+
+void collectSchedule(ModuleOp module, StringRef entry, ScheduleInfo &info) {
+  auto step = module.lookupSymbol<func::FuncOp>(entry);
+  if (!step || step.isExternal())
+    return;
+  using namespace pareprop::rev;
+  if (auto p = step->getAttrOfType<StringAttr>(RevDialect::kPolicyAttr))
+    info.policy = p.str();
+  if (auto t = step->getAttrOfType<FloatAttr>(RevDialect::kPredictedSecondsAttr))
+    info.predictedSeconds = t.getValueAsDouble();
+  if (auto b = step->getAttrOfType<IntegerAttr>(RevDialect::kPredictedPeakAttr))
+    info.predictedPeak = b.getInt();
+  pareprop::OpCostModel costs(module);
+  for (TaskOp task : step.getBody().front().getOps<TaskOp>()) {
+    ScheduleInfo::Task t;
+    t.kind = task.getKind().value_or("forward").str();
+    t.block = task.getBlockIndexAttr() ? task.getBlockIndexAttr().getInt() : -1;
+    t.stream = task.getStream();
+    for (Operation &op : task.getBody().front().without_terminator())
+      costs.add(&op, t.work);
+    info.tasks.push_back(std::move(t));
+  }
+}
+
 llvm::Expected<std::unique_ptr<CompiledFunction>>
 compile(ModuleOp model, const pareprop::RevToLLVMOptions &options,
         StringRef entry, SmallVector<RankedTensorType> argTypes,
-        SmallVector<RankedTensorType> resultTypes) {
+        SmallVector<RankedTensorType> resultTypes,
+        ScheduleInfo *info = nullptr) {
   OwningOpRef<ModuleOp> module(model.clone());
+  PassManager schedule(model.getContext());
+  pareprop::buildTrainingStepPipeline(schedule, options);
+  if (failed(schedule.run(*module)))
+    return llvm::createStringError("compilation failed (see diagnostics)");
+  if (info)
+    collectSchedule(*module, entry, *info);
   PassManager pm(model.getContext());
-  pareprop::buildRevToLLVMPipeline(pm, options);
+  pareprop::buildLowerScheduledPipeline(pm, options);
   if (failed(pm.run(*module)))
     return llvm::createStringError("compilation failed (see diagnostics)");
   std::string libDir = PAREPROP_MLIR_LIBDIR;
@@ -423,6 +497,136 @@ struct Variant {
   std::string name, mode, policy;
 };
 
+/// The runtime library's task trace (lib/Runtime/TaskTrace.cpp), found in
+/// the copy the JIT loaded.
+struct TaskRecord {
+  int64_t task;
+  double start, end;
+  uint64_t thread;
+};
+
+struct TraceApi {
+  void (*reset)() = nullptr;
+  int64_t (*count)() = nullptr;
+  void (*get)(int64_t, int64_t *, double *, double *, uint64_t *) = nullptr;
+
+  bool load() {
+    if (reset)
+      return true;
+    std::string error;
+    auto lib = llvm::sys::DynamicLibrary::getPermanentLibrary(
+        runtimeLibrary().c_str(), &error);
+    if (!lib.isValid())
+      return false;
+    reset = reinterpret_cast<void (*)()>(
+        lib.getAddressOfSymbol("pareprop_trace_reset"));
+    count = reinterpret_cast<int64_t (*)()>(
+        lib.getAddressOfSymbol("pareprop_trace_count"));
+    get = reinterpret_cast<decltype(get)>(
+        lib.getAddressOfSymbol("pareprop_trace_get"));
+    return reset && count && get;
+  }
+  std::vector<TaskRecord> take() {
+    std::vector<TaskRecord> out(static_cast<size_t>(count()));
+    for (size_t i = 0; i < out.size(); ++i)
+      get(int64_t(i), &out[i].task, &out[i].start, &out[i].end,
+          &out[i].thread);
+    return out;
+  }
+};
+
+/// What one schedule did in its median timed step.
+struct Measured {
+  ScheduleInfo info;
+  std::vector<TaskRecord> records;
+  double stepSeconds = 0;
+};
+
+std::vector<pareprop::TimelineEvent> measuredTimeline(const Measured &m) {
+  double origin = INFINITY;
+  for (const TaskRecord &r : m.records)
+    origin = std::min(origin, r.start);
+  std::vector<pareprop::TimelineEvent> events;
+  for (const TaskRecord &r : m.records) {
+    const ScheduleInfo::Task &t = m.info.tasks[size_t(r.task)];
+    events.push_back({t.kind, t.block, t.stream, r.start - origin,
+                      r.end - r.start});
+  }
+  llvm::sort(events, [](const auto &a, const auto &b) { return a.start < b.start; });
+  return events;
+}
+
+double taskFlops(const ScheduleInfo::Task &t) {
+  double f = 0;
+  for (const pareprop::OpWork &k : t.work.kernels)
+    f += k.flops;
+  return f;
+}
+double taskBytes(const ScheduleInfo::Task &t) {
+  double b = 0;
+  for (const pareprop::OpWork &k : t.work.kernels)
+    b += k.bytes;
+  return b;
+}
+
+/// Fits the target to vanilla's task times, then contention to how much
+/// longer pareprop's overlapped tasks took than predicted alone.
+llvm::Error writeCalibration(StringRef path, const Measured &vanilla,
+                             const Measured *overlapped) {
+  auto base = pareprop::TargetDescription::load(targetName);
+  if (!base)
+    return base.takeError();
+  std::vector<pareprop::TimedTask> alone;
+  for (const TaskRecord &r : vanilla.records) {
+    const ScheduleInfo::Task &t = vanilla.info.tasks[size_t(r.task)];
+    alone.push_back({taskFlops(t), taskBytes(t), double(t.work.kernels.size()),
+                     r.end - r.start});
+  }
+  pareprop::TargetDescription fitted = pareprop::calibrate(*base, alone);
+  fitted.name = base->name + "-calibrated";
+  if (overlapped) {
+    std::vector<std::array<double, 3>> samples;
+    for (const TaskRecord &r : overlapped->records) {
+      const ScheduleInfo::Task &t = overlapped->info.tasks[size_t(r.task)];
+      double predicted = fitted.taskOverhead;
+      for (const pareprop::OpWork &k : t.work.kernels)
+        predicted += fitted.kernelSeconds(k);
+      double duration = r.end - r.start, shared = 0;
+      for (const TaskRecord &o : overlapped->records)
+        if (&o != &r)
+          shared += std::max(0.0, std::min(r.end, o.end) -
+                                      std::max(r.start, o.start));
+      if (duration > 0)
+        samples.push_back({predicted, duration, shared / duration});
+    }
+    pareprop::calibrateContention(fitted, samples);
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return llvm::createStringError("cannot write " + path + ": " + ec.message());
+  os << fitted.toJSON();
+  llvm::outs() << "calibrated target written to " << path << " ("
+               << alone.size() << " vanilla tasks"
+               << (overlapped ? ", contention from pareprop" : "") << ")\n";
+  return llvm::Error::success();
+}
+
+llvm::Error writeTimeline(StringRef path, StringRef title,
+                          llvm::ArrayRef<pareprop::TimelineEvent> events,
+                          const Measured &m) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return llvm::createStringError("cannot write " + path + ": " + ec.message());
+  pareprop::writeChromeTrace(
+      os, events, title,
+      {{"source", "measured"},
+       {"policy", m.info.policy},
+       {"step_seconds", llvm::formatv("{0}", m.stepSeconds).str()}});
+  return llvm::Error::success();
+}
+
 int fail(const Twine &msg) {
   llvm::errs() << "pareprop-run: " << msg << "\n";
   return 1;
@@ -507,11 +711,11 @@ int main(int argc, char **argv) {
   for (const std::string &n : names) {
     if (n == "stored")
       variants.push_back({n, "stored", "vanilla"});
-    else if (n == "vanilla" || n == "pareprop")
+    else if (n == "vanilla" || n == "pareprop" || n == "list" || n == "auto")
       variants.push_back({n, "reversible", n});
     else
       return fail("unknown schedule '" + n +
-                  "' (expected stored, vanilla or pareprop)");
+                  "' (expected stored, vanilla, pareprop, list or auto)");
   }
 
   std::vector<HostTensor> inputs = makeInputs(loss, seed);
@@ -532,9 +736,11 @@ int main(int argc, char **argv) {
   }
   llvm::outs() << "model " << inputFile << "  function @" << loss.getSymName()
                << "  seed " << seed << "\n";
-  llvm::outs() << llvm::format("%-9s %-15s %-12s %-6s %10s %12s\n", "schedule",
-                               "loss", "grad-rel-err", "check", "step-ms",
-                               "peak-KiB");
+  llvm::outs() << llvm::format("%-9s %-15s %-12s %-6s %10s %10s %10s %10s\n",
+                               "schedule", "loss", "grad-rel-err", "check",
+                               "step-ms", "pred-ms", "peak-KiB", "pred-KiB");
+  TraceApi trace;
+  std::map<std::string, Measured> measured;
   std::vector<HostTensor> reference;
   std::string referenceName;
   std::map<std::string, double> stepMs;
@@ -547,20 +753,33 @@ int main(int argc, char **argv) {
     options.mode = v.mode;
     options.policy = v.policy;
     options.func = loss.getSymName().str();
-    options.maxLiveBlocks = maxLiveBlocks;
+    options.lookahead = lookahead;
+    options.streams = streams;
+    options.memoryBudget = memoryBudget;
+    options.target = targetName;
+    options.traceTasks = true;
+    if (!timelineDir.empty()) {
+      if (std::error_code ec = llvm::sys::fs::create_directories(timelineDir))
+        return fail("cannot create " + timelineDir + ": " + ec.message());
+      options.timeline = (timelineDir + "/" + v.name + ".predicted.json");
+    }
     bool report = checkReconstruction && v.mode == "reversible";
     options.checkReconstruction = report;
     SmallVector<RankedTensorType> resultTypes(stepResults);
     if (report)
       resultTypes.push_back(reportType);
+    Measured &m = measured[v.name];
     auto compiled = compile(*model, options,
                             (loss.getSymName() + "_step").str(), argTypes,
-                            resultTypes);
+                            resultTypes, &m.info);
     if (!compiled)
       return fail("schedule " + v.name + ": " +
                   llvm::toString(compiled.takeError()));
     engines.push_back(std::move(*compiled));
     CompiledFunction &step = *engines.back();
+    if (!trace.load())
+      return fail("the runtime library has no task trace: " + runtimeLibrary());
+    std::vector<std::pair<double, std::vector<TaskRecord>>> timedRecords;
     std::vector<HostTensor> results;
     std::optional<HostTensor> reconstruction;
     std::vector<double> times;
@@ -568,6 +787,7 @@ int main(int argc, char **argv) {
     for (unsigned i = 0; i < warmup + std::max(1u, iters.getValue()); ++i) {
       int64_t base = liveBytes.load();
       peakBytes.store(base);
+      trace.reset();
       auto start = std::chrono::steady_clock::now();
       auto r = step.run(inputs);
       auto end = std::chrono::steady_clock::now();
@@ -583,9 +803,11 @@ int main(int argc, char **argv) {
       if (int64_t leaked = liveBytes.load() - base)
         return fail("schedule " + v.name + ": the step leaked " +
                     Twine(leaked) + " bytes");
-      if (i >= warmup)
+      if (i >= warmup) {
         times.push_back(
             std::chrono::duration<double, std::milli>(end - start).count());
+        timedRecords.emplace_back(times.back(), trace.take());
+      }
       results = std::move(*r);
       if (report) {
         reconstruction = std::move(results.back());
@@ -594,6 +816,18 @@ int main(int argc, char **argv) {
     }
     llvm::sort(times);
     double median = times[times.size() / 2];
+    llvm::sort(timedRecords, [](const auto &a, const auto &b) {
+      return a.first < b.first;
+    });
+    m.records = std::move(timedRecords[timedRecords.size() / 2].second);
+    m.stepSeconds = median / 1e3;
+    if (!timelineDir.empty())
+      if (llvm::Error err = writeTimeline(
+              timelineDir + "/" + v.name + ".measured.json",
+              (loss.getSymName() + "_step " + m.info.policy + " (measured)")
+                  .str(),
+              measuredTimeline(m), m))
+        return fail(llvm::toString(std::move(err)));
     if (dump)
       for (auto [k, t] : llvm::enumerate(results))
         dumpTensor(dump->os(), "result " + v.name + " " + Twine(k), t);
@@ -609,9 +843,11 @@ int main(int argc, char **argv) {
       check = pass ? "PASS" : "FAIL";
       ok &= pass;
     }
-    llvm::outs() << llvm::format("%-9s %-15.8e %-12.3e %-6s %10.3f %12.1f\n",
-                                 v.name.c_str(), results[0].values[0], err,
-                                 check.c_str(), median, double(peak) / 1024.0);
+    llvm::outs() << llvm::format(
+        "%-9s %-15.8e %-12.3e %-6s %10.3f %10.3f %10.1f %10.1f\n",
+        v.name.c_str(), results[0].values[0], err, check.c_str(), median,
+        m.info.predictedSeconds * 1e3, double(peak) / 1024.0,
+        double(m.info.predictedPeak) / 1024.0);
     if (reconstruction)
       printReconstruction(v.name, *reconstruction);
   }
@@ -619,9 +855,26 @@ int main(int argc, char **argv) {
     llvm::outs() << "gradients compared with " << referenceName
                  << " (max relative difference per tensor, tolerance "
                  << rtol << ")\n";
-  if (stepMs.count("vanilla") && stepMs.count("pareprop"))
-    llvm::outs() << llvm::format("step-time ratio vanilla/pareprop: %.3f\n",
-                                 stepMs["vanilla"] / stepMs["pareprop"]);
+  if (stepMs.count("vanilla"))
+    for (const char *other : {"pareprop", "list", "auto"})
+      if (stepMs.count(other)) {
+        double meas = stepMs["vanilla"] / stepMs[other];
+        double pred = measured["vanilla"].info.predictedSeconds /
+                      measured[other].info.predictedSeconds;
+        llvm::outs() << llvm::format(
+            "step-time ratio vanilla/%s: measured %.3f, predicted %.3f "
+            "(%+.1f%%)\n",
+            other, meas, pred, 100.0 * (pred - meas) / meas);
+      }
+  if (!calibrateFile.empty()) {
+    if (!measured.count("vanilla"))
+      return fail("--calibrate needs the vanilla schedule");
+    const Measured *overlapped =
+        measured.count("pareprop") ? &measured["pareprop"] : nullptr;
+    if (llvm::Error err =
+            writeCalibration(calibrateFile, measured["vanilla"], overlapped))
+      return fail(llvm::toString(std::move(err)));
+  }
   if (stepMs.count("stored") && stepMs.count("pareprop"))
     llvm::outs() << llvm::format("step-time ratio stored/pareprop: %.3f\n",
                                  stepMs["stored"] / stepMs["pareprop"]);

@@ -33,8 +33,18 @@ def ConvertRevToAsync : Pass<"convert-rev-to-async", "mlir::ModuleOp"> {
        after all of its readers (or after the final awaits), so a schedule's
        memory bound holds at run time.
 
+    With `trace-tasks`, each task's body is bracketed by calls to
+    `pareprop_trace_begin(i64)` and `pareprop_trace_end(i64)` with the task's
+    index in its step (the runtime library records them; `pareprop-run`
+    turns the records into a measured timeline).
+
     Run `convert-nn-to-linalg` and `rev-expand-couplings` first.
   }];
+  let options = [
+    Option<"traceTasks", "trace-tasks", "bool", /*default=*/"false",
+           "Record each task's start and end through the runtime's "
+           "pareprop_trace_begin/end">,
+  ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::async::AsyncDialect",
                            "mlir::bufferization::BufferizationDialect",

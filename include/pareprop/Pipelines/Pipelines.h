@@ -16,23 +16,52 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::init("reversible")};
   Option<std::string> policy{
       *this, "policy",
-      llvm::cl::desc("Backward schedule: 'vanilla' or 'pareprop'"),
+      llvm::cl::desc("Backward schedule: 'vanilla', 'pareprop', 'list' or "
+                     "'auto' (see rev-schedule-backward)"),
       llvm::cl::init("pareprop")};
   Option<std::string> func{
       *this, "func",
       llvm::cl::desc("Loss function (empty: every public function with a "
                      "rev.block)"),
       llvm::cl::init("")};
-  Option<unsigned> maxLiveBlocks{
-      *this, "max-live-blocks",
-      llvm::cl::desc("pareprop: most blocks with live recomputed internals"),
-      llvm::cl::init(2)};
+  Option<unsigned> lookahead{
+      *this, "lookahead",
+      llvm::cl::desc("pareprop and list: blocks a recompute may run ahead"),
+      llvm::cl::init(1)};
+  Option<unsigned> streams{*this, "streams",
+                           llvm::cl::desc("list: number of streams"),
+                           llvm::cl::init(2)};
+  Option<std::string> memoryBudget{
+      *this, "memory-budget",
+      llvm::cl::desc("Most predicted peak bytes (KiB/MiB/GiB suffixes)"),
+      llvm::cl::init("")};
+  Option<std::string> target{
+      *this, "target",
+      llvm::cl::desc("Cost-model target: 'cpu', 'h100' or a .json file"),
+      llvm::cl::init("cpu")};
+  Option<std::string> timeline{
+      *this, "timeline",
+      llvm::cl::desc("Write the predicted timeline (Chrome trace JSON)"),
+      llvm::cl::init("")};
+  Option<bool> traceTasks{
+      *this, "trace-tasks",
+      llvm::cl::desc("Record each task's start and end at run time "
+                     "(pareprop_trace_* in the runtime library)"),
+      llvm::cl::init(false)};
   Option<bool> checkReconstruction{
       *this, "check-reconstruction",
       llvm::cl::desc("Reversible mode: the step also returns the per-block "
                      "reconstruction error (see rev-build-training-step)"),
       llvm::cl::init(false)};
 };
+
+/// The first half of rev-to-llvm: build the training step and schedule it
+/// (nothing when mode is 'none').
+void buildTrainingStepPipeline(mlir::OpPassManager &pm,
+                               const RevToLLVMOptions &options);
+/// The second half: expand couplings and lower a scheduled step to LLVM.
+void buildLowerScheduledPipeline(mlir::OpPassManager &pm,
+                                 const RevToLLVMOptions &options);
 
 /// rev/nn model -> LLVM dialect: training step, schedule, expansion, linalg,
 /// bufferization, async, loops, LLVM.

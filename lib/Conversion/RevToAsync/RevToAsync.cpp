@@ -36,6 +36,24 @@ Type memrefFor(Type t) {
   return MemRefType::get(tensor.getShape(), tensor.getElementType());
 }
 
+/// Runtime entry points that record a task's start and end (trace-tasks).
+constexpr llvm::StringLiteral kTraceBegin = "pareprop_trace_begin";
+constexpr llvm::StringLiteral kTraceEnd = "pareprop_trace_end";
+
+void declareTraceFunctions(ModuleOp module, SymbolTable &symbols) {
+  OpBuilder b(module.getBodyRegion());
+  b.setInsertionPointToStart(module.getBody());
+  for (StringRef name : {kTraceBegin, kTraceEnd}) {
+    if (symbols.lookup(name))
+      continue;
+    auto fn = func::FuncOp::create(
+        b, module.getLoc(), name,
+        b.getFunctionType({b.getI64Type()}, {}));
+    fn.setPrivate();
+    symbols.insert(fn);
+  }
+}
+
 /// Moves the body of `task` into a private function and leaves a call.
 LogicalResult outlineTask(TaskOp task, StringRef name, SymbolTable &symbols) {
   Block &body = task.getBody().front();
@@ -138,7 +156,8 @@ void buildKernelBufferizationPipeline(OpPassManager &pm) {
 /// Rebuilds a scheduled step on memrefs with one async.execute per task.
 class AsyncStepBuilder {
 public:
-  explicit AsyncStepBuilder(func::FuncOp step) : step(step) {}
+  AsyncStepBuilder(func::FuncOp step, bool traceTasks)
+      : step(step), traceTasks(traceTasks) {}
   LogicalResult build();
 
 private:
@@ -146,6 +165,7 @@ private:
   void planDeallocations();
 
   func::FuncOp step;
+  bool traceTasks;
   SmallVector<TaskOp> tasks;
   DenseMap<Operation *, unsigned> taskIndex;
   /// happensBefore[i]: tasks that finish before task i starts.
@@ -303,8 +323,15 @@ LogicalResult AsyncStepBuilder::build() {
             for (Value v : call.getOperands())
               args.push_back(inner.contains(v) ? inner.lookup(v)
                                                : map.lookup(v));
+            Value id;
+            if (traceTasks) {
+              id = arith::ConstantIntOp::create(nb, loc, index, 64);
+              func::CallOp::create(nb, loc, kTraceBegin, TypeRange(), id);
+            }
             auto newCall = func::CallOp::create(nb, loc, call.getCallee(),
                                                 resultTypes, args);
+            if (traceTasks)
+              func::CallOp::create(nb, loc, kTraceEnd, TypeRange(), id);
             for (auto [o, n] : llvm::zip(task.getResults(),
                                          newCall.getResults()))
               inner.map(o, n);
@@ -347,6 +374,7 @@ LogicalResult AsyncStepBuilder::build() {
 
 struct ConvertRevToAsyncPass
     : pareprop::impl::ConvertRevToAsyncBase<ConvertRevToAsyncPass> {
+  using Base::Base;
   void getDependentDialects(DialectRegistry &registry) const override {
     ConvertRevToAsyncBase::getDependentDialects(registry);
     // The dialects of the bufferization pipeline this pass runs.
@@ -389,8 +417,10 @@ struct ConvertRevToAsyncPass
               return runPipeline(pm, op);
             })))
       return signalPassFailure();
+    if (traceTasks && !steps.empty())
+      declareTraceFunctions(module, symbols);
     for (func::FuncOp step : steps)
-      if (failed(AsyncStepBuilder(step).build()))
+      if (failed(AsyncStepBuilder(step, traceTasks).build()))
         return signalPassFailure();
   }
 };

@@ -109,6 +109,7 @@ func.func @yield_types(%a: tensor<4xf32>) {
   %t, %r = rev.task stream 0 {
     rev.yield %a : tensor<4xf32>
   } -> tensor<8xf32>
+  rev.await %t
   return
 }
 
@@ -119,6 +120,7 @@ func.func @yield_outside(%a: tensor<4xf32>) {
   %t, %r = rev.task stream 0 {
     rev.yield %a : tensor<4xf32>
   } -> tensor<4xf32>
+  rev.await %t
   return
 }
 
@@ -130,6 +132,7 @@ func.func @yield_twice(%a: tensor<4xf32>) {
     %0 = nn.tanh %a : tensor<4xf32>
     rev.yield %0, %0 : tensor<4xf32>, tensor<4xf32>
   } -> tensor<4xf32>, tensor<4xf32>
+  rev.await %t
   return
 }
 
@@ -143,6 +146,7 @@ func.func @nested(%a: tensor<4xf32>) {
     }
     rev.yield
   }
+  rev.await %t
   return
 }
 
@@ -219,4 +223,44 @@ func.func @awaited_other_stream(%a: tensor<4xf32>) -> tensor<4xf32> {
   rev.await %t1
   // expected-error @+1 {{uses the result of a rev.task that it does not await}}
   return %r0 : tensor<4xf32>
+}
+
+// -----
+
+// Every task must be awaited before the function returns, or its work would
+// outlive the call.
+func.func @never_awaited(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %t0, %r0 = rev.task stream 0 {
+    %0 = nn.tanh %a : tensor<4xf32>
+    rev.yield %0 : tensor<4xf32>
+  } -> tensor<4xf32>
+  // expected-error @+1 {{'rev.task' op is not awaited before the block ends (add a rev.await of the last task of stream 1)}}
+  %t1 = rev.task stream 1 {
+    rev.yield
+  }
+  rev.await %t0
+  // expected-note @+1 {{block ends here}}
+  return %r0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @unknown_kind() {
+  // expected-error @+1 {{has unknown kind 'lunch' (expected forward, recompute, checkpoint, grad, param-grad or backprop)}}
+  %t = rev.task stream 0 kind "lunch" {
+    rev.yield
+  }
+  rev.await %t
+  return
+}
+
+// -----
+
+func.func @negative_block() {
+  // expected-error @+1 {{attribute 'block_index' failed to satisfy constraint: 64-bit signless integer attribute whose value is non-negative}}
+  %t = rev.task stream 0 kind "grad" block -2 {
+    rev.yield
+  }
+  rev.await %t
+  return
 }

@@ -180,30 +180,102 @@ YieldOp TaskOp::getYield() {
   return cast<YieldOp>(getBody().front().getTerminator());
 }
 
-namespace {
-/// The tasks that must have finished before `task` starts: its predecessor
-/// on the same stream, the producers of its `after` tokens, transitively.
-llvm::SmallPtrSet<Operation *, 16> tasksBefore(TaskOp task) {
-  llvm::SmallPtrSet<Operation *, 16> seen;
-  SmallVector<TaskOp> work{task};
-  while (!work.empty()) {
-    TaskOp t = work.pop_back_val();
-    for (Operation *prev = t->getPrevNode(); prev; prev = prev->getPrevNode()) {
-      auto p = dyn_cast<TaskOp>(prev);
-      if (p && p.getStream() == t.getStream()) {
-        if (seen.insert(p).second)
-          work.push_back(p);
-        break;
-      }
+/// Vector clocks: clock[t] is how many tasks of stream t are known finished
+/// when a task starts (from its stream predecessor and its `after` tokens,
+/// transitively), and awaited[t] the same for code outside tasks after the
+/// `rev.await`s seen so far.
+LogicalResult pareprop::rev::verifyTaskOrder(Block &block) {
+  unsigned numStreams = 0;
+  for (TaskOp t : block.getOps<TaskOp>())
+    numStreams = std::max<unsigned>(numStreams, t.getStream() + 1);
+  struct Info {
+    unsigned stream, pos;
+    SmallVector<unsigned, 4> clock;
+  };
+  DenseMap<Operation *, Info> info;
+  SmallVector<int64_t> lastPos(numStreams, -1);
+  SmallVector<Operation *> lastTask(numStreams, nullptr);
+  SmallVector<unsigned, 4> awaited(numStreams, 0);
+  auto orderedBefore = [&](ArrayRef<unsigned> clock, Operation *producer) {
+    const Info &p = info.find(producer)->second;
+    return clock[p.stream] > p.pos;
+  };
+  auto merge = [&](SmallVectorImpl<unsigned> &into, Operation *task) {
+    const Info &p = info.find(task)->second;
+    for (unsigned s = 0; s < numStreams; ++s)
+      into[s] = std::max(into[s], p.clock[s]);
+    into[p.stream] = std::max(into[p.stream], p.pos + 1);
+  };
+  for (Operation &op : block) {
+    if (auto task = dyn_cast<TaskOp>(op)) {
+      unsigned stream = task.getStream();
+      Info self{stream, unsigned(lastPos[stream] + 1),
+                SmallVector<unsigned, 4>(numStreams, 0)};
+      if (Operation *prev = lastTask[stream])
+        merge(self.clock, prev);
+      for (Value tok : task.getAfter())
+        if (auto producer = tok.getDefiningOp<TaskOp>();
+            producer && info.count(producer))
+          merge(self.clock, producer);
+      WalkResult walk = task.getBody().walk([&](Operation *inner) {
+        for (Value v : inner->getOperands()) {
+          auto producer = v.getDefiningOp<TaskOp>();
+          if (!producer || producer == task || !info.count(producer) ||
+              orderedBefore(self.clock, producer))
+            continue;
+          InFlightDiagnostic diag =
+              task.emitOpError("on stream ")
+              << stream << " uses a result of a task on stream "
+              << producer.getStream()
+              << " that is not ordered before it (add its token to 'after')";
+          diag.attachNote(producer.getLoc()) << "producer task";
+          return WalkResult::interrupt();
+        }
+        return WalkResult::advance();
+      });
+      if (walk.wasInterrupted())
+        return failure();
+      lastPos[stream] = self.pos;
+      lastTask[stream] = task;
+      info[task] = std::move(self);
+      continue;
     }
-    for (Value tok : t.getAfter())
-      if (auto p = tok.getDefiningOp<TaskOp>())
-        if (seen.insert(p).second)
-          work.push_back(p);
+    if (auto await = dyn_cast<AwaitOp>(op))
+      for (Value tok : await.getTokens())
+        if (auto producer = tok.getDefiningOp<TaskOp>();
+            producer && info.count(producer))
+          merge(awaited, producer);
+    // Code outside tasks must await a task before using its results.
+    WalkResult walk = op.walk([&](Operation *inner) {
+      for (Value v : inner->getOperands()) {
+        auto producer = v.getDefiningOp<TaskOp>();
+        if (!producer || producer->getBlock() != &block ||
+            !info.count(producer) || orderedBefore(awaited, producer))
+          continue;
+        InFlightDiagnostic diag =
+            inner->emitOpError("uses the result of a rev.task that it does "
+                               "not await (add a rev.await of its token)");
+        diag.attachNote(producer.getLoc()) << "task";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return failure();
+    if (op.hasTrait<OpTrait::IsTerminator>()) {
+      for (unsigned s = 0; s < numStreams; ++s)
+        if (lastTask[s] && awaited[s] <= info.find(lastTask[s])->second.pos) {
+          InFlightDiagnostic diag = lastTask[s]->emitOpError(
+              "is not awaited before the block ends (add a rev.await of the "
+              "last task of stream ")
+              << s << ")";
+          diag.attachNote(op.getLoc()) << "block ends here";
+          return diag;
+        }
+    }
   }
-  return seen;
+  return success();
 }
-} // namespace
 
 LogicalResult TaskOp::verify() {
   for (Value tok : getAfter())
@@ -211,57 +283,29 @@ LogicalResult TaskOp::verify() {
         tok.getDefiningOp()->getBlock() != (*this)->getBlock())
       return emitOpError("'after' tokens must come from rev.task ops in the "
                          "same block");
-
-  // Every value this task reads from another task must be ordered before it.
-  llvm::SmallPtrSet<Operation *, 16> before = tasksBefore(*this);
-  WalkResult walk = getBody().walk([&](Operation *inner) {
-    for (Value v : inner->getOperands()) {
-      auto producer = v.getDefiningOp<TaskOp>();
-      if (!producer || producer == *this || before.contains(producer))
-        continue;
-      InFlightDiagnostic diag =
-          emitOpError("on stream ")
-          << getStream() << " uses a result of a task on stream "
-          << producer.getStream()
-          << " that is not ordered before it (add its token to 'after')";
-      diag.attachNote(producer.getLoc()) << "producer task";
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  if (walk.wasInterrupted())
-    return failure();
-
-  // Code outside tasks must await this task before using its results.
-  for (Value result : getResults()) {
-    for (Operation *user : result.getUsers()) {
-      if (user->getParentOfType<TaskOp>())
-        continue;
-      Operation *anchor = (*this)->getBlock()->findAncestorOpInBlock(*user);
-      if (!anchor)
-        return user->emitOpError("uses a task result outside the task's block");
-      bool awaited = false;
-      for (Operation *op = anchor->getPrevNode(); op && op != *this && !awaited;
-           op = op->getPrevNode()) {
-        auto await = dyn_cast<AwaitOp>(op);
-        if (!await)
-          continue;
-        for (Value tok : await.getTokens()) {
-          auto t = tok.getDefiningOp<TaskOp>();
-          if (t && (t == *this || tasksBefore(t).contains(*this)))
-            awaited = true;
-        }
-      }
-      if (!awaited) {
-        InFlightDiagnostic diag =
-            user->emitOpError("uses the result of a rev.task that it does not "
-                              "await (add a rev.await of its token)");
-        diag.attachNote(getLoc()) << "task";
-        return diag;
-      }
-    }
+  if (auto kind = getKind()) {
+    static constexpr llvm::StringLiteral kinds[] = {
+        "forward", "recompute", "checkpoint", "grad", "param-grad", "backprop"};
+    if (!llvm::is_contained(kinds, *kind))
+      return emitOpError("has unknown kind '")
+             << *kind
+             << "' (expected forward, recompute, checkpoint, grad, "
+                "param-grad or backprop)";
   }
-  return success();
+  for (Value result : getResults())
+    for (Operation *user : result.getUsers())
+      if (!user->getParentOfType<TaskOp>() &&
+          !(*this)->getBlock()->findAncestorOpInBlock(*user))
+        return user->emitOpError("uses a task result outside the task's block");
+  // The whole block's ordering is checked once, from its first task, so
+  // verification stays linear however many tasks there are.
+  Block *parent = (*this)->getBlock();
+  if ((*this)->getParentOfType<TaskOp>())
+    return success(); // Nested tasks are the enclosing task's error.
+  auto tasks = parent->getOps<TaskOp>();
+  if (*tasks.begin() != *this)
+    return success();
+  return verifyTaskOrder(*parent);
 }
 
 LogicalResult TaskOp::verifyRegions() {

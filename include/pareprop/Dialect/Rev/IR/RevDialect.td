@@ -31,6 +31,17 @@ def Rev_Dialect : Dialect {
     static constexpr llvm::StringLiteral kModeAttr = "rev.mode";
     /// On a scheduled training step: the policy that scheduled it.
     static constexpr llvm::StringLiteral kPolicyAttr = "rev.schedule";
+    /// On a scheduled training step: the target the cost model used, the
+    /// predicted step time in seconds and the predicted peak bytes of
+    /// activations, internals and gradients.
+    static constexpr llvm::StringLiteral kTargetAttr = "rev.target";
+    static constexpr llvm::StringLiteral kPredictedSecondsAttr =
+        "rev.predicted_seconds";
+    static constexpr llvm::StringLiteral kPredictedPeakAttr =
+        "rev.predicted_peak_bytes";
+    /// On ops of an unscheduled step, `{kind = "...", block = N}`: the work
+    /// unit the op belongs to (op-granularity scheduling groups by it).
+    static constexpr llvm::StringLiteral kWorkAttr = "rev.work";
     /// Argument attribute: no gradient is computed for this argument.
     static constexpr llvm::StringLiteral kNoGradAttr = "rev.no_grad";
     /// Unit attribute on a training step whose last result is the

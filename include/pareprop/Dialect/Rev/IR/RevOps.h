@@ -18,4 +18,13 @@
 #define GET_OP_CLASSES
 #include "pareprop/Dialect/Rev/IR/RevOps.h.inc"
 
+namespace pareprop::rev {
+/// The schedule verifier: every task of `block` reads only results of tasks
+/// ordered before it (stream order and `after` tokens, transitively), code
+/// outside tasks reads only results of awaited tasks, and every task is
+/// awaited before the block's terminator. One pass with vector clocks:
+/// linear in tasks times streams. TaskOp's verifier runs it once per block.
+mlir::LogicalResult verifyTaskOrder(mlir::Block &block);
+} // namespace pareprop::rev
+
 #endif

@@ -136,19 +136,26 @@ def Rev_TaskOp : Rev_Op<"task", [RecursiveMemoryEffects,
     checks every such dependency, and that code outside tasks awaits a task
     before using its results).
 
+    `kind` (`forward`, `recompute`, `checkpoint`, `grad`, `param-grad`,
+    `backprop`) and `block` (the reversible block's index in forward order)
+    say what the work is, for timelines and readers; the scheduler sets them.
+
     ```mlir
-    %t1, %x1, %x2 = rev.task stream 1 after(%t0) {
+    %t1, %x1, %x2 = rev.task stream 1 kind "recompute" block 3 after(%t0) {
       ...
       rev.yield %a, %b : tensor<4x16xf32>, tensor<4x16xf32>
     } -> tensor<4x16xf32>, tensor<4x16xf32>
     ```
   }];
   let arguments = (ins ConfinedAttr<I64Attr, [IntNonNegative]>:$stream,
+                       OptionalAttr<StrAttr>:$kind,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$block_index,
                        Variadic<Rev_TokenType>:$after);
   let results = (outs Rev_TokenType:$token, Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
-    `stream` $stream (`after` `(` $after^ `)`)? attr-dict-with-keyword $body
+    `stream` $stream (`kind` $kind^)? (`block` $block_index^)?
+    (`after` `(` $after^ `)`)? attr-dict-with-keyword $body
     (`->` type($results)^)?
   }];
   let hasVerifier = 1;

@@ -1,0 +1,29 @@
+//===- BackwardGraphBuilder.h - a training step's IR as a BackwardGraph -*- C++ -*-===//
+#ifndef PAREPROP_ANALYSIS_BACKWARDGRAPHBUILDER_H
+#define PAREPROP_ANALYSIS_BACKWARDGRAPHBUILDER_H
+
+#include "pareprop/Analysis/BackwardGraph.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace pareprop {
+
+struct StepGraph {
+  BackwardGraph graph;
+  /// The ops of each node, in program order.
+  std::vector<llvm::SmallVector<mlir::Operation *>> groups;
+};
+
+/// Operand-free constants stay outside the graph (and outside tasks).
+bool staysOutsideTasks(mlir::Operation &op);
+
+/// Builds the graph of an unscheduled training step (a single block). At
+/// block granularity every rev.block, rev.recompute and rev.grad is a node of
+/// its own; runs of other ops between them are one node each, split where
+/// the forward (ops the loss depends on) gives way to the backward. Ops that
+/// carry a `rev.work` attribute (op granularity) are grouped by it instead.
+mlir::FailureOr<StepGraph> buildBackwardGraph(mlir::func::FuncOp step);
+
+} // namespace pareprop
+
+#endif

@@ -1,0 +1,38 @@
+"""Summarizes a Chrome trace timeline written by pareprop and checks its
+structure: every complete event has args kind/block/stream matching its
+track, and no stream runs two events at once."""
+import argparse
+import json
+import sys
+
+p = argparse.ArgumentParser()
+p.add_argument("trace")
+p.add_argument("--streams", type=int, required=True)
+p.add_argument("--blocks", type=int, required=True)
+a = p.parse_args()
+
+data = json.load(open(a.trace))
+events = [e for e in data["traceEvents"] if e.get("ph") == "X"]
+tracks = {e["tid"]: e["args"]["name"] for e in data["traceEvents"]
+          if e.get("ph") == "M" and e["name"] == "thread_name"}
+for e in events:
+    args = e["args"]
+    assert set(args) == {"kind", "block", "stream"}, args
+    assert args["stream"] == e["tid"], e
+    assert tracks[e["tid"]] == f"stream {e['tid']}", tracks
+    assert e["dur"] > 0, e
+streams = sorted({e["tid"] for e in events})
+print(f"events {len(events)}, streams {streams}")
+assert len(streams) == a.streams
+print("kinds", " ".join(sorted({e["args"]["kind"] for e in events})))
+for kind in ("recompute", "grad"):
+    mine = [e for e in events if e["args"]["kind"] == kind]
+    blocks = sorted(e["args"]["block"] for e in mine)
+    assert blocks == list(range(a.blocks)), blocks
+    print(f"{kind} blocks {blocks} on streams {sorted({e['tid'] for e in mine})}")
+for s in streams:
+    mine = sorted((e["ts"], e["ts"] + e["dur"]) for e in events if e["tid"] == s)
+    for (s0, e0), (s1, e1) in zip(mine, mine[1:]):
+        if s1 < e0 - 1e-6:
+            sys.exit(f"stream {s}: overlapping events at {s1}")
+print("no stream runs two events at once")
