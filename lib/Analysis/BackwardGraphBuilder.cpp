@@ -147,8 +147,16 @@ FailureOr<StepGraph> pareprop::buildBackwardGraph(func::FuncOp step) {
     }
     WorkNode &n = g.nodes[id];
     n.kernels = std::move(work[id].kernels);
-    n.transientBytes =
-        std::max<int64_t>(0, work[id].allocatedBytes - escapingBytes);
+    // What the node holds while it runs beyond the values it passes on
+    // (those are counted from its start until their last reader ends).
+    DenseSet<Operation *> inGroup(out.groups[id].begin(),
+                                  out.groups[id].end());
+    int64_t peak = costs.peakLiveBytes(out.groups[id], [&](Value v) {
+      return llvm::any_of(v.getUsers(), [&](Operation *user) {
+        return !inGroup.contains(body.findAncestorOpInBlock(*user));
+      });
+    });
+    n.transientBytes = std::max<int64_t>(0, peak - escapingBytes);
   }
   return out;
 }

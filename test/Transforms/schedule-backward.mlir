@@ -12,11 +12,14 @@
 // RUN: pareprop-opt %t.d1.mlir -rev-build-training-step -rev-schedule-backward | FileCheck %s --check-prefix=ONE
 // RUN: pareprop-opt %t.d3.mlir -rev-build-training-step -rev-schedule-backward="policy=list streams=3" | FileCheck %s --check-prefix=LIST
 //
-// A budget between vanilla's predicted peak (5300 bytes on this model) and
-// pareprop's forces the vanilla order, with a remark.
-// RUN: pareprop-opt %t.d3.mlir -rev-build-training-step -rev-schedule-backward="policy=pareprop memory-budget=5400" -mlir-print-op-on-diagnostic=false 2>&1 | FileCheck %s --check-prefix=BUDGET
-// The same budget in KiB units; lookahead falls back one step at a time.
-// RUN: pareprop-opt %t.d3.mlir -rev-build-training-step -rev-schedule-backward="policy=pareprop lookahead=3 memory-budget=5.3KiB" -mlir-print-op-on-diagnostic=false 2>&1 | FileCheck %s --check-prefix=BUDGET-KIB
+// On a stack whose activations outweigh its parameter gradients, the
+// predicted peaks are 63716 bytes (vanilla), 90020 (pareprop, two blocks of
+// internals) and 114276 (lookahead 2 or more). A budget of one block's
+// internals above vanilla forces the vanilla order, with a remark; a budget
+// between lookahead 1 and 3 falls back one lookahead at a time.
+// RUN: %python %utils/gen-rev-mlp.py --depth 4 --batch 64 --dim 8 --hidden 32 > %t.wide.mlir
+// RUN: pareprop-opt %t.wide.mlir -rev-build-training-step -rev-schedule-backward="policy=pareprop memory-budget=64000" -mlir-print-op-on-diagnostic=false 2>&1 | FileCheck %s --check-prefix=BUDGET
+// RUN: pareprop-opt %t.wide.mlir -rev-build-training-step -rev-schedule-backward="policy=pareprop lookahead=3 memory-budget=97.7KiB" -mlir-print-op-on-diagnostic=false 2>&1 | FileCheck %s --check-prefix=BUDGET-KIB
 //
 // auto: on a target where two running tasks slow each other down threefold,
 // overlap does not pay and auto keeps vanilla; on this CPU it overlaps. On
@@ -126,12 +129,13 @@
 // LIST:      rev.task stream [[RS]] kind "recompute" block 0 after(
 // LIST:      rev.task stream [[GS]] kind "grad" block 0 after(
 
-// BUDGET: remark: rev-schedule-backward: memory budget of 5400 bytes: pareprop needs {{[0-9]+}} bytes; using vanilla (5300 bytes)
+// BUDGET: remark: rev-schedule-backward: memory budget of 64000 bytes: pareprop needs 90020 bytes; using vanilla (63716 bytes)
 // BUDGET: func.func @loss_step
 // BUDGET-SAME: rev.schedule = "vanilla"
 // BUDGET-NOT: stream 1
 
-// BUDGET-KIB: memory budget of 5427 bytes: pareprop(lookahead=3) needs {{[0-9]+}} bytes; using vanilla (5300 bytes)
+// BUDGET-KIB: memory budget of 100045 bytes: pareprop(lookahead=3) needs 114276 bytes; using pareprop (90020 bytes)
+// BUDGET-KIB: rev.schedule = "pareprop"
 
 // AUTO-CONTENDED: remark: rev-schedule-backward: chose vanilla on target 'contended-cpu'; candidates: vanilla {{.*}}; pareprop {{.*}}; list(streams=2) {{.*}}
 // AUTO-CONTENDED: rev.schedule = "vanilla"

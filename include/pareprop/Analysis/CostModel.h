@@ -32,12 +32,23 @@ public:
   /// Adds the work of `op` to `work`.
   void add(mlir::Operation *op, Work &work);
 
+  /// Most bytes of tensors alive at once while `ops` run in order, when
+  /// every tensor is freed after its last reader among `ops` (what
+  /// ownership-based deallocation does) unless `outlives` says it is read
+  /// later; callees' own peaks count while they run.
+  int64_t peakLiveBytes(llvm::ArrayRef<mlir::Operation *> ops,
+                        llvm::function_ref<bool(mlir::Value)> outlives);
+
 private:
   const Work &functionWork(llvm::StringRef name);
+  int64_t functionPeak(llvm::StringRef name);
+  /// Peak bytes an op holds inside itself while it runs (its callees').
+  int64_t innerPeak(mlir::Operation *op);
 
   mlir::Operation *symbolTableOp;
   mlir::SymbolTableCollection symbols;
   llvm::DenseMap<mlir::Operation *, Work> perFunction;
+  llvm::DenseMap<mlir::Operation *, int64_t> peakPerFunction;
 };
 
 } // namespace pareprop
