@@ -584,6 +584,15 @@ llvm::Error writeCalibration(StringRef path, const Measured &vanilla,
   }
   pareprop::TargetDescription fitted = pareprop::calibrate(*base, alone);
   fitted.name = base->name + "-calibrated";
+  // The trace times the inside of tasks; what the runtime spends between
+  // them (waking a worker, resuming a coroutine) shows as the gap between
+  // the serial schedule's step time and the sum of its task times.
+  double busy = 0;
+  for (const auto &s : alone)
+    busy += s.seconds;
+  if (!alone.empty())
+    fitted.taskOverhead +=
+        std::max(0.0, (vanilla.stepSeconds - busy) / double(alone.size()));
   if (overlapped) {
     std::vector<std::array<double, 3>> samples;
     for (const TaskRecord &r : overlapped->records) {
