@@ -67,12 +67,10 @@ unsigned BackwardGraph::addValue(unsigned producer, int64_t bytes,
 
 void BackwardGraph::assignCosts(const TargetDescription &target) {
   for (WorkNode &n : nodes) {
-    n.seconds = target.taskOverhead;
+    n.seconds = target.taskSeconds(n.kernels);
     n.units = 1;
-    for (const OpWork &k : n.kernels) {
-      n.seconds += target.kernelSeconds(k);
+    for (const OpWork &k : n.kernels)
       n.units = std::max(n.units, target.unitsFor(k.elements));
-    }
   }
 }
 

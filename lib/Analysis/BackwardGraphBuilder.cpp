@@ -117,6 +117,7 @@ FailureOr<StepGraph> pareprop::buildBackwardGraph(func::FuncOp step) {
   }
 
   // Values that leave their node, with their readers.
+  out.escaping.resize(out.groups.size());
   for (unsigned id = 0; id < out.groups.size(); ++id) {
     int64_t escapingBytes = 0;
     for (Operation *op : out.groups[id]) {
@@ -142,6 +143,7 @@ FailureOr<StepGraph> pareprop::buildBackwardGraph(func::FuncOp step) {
             isa<rev::RecomputeOp>(op) && r.getResultNumber() >= 2;
         int64_t bytes = bytesOf(r.getType());
         g.addValue(id, bytes, readers, internals, returned);
+        out.escaping[id].push_back(r);
         escapingBytes += bytes;
       }
     }
@@ -149,13 +151,9 @@ FailureOr<StepGraph> pareprop::buildBackwardGraph(func::FuncOp step) {
     n.kernels = std::move(work[id].kernels);
     // What the node holds while it runs beyond the values it passes on
     // (those are counted from its start until their last reader ends).
-    DenseSet<Operation *> inGroup(out.groups[id].begin(),
-                                  out.groups[id].end());
-    int64_t peak = costs.peakLiveBytes(out.groups[id], [&](Value v) {
-      return llvm::any_of(v.getUsers(), [&](Operation *user) {
-        return !inGroup.contains(body.findAncestorOpInBlock(*user));
-      });
-    });
+    DenseSet<Value> leaves(out.escaping[id].begin(), out.escaping[id].end());
+    int64_t peak = costs.peakLiveBytes(
+        out.groups[id], [&](Value v) { return leaves.contains(v); });
     n.transientBytes = std::max<int64_t>(0, peak - escapingBytes);
   }
   return out;

@@ -46,7 +46,6 @@ const OpCostModel::Work &OpCostModel::functionWork(StringRef name) {
 
 static void append(OpCostModel::Work &into, const OpCostModel::Work &from) {
   into.kernels.append(from.kernels.begin(), from.kernels.end());
-  into.allocatedBytes += from.allocatedBytes;
 }
 
 void OpCostModel::add(Operation *op, Work &work) {
@@ -59,7 +58,6 @@ void OpCostModel::add(Operation *op, Work &work) {
     for (Value r : results) {
       double n = numElements(r.getType());
       work.kernels.push_back({n, 3.0 * double(bytesOf(r.getType())), n});
-      work.allocatedBytes += bytesOf(r.getType());
     }
   };
   if (auto call = dyn_cast<func::CallOp>(op))
@@ -88,7 +86,6 @@ void OpCostModel::add(Operation *op, Work &work) {
   for (Value r : op->getResults()) {
     elements = std::max(elements, numElements(r.getType()));
     bytes += double(bytesOf(r.getType()));
-    work.allocatedBytes += bytesOf(r.getType());
   }
   if (elements == 0)
     return;

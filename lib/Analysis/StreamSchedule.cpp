@@ -410,13 +410,14 @@ pareprop::chooseSchedule(const BackwardGraph &graph,
     }
   }
   if (!best) {
-    // Even the least memory-hungry candidate is too big: say what it needs.
-    StreamSchedule least = scheduleGraph(graph, vanilla, target);
-    for (const auto &c : choice.candidates)
-      if (c.peakBytes < least.peakBytes) {
-        least.peakBytes = c.peakBytes;
-        least.policy = c.policy;
-      }
+    // Nothing fits (every candidate was tried; vanilla is always one): say
+    // what the least memory-hungry needs, naming vanilla among equals.
+    auto rank = [](const ScheduleChoice::Candidate &c) {
+      return std::make_pair(c.peakBytes, c.policy.kind != PolicyKind::Vanilla);
+    };
+    const auto &least = *llvm::min_element(
+        choice.candidates,
+        [&](const auto &a, const auto &b) { return rank(a) < rank(b); });
     return llvm::createStringError(llvm::formatv(
         "memory budget of {0} bytes cannot be met: the smallest schedule, "
         "{1}, needs {2} bytes",

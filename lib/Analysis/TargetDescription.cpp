@@ -28,6 +28,13 @@ double TargetDescription::kernelSeconds(const OpWork &work) const {
                                                    : compute + memory);
 }
 
+double TargetDescription::taskSeconds(llvm::ArrayRef<OpWork> kernels) const {
+  double seconds = taskOverhead;
+  for (const OpWork &k : kernels)
+    seconds += kernelSeconds(k);
+  return seconds;
+}
+
 Expected<TargetDescription> TargetDescription::builtin(StringRef name) {
   TargetDescription t;
   if (name == "cpu") {

@@ -597,9 +597,7 @@ llvm::Error writeCalibration(StringRef path, const Measured &vanilla,
     std::vector<std::array<double, 3>> samples;
     for (const TaskRecord &r : overlapped->records) {
       const ScheduleInfo::Task &t = overlapped->info.tasks[size_t(r.task)];
-      double predicted = fitted.taskOverhead;
-      for (const pareprop::OpWork &k : t.work.kernels)
-        predicted += fitted.kernelSeconds(k);
+      double predicted = fitted.taskSeconds(t.work.kernels);
       double duration = r.end - r.start, shared = 0;
       for (const TaskRecord &o : overlapped->records)
         if (&o != &r)
@@ -791,7 +789,6 @@ int main(int argc, char **argv) {
     std::vector<std::pair<double, std::vector<TaskRecord>>> timedRecords;
     std::vector<HostTensor> results;
     std::optional<HostTensor> reconstruction;
-    std::vector<double> times;
     int64_t peak = 0;
     for (unsigned i = 0; i < warmup + std::max(1u, iters.getValue()); ++i) {
       int64_t base = liveBytes.load();
@@ -813,9 +810,9 @@ int main(int argc, char **argv) {
         return fail("schedule " + v.name + ": the step leaked " +
                     Twine(leaked) + " bytes");
       if (i >= warmup) {
-        times.push_back(
-            std::chrono::duration<double, std::milli>(end - start).count());
-        timedRecords.emplace_back(times.back(), trace.take());
+        timedRecords.emplace_back(
+            std::chrono::duration<double, std::milli>(end - start).count(),
+            trace.take());
       }
       results = std::move(*r);
       if (report) {
@@ -823,11 +820,11 @@ int main(int argc, char **argv) {
         results.pop_back();
       }
     }
-    llvm::sort(times);
-    double median = times[times.size() / 2];
+    // The median step: its time and its trace.
     llvm::sort(timedRecords, [](const auto &a, const auto &b) {
       return a.first < b.first;
     });
+    double median = timedRecords[timedRecords.size() / 2].first;
     m.records = std::move(timedRecords[timedRecords.size() / 2].second);
     m.stepSeconds = median / 1e3;
     if (!timelineDir.empty())

@@ -12,6 +12,9 @@ struct StepGraph {
   BackwardGraph graph;
   /// The ops of each node, in program order.
   std::vector<llvm::SmallVector<mlir::Operation *>> groups;
+  /// The results of each node's ops that other nodes read or the step
+  /// returns, in op and result order (the node's `values`).
+  std::vector<llvm::SmallVector<mlir::Value>> escaping;
 };
 
 /// Operand-free constants stay outside the graph (and outside tasks).

@@ -25,8 +25,6 @@ public:
 
   struct Work {
     llvm::SmallVector<OpWork, 8> kernels;
-    /// Bytes of every tensor made while it runs, callees included.
-    int64_t allocatedBytes = 0;
   };
 
   /// Adds the work of `op` to `work`.

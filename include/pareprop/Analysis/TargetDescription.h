@@ -55,6 +55,8 @@ struct TargetDescription {
   double unitsFor(double elements) const;
   /// Seconds one kernel takes when it has the device to itself.
   double kernelSeconds(const OpWork &work) const;
+  /// Seconds a task running `kernels` takes alone, with its overhead.
+  double taskSeconds(llvm::ArrayRef<OpWork> kernels) const;
 
   /// "cpu" (this project's CPU machines), "h100".
   static llvm::Expected<TargetDescription> builtin(llvm::StringRef name);

@@ -63,15 +63,8 @@ void materialize(func::FuncOp fn, const StepGraph &built,
   SmallVector<TaskOp> lastOnStream(schedule.numStreams);
   for (unsigned id : schedule.issueOrder) {
     ArrayRef<Operation *> ops = built.groups[id];
+    ArrayRef<Value> escaping = built.escaping[id];
     const WorkNode &node = built.graph.nodes[id];
-    DenseSet<Operation *> inGroup(ops.begin(), ops.end());
-    SmallVector<Value> escaping;
-    for (Operation *op : ops)
-      for (Value r : op->getResults())
-        if (llvm::any_of(r.getUsers(), [&](Operation *user) {
-              return !inGroup.contains(body.findAncestorOpInBlock(*user));
-            }))
-          escaping.push_back(r);
     SmallVector<Value> after;
     for (unsigned w : schedule.waits[id])
       after.push_back(tasks[w].getToken());
@@ -89,7 +82,7 @@ void materialize(func::FuncOp fn, const StepGraph &built,
       op->removeAttr(RevDialect::kWorkAttr);
     }
     for (auto [v, r] : llvm::zip(escaping, task.getResults()))
-      v.replaceUsesWithIf(r, [&](OpOperand &use) {
+      Value(v).replaceUsesWithIf(r, [&](OpOperand &use) {
         return !task->isAncestor(use.getOwner());
       });
     tasks[id] = task;
@@ -110,9 +103,8 @@ struct ScheduleBackwardPass
   LogicalResult scheduleFunction(func::FuncOp fn, const ScheduleRequest &request,
                                  const TargetDescription &target,
                                  bool several) {
-    if (!fn.getBody().hasOneBlock())
-      return fn.emitError("a training step must have a single block");
-    if (!fn.getBody().front().getOps<TaskOp>().empty())
+    if (fn.getBody().hasOneBlock() &&
+        !fn.getBody().front().getOps<TaskOp>().empty())
       return fn.emitError("training step is already scheduled");
     FailureOr<StepGraph> built = buildBackwardGraph(fn);
     if (failed(built))
