@@ -1,4 +1,22 @@
 // RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-async | FileCheck %s
+// With trace-tasks, each task's kernel call is bracketed by the runtime's
+// trace calls, with the task's index in its step.
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-async=trace-tasks=1 | FileCheck %s --check-prefix=TRACE
+// Without it, no trace call is emitted.
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-async | FileCheck %s --check-prefix=NOTRACE
+
+// TRACE: func.func private @pareprop_trace_begin(i64)
+// TRACE: func.func private @pareprop_trace_end(i64)
+// TRACE-LABEL: func.func @step
+// TRACE: async.execute
+// TRACE-NEXT: %[[ID0:.*]] = arith.constant 0 : i64
+// TRACE-NEXT: func.call @pareprop_trace_begin(%[[ID0]]) : (i64) -> ()
+// TRACE-NEXT: func.call @step_task0
+// TRACE-NEXT: func.call @pareprop_trace_end(%[[ID0]]) : (i64) -> ()
+// TRACE: %[[ID1:.*]] = arith.constant 1 : i64
+// TRACE-NEXT: func.call @pareprop_trace_begin(%[[ID1]])
+// TRACE-NEXT: func.call @step_task1
+// NOTRACE-NOT: pareprop_trace
 
 // Two streams: %b is read by tasks on both streams and freed by the first
 // task ordered after both readers; %c is freed by its only reader.

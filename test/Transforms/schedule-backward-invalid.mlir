@@ -15,6 +15,7 @@
 // RUN: %python %utils/gen-rev-mlp.py --depth 3 | pareprop-opt -rev-build-training-step | not pareprop-opt -rev-schedule-backward=memory-budget=1KiB 2>&1 | FileCheck %s --check-prefix=TOO-SMALL
 // A file it cannot write.
 // RUN: %python %utils/gen-rev-mlp.py --depth 1 | pareprop-opt -rev-build-training-step | not pareprop-opt -rev-schedule-backward=timeline=%t.no-such-dir/t.json 2>&1 | FileCheck %s --check-prefix=WRITE
+// RUN: %python %utils/gen-rev-mlp.py --depth 1 | pareprop-opt -rev-build-training-step | not pareprop-opt -rev-schedule-backward=dot=%t.no-such-dir/g.dot 2>&1 | FileCheck %s --check-prefix=WRITE-DOT
 // RUN: pareprop-opt %s -rev-schedule-backward -verify-diagnostics -split-input-file
 
 // POLICY: error: rev-schedule-backward: unknown policy 'greedy' (expected 'vanilla', 'pareprop', 'list' or 'auto')
@@ -28,6 +29,7 @@
 // TARGET-JSON: error: rev-schedule-backward: {{.*}}broken.json: {{.*}}
 // TOO-SMALL: error: rev-schedule-backward: memory budget of 1024 bytes cannot be met: the smallest schedule, vanilla, needs {{[0-9]+}} bytes
 // WRITE: error: cannot write '{{.*}}no-such-dir/t.json'
+// WRITE-DOT: error: cannot write '{{.*}}no-such-dir/g.dot'
 
 // expected-error @+1 {{training step is already scheduled}}
 func.func @step(%a: tensor<4xf32>) -> tensor<4xf32> attributes {rev.training_step} {
