@@ -41,6 +41,34 @@ DenseSet<Operation *> forwardOps(Block &body) {
 }
 } // namespace
 
+DenseMap<Operation *, int64_t>
+pareprop::reversibleBlockIndices(Block &body) {
+  DenseMap<Operation *, int64_t> index;
+  int64_t forwardBlocks = 0;
+  for (Operation &op : body) {
+    if (isa<rev::BlockOp>(op)) {
+      index[&op] = forwardBlocks++;
+    } else if (auto r = dyn_cast<rev::RecomputeOp>(op)) {
+      // Block k's recompute reads the outputs of block k (forward) or the
+      // inputs block k+1's recompute rebuilt.
+      Operation *def = r.getY1().getDefiningOp();
+      auto it = def ? index.find(def) : index.end();
+      if (it == index.end())
+        continue;
+      if (isa<rev::BlockOp>(def))
+        index[&op] = it->second;
+      else if (isa<rev::RecomputeOp>(def) && it->second > 0)
+        index[&op] = it->second - 1;
+    } else if (isa<rev::GradOp>(op)) {
+      for (Value v : op.getOperands())
+        if (auto r = v.getDefiningOp<rev::RecomputeOp>())
+          if (auto it = index.find(r); it != index.end())
+            index[&op] = it->second;
+    }
+  }
+  return index;
+}
+
 FailureOr<StepGraph> pareprop::buildBackwardGraph(func::FuncOp step) {
   if (!step.getBody().hasOneBlock())
     return step.emitError("a training step must have a single block");
@@ -50,9 +78,8 @@ FailureOr<StepGraph> pareprop::buildBackwardGraph(func::FuncOp step) {
   OpCostModel costs(step->getParentOp());
   DenseSet<Operation *> forward = forwardOps(body);
   DenseMap<Operation *, unsigned> nodeOf;
-  DenseMap<Operation *, int64_t> blockOf;
+  DenseMap<Operation *, int64_t> blockIndex = reversibleBlockIndices(body);
   std::vector<OpCostModel::Work> work;
-  int64_t forwardBlocks = 0;
 
   // Groups: couplings alone; a run of other ops until the next coupling or
   // the switch from forward to backward; ops tagged rev.work by identical
@@ -63,26 +90,15 @@ FailureOr<StepGraph> pareprop::buildBackwardGraph(func::FuncOp step) {
     if (staysOutsideTasks(op))
       continue;
     WorkKind kind;
-    int64_t block = -1;
+    int64_t block = blockIndex.lookup_or(&op, -1);
     bool alone = true;
     Attribute tag = op.getAttr(rev::RevDialect::kWorkAttr);
-    if (auto b = dyn_cast<rev::BlockOp>(op)) {
+    if (isa<rev::BlockOp>(op)) {
       kind = WorkKind::Forward;
-      block = forwardBlocks++;
-    } else if (auto r = dyn_cast<rev::RecomputeOp>(op)) {
+    } else if (isa<rev::RecomputeOp>(op)) {
       kind = WorkKind::Recompute;
-      if (Operation *def = r.getY1().getDefiningOp()) {
-        if (isa<rev::BlockOp>(def) && blockOf.count(def))
-          block = blockOf[def];
-        else if (isa<rev::RecomputeOp>(def) && blockOf.count(def) &&
-                 blockOf[def] > 0)
-          block = blockOf[def] - 1;
-      }
     } else if (isa<rev::GradOp>(op)) {
       kind = WorkKind::Gradient;
-      for (Value v : op.getOperands())
-        if (auto r = v.getDefiningOp<rev::RecomputeOp>(); r && blockOf.count(r))
-          block = blockOf[r];
     } else if (auto dict = dyn_cast_or_null<DictionaryAttr>(tag)) {
       auto kindName = dict.getAs<StringAttr>("kind");
       std::optional<WorkKind> parsed =
@@ -98,7 +114,6 @@ FailureOr<StepGraph> pareprop::buildBackwardGraph(func::FuncOp step) {
       kind = forward.contains(&op) ? WorkKind::Forward : WorkKind::Backprop;
       alone = false;
     }
-    blockOf[&op] = block;
     bool isForward = kind == WorkKind::Forward;
     bool newNode = alone || out.groups.empty() || previousAlone ||
                    isForward != previousForward || tag != previousTag;

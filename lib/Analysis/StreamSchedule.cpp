@@ -2,6 +2,7 @@
 
 #include "pareprop/Analysis/StreamSchedule.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -70,8 +71,9 @@ void initSchedule(const BackwardGraph &graph, const SchedulePolicy &policy,
 }
 
 /// Recompute j starts only after every reader of the internals of recompute
-/// j - (lookahead + 1) finished, so at most lookahead + 1 blocks' internals
-/// are alive at once.
+/// j - (lookahead + 1) finished, and after the parameter-gradient nodes of
+/// that block (op granularity: they hold the values cut from its gradient),
+/// so at most lookahead + 1 blocks' internals are alive at once.
 void addMemoryWindow(const BackwardGraph &graph, unsigned lookahead,
                      StreamSchedule &s) {
   unsigned window = lookahead + 1;
@@ -84,6 +86,15 @@ void addMemoryWindow(const BackwardGraph &graph, unsigned lookahead,
       for (unsigned r : v.readers)
         if (!llvm::is_contained(internalReaders[v.producer], r))
           internalReaders[v.producer].push_back(r);
+  llvm::DenseMap<int64_t, SmallVector<unsigned, 2>> paramGradsOfBlock;
+  for (auto [i, node] : llvm::enumerate(graph.nodes))
+    if (node.kind == WorkKind::ParamGradient && node.block >= 0)
+      paramGradsOfBlock[node.block].push_back(i);
+  for (unsigned r : recomputes)
+    if (int64_t block = graph.nodes[r].block; block >= 0)
+      for (unsigned p : paramGradsOfBlock.lookup(block))
+        if (!llvm::is_contained(internalReaders[r], p))
+          internalReaders[r].push_back(p);
   for (unsigned j = window; j < recomputes.size(); ++j) {
     unsigned freed = recomputes[j - window], r = recomputes[j];
     for (unsigned reader : internalReaders[freed]) {

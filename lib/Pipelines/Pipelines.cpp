@@ -14,6 +14,12 @@
 
 using namespace mlir;
 
+bool pareprop::usesOpGranularity(const RevToLLVMOptions &options) {
+  if (options.granularity == Granularity::Auto)
+    return options.policy == "list" || options.policy == "auto";
+  return options.granularity == Granularity::Op;
+}
+
 void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
                                          const RevToLLVMOptions &options) {
   if (options.mode != "none") {
@@ -22,6 +28,8 @@ void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
     step.funcName = options.func;
     step.checkReconstruction = options.checkReconstruction;
     pm.addPass(rev::createRevBuildTrainingStep(step));
+    if (usesOpGranularity(options))
+      pm.addPass(rev::createRevSplitGradients());
     rev::RevScheduleBackwardOptions schedule;
     schedule.policy = options.policy;
     schedule.lookahead = options.lookahead;

@@ -105,6 +105,17 @@ static cl::opt<unsigned>
 static cl::opt<unsigned> streams("streams",
                                  cl::desc("list: number of streams"),
                                  cl::init(2));
+static cl::opt<pareprop::Granularity> granularity(
+    "granularity",
+    cl::desc("Scheduling granularity of the reversible schedules (default: "
+             "auto, op for list and auto, block for vanilla and pareprop)"),
+    cl::init(pareprop::Granularity::Auto),
+    cl::values(clEnumValN(pareprop::Granularity::Block, "block",
+                          "a block's gradient is one task"),
+               clEnumValN(pareprop::Granularity::Op, "op",
+                          "input- and parameter-gradient tasks per block"),
+               clEnumValN(pareprop::Granularity::Auto, "auto",
+                          "op for list and auto, block otherwise")));
 static cl::opt<std::string>
     memoryBudget("memory-budget",
                  cl::desc("Most predicted peak bytes of a schedule "
@@ -762,6 +773,7 @@ int main(int argc, char **argv) {
     options.func = loss.getSymName().str();
     options.lookahead = lookahead;
     options.streams = streams;
+    options.granularity = granularity;
     options.memoryBudget = memoryBudget;
     options.target = targetName;
     options.traceTasks = true;

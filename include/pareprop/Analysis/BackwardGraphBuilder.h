@@ -5,6 +5,7 @@
 #include "pareprop/Analysis/BackwardGraph.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
 
 namespace pareprop {
 
@@ -19,6 +20,12 @@ struct StepGraph {
 
 /// Operand-free constants stay outside the graph (and outside tasks).
 bool staysOutsideTasks(mlir::Operation &op);
+
+/// The index, in forward order, of the reversible block that each
+/// rev.block, rev.recompute and rev.grad of `body` works on. A rev.grad whose
+/// inputs come from the forward (stored mode) has none.
+llvm::DenseMap<mlir::Operation *, int64_t>
+reversibleBlockIndices(mlir::Block &body);
 
 /// Builds the graph of an unscheduled training step (a single block). At
 /// block granularity every rev.block, rev.recompute and rev.grad is a node of

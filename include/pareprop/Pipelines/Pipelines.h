@@ -7,6 +7,9 @@
 
 namespace pareprop {
 
+/// How finely the backward is cut into tasks.
+enum class Granularity { Block, Op, Auto };
+
 struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
   Option<std::string> mode{
       *this, "mode",
@@ -19,6 +22,19 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::desc("Backward schedule: 'vanilla', 'pareprop', 'list' or "
                      "'auto' (see rev-schedule-backward)"),
       llvm::cl::init("pareprop")};
+  Option<Granularity> granularity{
+      *this, "granularity",
+      llvm::cl::desc("Scheduling granularity (op: run rev-split-gradients "
+                     "before scheduling)"),
+      llvm::cl::init(Granularity::Auto),
+      llvm::cl::values(
+          clEnumValN(Granularity::Block, "block",
+                     "a block's gradient is one task"),
+          clEnumValN(Granularity::Op, "op",
+                     "input- and parameter-gradient tasks per block"),
+          clEnumValN(Granularity::Auto, "auto",
+                     "op for the 'list' and 'auto' policies, block for "
+                     "'vanilla' and 'pareprop'"))};
   Option<std::string> func{
       *this, "func",
       llvm::cl::desc("Loss function (empty: every public function with a "
@@ -54,6 +70,10 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
                      "reconstruction error (see rev-build-training-step)"),
       llvm::cl::init(false)};
 };
+
+/// Whether `options` ask for op granularity (rev-split-gradients before
+/// scheduling).
+bool usesOpGranularity(const RevToLLVMOptions &options);
 
 /// The first half of rev-to-llvm: build the training step and schedule it
 /// (nothing when mode is 'none').

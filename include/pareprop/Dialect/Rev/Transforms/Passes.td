@@ -53,6 +53,41 @@ def RevBuildTrainingStep : Pass<"rev-build-training-step", "mlir::ModuleOp"> {
                            "pareprop::rev::RevDialect"];
 }
 
+def RevSplitGradients : Pass<"rev-split-gradients", "mlir::ModuleOp"> {
+  let summary = "Split each block's gradient into input- and parameter-gradient work";
+  let description = [{
+    Op-granularity scheduling. The input gradients of a reversible chain
+    form a chain (dX of block k feeds block k-1); the parameter gradients
+    (dW) hang off it and nothing in the backward waits for them. This pass
+    rewrites every `rev.grad` of every unscheduled training step into:
+
+    * one `grad` node, tagged `rev.work = {kind = "grad", block = k}`: G's
+      input-gradient part, `dX1 = dY1 + dg`, F's input-gradient part,
+      `dX2 = dY2 + df`;
+    * per coupling function whose parameter gradients need work of their
+      own, one `param-grad` node tagged
+      `{kind = "param-grad", block = k, half = "g" | "f"}`.
+
+    Each VJP `@V` is cut once, however many blocks share it, into
+    `@V_dx : (args...) -> (dx, cuts...)` and
+    `@V_dw : (args..., cuts...) -> (dparams...)`: every op of the VJP lands
+    in exactly one part (no work is duplicated); the cuts are the values
+    of the dX part that the dW part reads, for a linear layer the gradient
+    of its output. Each part takes only the arguments it reads, so a saved
+    internal that only dW needs stays alive only until dW has run. A VJP
+    whose parameter gradients need no extra work (no parameters) is called
+    whole from the `grad` node. Whole VJPs left without callers are erased.
+
+    `rev-schedule-backward` groups tagged ops into nodes by their tag, so
+    `list` and `auto` can run dW beside the next block's dX and recompute.
+    Under `pareprop` and `list`, recompute j also waits for the
+    `param-grad` nodes of the block whose internals it replaces, so the
+    memory window still holds. The `rev-to-llvm` pipeline runs this pass
+    for `list` and `auto` (option `granularity`).
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect", "pareprop::nn::NNDialect"];
+}
+
 def RevScheduleBackward : Pass<"rev-schedule-backward", "mlir::ModuleOp"> {
   let summary = "Assign the work of training steps to streams";
   let description = [{
