@@ -76,3 +76,24 @@ func.func @step(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) attributes 
 // CHECK: linalg.generic
 // CHECK-NOT: memref.copy
 // CHECK-LABEL: func.func private @step_task3(%{{.*}}: memref<4xf32>, %{{.*}}: memref<4xf32>) -> memref<4xf32>
+
+// -----
+
+// The caller owns, and frees, every buffer a kernel returns: a task that
+// yields a tensor and a reshape of it (a view of the same buffer) gets the
+// view as a copy, so nothing is freed twice.
+func.func @step(%a: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<6xf32>) attributes {rev.training_step} {
+  %t0, %b, %c = rev.task stream 0 {
+    %0 = nn.tanh %a : tensor<2x3xf32>
+    %1 = nn.reshape %0 : tensor<2x3xf32> -> tensor<6xf32>
+    rev.yield %0, %1 : tensor<2x3xf32>, tensor<6xf32>
+  } -> tensor<2x3xf32>, tensor<6xf32>
+  rev.await %t0
+  return %b, %c : tensor<2x3xf32>, tensor<6xf32>
+}
+// CHECK-LABEL: func.func private @step_task0(%{{.*}}: memref<2x3xf32>) -> (memref<2x3xf32>, memref<6xf32>)
+// CHECK: %[[T:.*]] = memref.alloc() {{.*}} : memref<2x3xf32>
+// CHECK: %[[V:.*]] = memref.collapse_shape %[[T]]
+// CHECK-NEXT: %[[COPY:.*]] = memref.alloc() {{.*}} : memref<6xf32>
+// CHECK-NEXT: linalg.copy ins(%[[V]] : memref<6xf32>) outs(%[[COPY]] : memref<6xf32>)
+// CHECK-NEXT: return %[[T]], %[[COPY]]

@@ -30,6 +30,12 @@
 // RUN: %python %utils/gen-rev-mlp.py --depth 4 --batch 8192 --dim 1024 --hidden 4096 | pareprop-opt -rev-build-training-step -rev-schedule-backward="policy=auto target=h100" | FileCheck %s --check-prefix=AUTO-H100-LARGE
 // RUN: %python %utils/gen-rev-mlp.py --depth 4 --batch 16 --dim 64 --hidden 128 | pareprop-opt -rev-build-training-step -rev-schedule-backward="policy=auto target=h100" | FileCheck %s --check-prefix=AUTO-H100-SMALL
 //
+// Op granularity (rev-split-gradients first).
+// RUN: pareprop-opt %t.d6.mlir -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=pareprop lookahead=2" | FileCheck %s --check-prefix=OP-WINDOW
+// RUN: pareprop-opt %t.d3.mlir -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=list timeline=%t.op.json" | FileCheck %s --check-prefix=OP-LIST
+// RUN: %python %S/Inputs/check-timeline.py %t.op.json --streams 2 --blocks 3 | FileCheck %s --check-prefix=OP-TIMELINE
+// RUN: pareprop-opt %t.d3.mlir -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=auto explain=1" -mlir-print-op-on-diagnostic=false 2>&1 | FileCheck %s --check-prefix=OP-AUTO
+//
 // The dependency graph as DOT and the predicted timeline as Chrome trace.
 // RUN: pareprop-opt %t.d3.mlir -rev-build-training-step -rev-schedule-backward="dot=%t.dot timeline=%t.json" -o /dev/null
 // RUN: FileCheck %s --check-prefix=DOT < %t.dot
@@ -128,6 +134,32 @@
 // LIST:      rev.task stream [[GS]] kind "grad" block 1 after(
 // LIST:      rev.task stream [[RS]] kind "recompute" block 0 after(
 // LIST:      rev.task stream [[GS]] kind "grad" block 0 after(
+
+// At op granularity the memory window also covers the values cut from a
+// block's gradient: with lookahead 2, the recompute of block 2 waits for the
+// last parameter-gradient task of block 5, not just its gradient.
+// OP-WINDOW-LABEL: func.func @loss_step
+// OP-WINDOW:     rev.task stream 0 kind "grad" block 5 after(
+// OP-WINDOW:     rev.task stream 0 kind "param-grad" block 5 {
+// OP-WINDOW:     %[[P5:.*]], %{{.*}} = rev.task stream 0 kind "param-grad" block 5 {
+// OP-WINDOW:     rev.task stream 1 kind "recompute" block 2 after(%[[P5]]) {
+
+// List scheduling at op granularity spreads the parameter gradients over
+// both streams, where each block's run beside other work (block 1's beside
+// an input gradient).
+// OP-LIST-LABEL: func.func @loss_step
+// OP-LIST-SAME: rev.schedule = "list(streams=2)"
+// OP-LIST-COUNT-2: kind "param-grad" block 2
+// OP-TIMELINE: kinds backprop forward grad param-grad recompute
+// OP-TIMELINE: param-grad blocks [0, 1, 2] on streams [0, 1]
+// OP-TIMELINE-NOT: runs beside: nothing
+// OP-TIMELINE: dW of block 0 runs beside: {{.+}}
+// OP-TIMELINE: dW of block 1 runs beside: {{.*}}grad
+// OP-TIMELINE: dW of block 2 runs beside: {{.+}}
+
+// On this machine's cost model, overlapping dW with dX and recompute pays:
+// auto prefers a list schedule to pareprop once dW is a task of its own.
+// OP-AUTO: remark: rev-schedule-backward: chose list(streams=2{{.*}}) on target 'cpu'
 
 // BUDGET: remark: rev-schedule-backward: memory budget of 64000 bytes: pareprop needs 90020 bytes; using vanilla (63716 bytes)
 // BUDGET: func.func @loss_step

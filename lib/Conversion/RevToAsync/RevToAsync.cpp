@@ -6,6 +6,8 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -112,6 +114,48 @@ LogicalResult outlineTask(TaskOp task, StringRef name, SymbolTable &symbols) {
 
 void buildKernelBufferizationPipeline(OpPassManager &pm);
 
+/// The tensor whose buffer `v` shares once bufferized (through reshapes,
+/// casts and slices, which become views).
+Value viewRoot(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp,
+             tensor::ExtractSliceOp, tensor::ReshapeOp>(def))
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
+/// A function's caller owns every buffer it returns, and the ownership-based
+/// deallocation frees each of them: a function that returns a buffer and a
+/// view of it would have both freed. Such a view (say a coupling function's
+/// saved internal that is a reshape of another) is returned as a copy.
+void copyAliasedResults(func::FuncOp fn) {
+  if (fn.isExternal())
+    return;
+  for (Block &block : fn.getBody()) {
+    auto ret = dyn_cast<func::ReturnOp>(block.getTerminator());
+    if (!ret)
+      continue;
+    DenseMap<Value, Value> firstWithRoot;
+    OpBuilder b(ret);
+    for (OpOperand &operand : ret->getOpOperands()) {
+      Value v = operand.get();
+      auto type = dyn_cast<RankedTensorType>(v.getType());
+      if (!type)
+        continue;
+      auto [it, inserted] = firstWithRoot.try_emplace(viewRoot(v), v);
+      // The same value twice is one buffer, which the deallocation handles.
+      if (inserted || it->second == v)
+        continue;
+      Value empty = tensor::EmptyOp::create(b, ret.getLoc(), type.getShape(),
+                                            type.getElementType());
+      operand.set(
+          linalg::CopyOp::create(b, ret.getLoc(), v, empty).getResult(0));
+    }
+  }
+}
+
 /// Bufferizes every function except the scheduled steps, in a nested module
 /// so that the steps (which One-Shot Bufferize cannot see through) stay out.
 LogicalResult bufferizeKernels(ModuleOp module, ArrayRef<func::FuncOp> steps,
@@ -128,6 +172,8 @@ LogicalResult bufferizeKernels(ModuleOp module, ArrayRef<func::FuncOp> steps,
     if (&op != nested && !keep.contains(&op))
       op.moveBefore(nested.getBody(), nested.getBody()->end());
 
+  for (auto fn : nested.getOps<func::FuncOp>())
+    copyAliasedResults(fn);
   OpPassManager pm(ModuleOp::getOperationName());
   buildKernelBufferizationPipeline(pm);
   LogicalResult result = runPipeline(pm, nested);

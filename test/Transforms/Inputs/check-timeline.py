@@ -1,6 +1,8 @@
 """Summarizes a Chrome trace timeline written by pareprop and checks its
 structure: every complete event has args kind/block/stream matching its
-track, and no stream runs two events at once."""
+track, and no stream runs two events at once. At op granularity
+(param-grad events), it also reports which parameter-gradient work runs
+beside the input gradient of the block before it."""
 import argparse
 import json
 import sys
@@ -36,3 +38,15 @@ for s in streams:
         if s1 < e0 - 1e-6:
             sys.exit(f"stream {s}: overlapping events at {s1}")
 print("no stream runs two events at once")
+pg = [e for e in events if e["args"]["kind"] == "param-grad"]
+if pg:
+    print("param-grad blocks", sorted({e["args"]["block"] for e in pg}),
+          "on streams", sorted({e["tid"] for e in pg}))
+
+    def overlaps(a, b):
+        return a["ts"] < b["ts"] + b["dur"] and b["ts"] < a["ts"] + a["dur"]
+
+    for k in sorted({e["args"]["block"] for e in pg}):
+        beside = sorted({o["args"]["kind"] for e in pg if e["args"]["block"] == k
+                         for o in events if o["tid"] != e["tid"] and overlaps(e, o)})
+        print(f"dW of block {k} runs beside: {' '.join(beside) or 'nothing'}")

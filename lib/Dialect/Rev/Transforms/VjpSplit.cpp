@@ -5,6 +5,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/IRMapping.h"
+#include "pareprop/Dialect/NN/IR/NNOps.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -20,6 +21,20 @@ namespace {
 /// passed between the parts.
 bool isFreeToCopy(Operation *op) {
   return op->getNumOperands() == 0 && op->hasTrait<OpTrait::ConstantLike>();
+}
+
+/// Ops whose result is a view of their first operand once bufferized (a
+/// reshape becomes a collapse/expand of the same buffer).
+bool isView(Operation *op) { return isa<nn::ReshapeOp>(op); }
+
+/// The value whose buffer `v` is a view of.
+Value viewRoot(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isView(def))
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
 }
 
 /// Calls `fn` on every value `op` (or an op nested in it) reads that is
@@ -158,32 +173,42 @@ FailureOr<VjpSplit> pareprop::getOrCreateVjpSplit(func::FuncOp vjp,
       dwHasWork = true;
     }
   }
-  if (!dwHasWork) {
-    // Nothing to run beside the input gradient: keep the VJP whole.
-    split = VjpSplit();
-    split.dx = vjp;
+  auto keepWhole = [&] {
+    VjpSplit whole;
+    whole.dx = vjp;
     for (unsigned i = 0; i < vjp.getNumArguments(); ++i)
-      split.dxArgs.push_back(i);
-    split.numCuts = paramGrads.size();
-    return split;
-  }
-  if (symbols.lookup(dxName) || symbols.lookup(dwName))
-    return vjp.emitError() << "cannot split the gradient function @"
-                           << vjp.getSymName() << ": the symbol @" << dxName
-                           << " or @" << dwName << " is already taken";
+      whole.dxArgs.push_back(i);
+    whole.numCuts = paramGrads.size();
+    return whole;
+  };
+  // Nothing to run beside the input gradient: keep the VJP whole.
+  if (!dwHasWork)
+    return keepWhole();
 
   // What each part reads from outside itself: arguments, and for the dW
-  // part, the cuts (values of the dX part).
+  // part, the cuts (values of the dX part). A view the dW part reads is
+  // rebuilt there from what it views rather than passed: a function must
+  // not return a buffer and a view of it (the caller would own, and free,
+  // both).
   llvm::SetVector<Value> dxReads, dwReads, cuts;
-  for (Operation &op : body.without_terminator()) {
+  for (Operation &op : body.without_terminator())
     if (dxOps.contains(&op))
       forEachExternalOperand(&op, [&](Value v) { dxReads.insert(v); });
-    if (dwOps.contains(&op))
-      forEachExternalOperand(&op, [&](Value v) { dwReads.insert(v); });
-  }
   dxReads.insert(dx);
-  for (Value v : paramGrads)
-    dwReads.insert(v);
+  bool grown = true;
+  while (grown) {
+    grown = false;
+    dwReads.clear();
+    for (Operation &op : body.without_terminator())
+      if (dwOps.contains(&op))
+        forEachExternalOperand(&op, [&](Value v) { dwReads.insert(v); });
+    for (Value v : paramGrads)
+      dwReads.insert(v);
+    for (Value v : dwReads)
+      if (Operation *def = v.getDefiningOp();
+          def && isView(def) && dwOps.insert(def).second)
+        grown = true;
+  }
   for (Value v : dwReads) {
     if (isa<BlockArgument>(v))
       continue;
@@ -191,6 +216,14 @@ FailureOr<VjpSplit> pareprop::getOrCreateVjpSplit(func::FuncOp vjp,
     if (!dwOps.contains(def))
       cuts.insert(v);
   }
+  // The input gradient a view of a cut: the same aliasing, kept whole.
+  for (Value cut : cuts)
+    if (viewRoot(dx) == viewRoot(cut))
+      return keepWhole();
+  if (symbols.lookup(dxName) || symbols.lookup(dwName))
+    return vjp.emitError() << "cannot split the gradient function @"
+                           << vjp.getSymName() << ": the symbol @" << dxName
+                           << " or @" << dwName << " is already taken";
 
   VjpSplit out;
   out.dxArgs = argumentNumbers(dxReads);
