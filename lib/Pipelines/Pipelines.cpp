@@ -27,6 +27,7 @@ void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
     step.mode = options.mode;
     step.funcName = options.func;
     step.checkReconstruction = options.checkReconstruction;
+    step.transitions = options.transitions;
     pm.addPass(rev::createRevBuildTrainingStep(step));
     if (usesOpGranularity(options))
       pm.addPass(rev::createRevSplitGradients());

@@ -6,6 +6,8 @@
 // FUNC: error: rev-build-training-step: no function named @nowhere
 // RUN: not pareprop-opt %s -split-input-file -rev-build-training-step=check-reconstruction=maybe 2>&1 | FileCheck %s --check-prefix=CHECKREC
 // CHECKREC: for the --check-reconstruction option: 'maybe' is invalid value for boolean argument
+// RUN: not pareprop-opt %s -split-input-file -rev-build-training-step=transitions=recompute 2>&1 | FileCheck %s --check-prefix=TRANSITIONS
+// TRANSITIONS: error: rev-build-training-step: unknown transitions 'recompute' (expected 'stored' or 'checkpoint')
 
 func.func @F(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
   // expected-error @+1 {{no gradient rule for 'math.sin' (it implements no DifferentiableOpInterface)}}

@@ -5,6 +5,7 @@
 
 #include "gtest/gtest.h"
 #include <algorithm>
+#include <map>
 #include <random>
 
 using namespace pareprop;
@@ -177,6 +178,49 @@ TEST(StreamSchedule, LookaheadBoundsLiveInternals) {
     previous = live;
     EXPECT_FALSE(s.memoryEdges.empty());
   }
+}
+
+/// Most blocks whose gradient work holds memory at once: from the block's
+/// recompute to the last of its gradient and parameter-gradient nodes.
+unsigned maxLiveBlocks(const BackwardGraph &g, const StreamSchedule &s) {
+  std::map<int64_t, std::pair<double, double>> span;
+  for (unsigned i = 0; i < g.nodes.size(); ++i) {
+    const WorkNode &n = g.nodes[i];
+    if (n.block < 0 || n.kind == WorkKind::Forward)
+      continue;
+    auto [it, inserted] = span.try_emplace(n.block, s.start[i], s.finish[i]);
+    it->second.first = std::min(it->second.first, s.start[i]);
+    it->second.second = std::max(it->second.second, s.finish[i]);
+  }
+  std::vector<std::pair<double, int>> events;
+  for (auto &[block, interval] : span) {
+    events.push_back({interval.first, +1});
+    events.push_back({interval.second, -1});
+  }
+  std::sort(events.begin(), events.end());
+  int live = 0, most = 0;
+  for (auto [t, d] : events)
+    most = std::max(most, live += d);
+  return most;
+}
+
+TEST(StreamSchedule, LookaheadBoundsBlocksWithPendingParamGradients) {
+  // Op granularity: the parameter-gradient nodes hold values cut from their
+  // block's gradient and nothing in the backward waits for them, so list
+  // scheduling would run them last. The memory window makes each recompute
+  // wait for them too: at most lookahead + 1 blocks hold memory at once.
+  BackwardGraph g = reversibleGraph(10, 1, 0.5, 4, /*splitParams=*/true);
+  for (PolicyKind kind : {PolicyKind::PaReprop, PolicyKind::List})
+    for (unsigned k = 1; k <= 3; ++k) {
+      StreamSchedule s = scheduleGraph(g, {kind, k, 2}, twoCores());
+      expectValid(g, s);
+      EXPECT_LE(maxLiveBlocks(g, s), k + 1)
+          << stringifyPolicyKind(kind).str() << " lookahead " << k;
+      bool waitsForParamGrad = llvm::any_of(s.memoryEdges, [&](auto edge) {
+        return g.nodes[edge.first].kind == WorkKind::ParamGradient;
+      });
+      EXPECT_TRUE(waitsForParamGrad);
+    }
 }
 
 TEST(StreamSchedule, PeakMemoryFollowsTheSchedule) {

@@ -64,6 +64,12 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::desc("Record each task's start and end at run time "
                      "(pareprop_trace_* in the runtime library)"),
       llvm::cl::init(false)};
+  Option<std::string> transitions{
+      *this, "transitions",
+      llvm::cl::desc("Non-reversible ops before and between reversible "
+                     "stacks: 'stored' or 'checkpoint' (replayed in the "
+                     "backward; see rev-build-training-step)"),
+      llvm::cl::init("stored")};
   Option<bool> checkReconstruction{
       *this, "check-reconstruction",
       llvm::cl::desc("Reversible mode: the step also returns the per-block "

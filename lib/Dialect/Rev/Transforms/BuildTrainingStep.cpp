@@ -38,10 +38,10 @@ struct StoredInternals {
 class StepBuilder {
 public:
   StepBuilder(func::FuncOp loss, SymbolTable &symbols, bool reversible,
-              bool checkReconstruction)
+              bool checkReconstruction, bool checkpointTransitions)
       : loss(loss), symbols(symbols), reversible(reversible),
         checkReconstruction(reversible && checkReconstruction),
-        b(loss.getContext()) {}
+        checkpointTransitions(checkpointTransitions), b(loss.getContext()) {}
 
   LogicalResult build();
 
@@ -51,9 +51,13 @@ private:
   void emitForward();
   FailureOr<bool> emitBlockBackward(BlockOp block);
   Value emitReconstructionReport(Location loc);
+  void findTransitions();
+  Value replay(Value v);
   Value primal(Value v) {
     if (Value r = recomputed.lookup(v))
       return r;
+    if (Operation *def = v.getDefiningOp(); def && segmentOf.count(def))
+      return replay(v);
     return forwardMap.lookupOrDefault(v);
   }
 
@@ -61,6 +65,7 @@ private:
   SymbolTable &symbols;
   bool reversible;
   bool checkReconstruction;
+  bool checkpointTransitions;
   OpBuilder b;
   func::FuncOp step;
   SmallVector<unsigned> gradArgs;
@@ -74,7 +79,67 @@ private:
   /// error statistics of its rebuilt X1 and X2.
   SmallVector<BlockOp> blocksInOrder;
   DenseMap<Operation *, std::pair<Value, Value>> reconstructionErrors;
+  /// transitions=checkpoint: the segment of each non-reversible op before
+  /// the last rev.block (loss-function ops; segments are split by
+  /// rev.blocks), and the values their replays made.
+  DenseMap<Operation *, unsigned> segmentOf;
+  DenseMap<Value, Value> replayed;
 };
+
+/// Segments are the runs of non-reversible ops between reversible blocks
+/// (the prefix and the stage transitions). Ops after the last block (the
+/// head and the loss) run right before their backprop anyway: replaying
+/// them would save nothing.
+void StepBuilder::findTransitions() {
+  if (!checkpointTransitions)
+    return;
+  Block &body = loss.getBody().front();
+  Operation *lastBlock = nullptr;
+  for (BlockOp block : body.getOps<BlockOp>())
+    lastBlock = block;
+  if (!lastBlock)
+    return;
+  unsigned segment = 0;
+  bool afterBlock = false;
+  for (Operation &op : body) {
+    if (&op == lastBlock)
+      break;
+    if (isa<BlockOp>(op)) {
+      afterBlock = true;
+      continue;
+    }
+    if (op.getNumOperands() == 0 && op.hasTrait<OpTrait::ConstantLike>())
+      continue;
+    if (afterBlock && !segmentOf.empty())
+      ++segment;
+    afterBlock = false;
+    segmentOf[&op] = segment;
+  }
+}
+
+/// Replays `op` of a transition at the builder's insertion point (in the
+/// backward, where a gradient rule first needs its result), after the ops of
+/// its segment that it reads; inputs from outside come from what the
+/// backward holds for them. Only what the backward reads is replayed (a
+/// random key derived in the prefix does not drag the whole prefix along),
+/// and the forward's own internals of the segment die with the forward.
+/// Tagged so the scheduler makes the replays `checkpoint` nodes.
+Value StepBuilder::replay(Value v) {
+  if (Value r = replayed.lookup(v))
+    return r;
+  Operation *op = v.getDefiningOp();
+  IRMapping map;
+  for (Value operand : op->getOperands())
+    map.map(operand, primal(operand));
+  auto tag = b.getDictionaryAttr(
+      {b.getNamedAttr("kind", b.getStringAttr("checkpoint")),
+       b.getNamedAttr("segment", b.getI64IntegerAttr(segmentOf.lookup(op)))});
+  Operation *clone = b.clone(*op, map);
+  clone->setAttr(RevDialect::kWorkAttr, tag);
+  for (auto [r, c] : llvm::zip(op->getResults(), clone->getResults()))
+    replayed[r] = c;
+  return replayed.lookup(v);
+}
 
 LogicalResult StepBuilder::checkLossFunction() {
   if (loss.isExternal())
@@ -295,6 +360,7 @@ LogicalResult StepBuilder::build() {
                              b.getFloatAttr(seedType.getElementType(), 1.0)));
   adjoints.accumulate(b, loc, lossValue, seed);
 
+  findTransitions();
   DenseSet<Operation *> active =
       computeActiveOps(body, sources, ret.getOperands());
   SmallVector<Operation *> ops;
@@ -327,6 +393,12 @@ struct BuildTrainingStepPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (transitions != "stored" && transitions != "checkpoint") {
+      emitError(module.getLoc())
+          << "rev-build-training-step: unknown transitions '" << transitions
+          << "' (expected 'stored' or 'checkpoint')";
+      return signalPassFailure();
+    }
     if (mode != "reversible" && mode != "stored") {
       emitError(module.getLoc()) << "rev-build-training-step: unknown mode '" << mode
                          << "' (expected 'reversible' or 'stored')";
@@ -357,7 +429,7 @@ struct BuildTrainingStepPass
     }
     for (func::FuncOp fn : losses)
       if (failed(StepBuilder(fn, symbols, mode == "reversible",
-                             checkReconstruction)
+                             checkReconstruction, transitions == "checkpoint")
                      .build()))
         return signalPassFailure();
   }

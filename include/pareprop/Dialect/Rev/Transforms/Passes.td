@@ -25,6 +25,19 @@ def RevBuildTrainingStep : Pass<"rev-build-training-step", "mlir::ModuleOp"> {
     An op on the path from the arguments to the loss with no gradient rule
     (`DifferentiableOpInterface`) is an error naming the op.
 
+    Non-reversible segments (the ops before the first `rev.block` and the
+    stage transitions between reversible stacks) keep what their gradient
+    rules read from the forward by default (`transitions=stored`). With
+    `transitions=checkpoint` the forward keeps only their inputs (which the
+    backward holds anyway: the outputs of the stack before, or arguments);
+    the backward replays each segment's forward, tagged
+    `rev.work = {kind = "checkpoint", segment = i}`, right where its backprop
+    first needs an internal, so the segment's activations are not alive
+    during the backward of the stacks after it. The scheduler makes the
+    replay a `checkpoint` node (on the recompute stream under `pareprop`).
+    Ops after the last block run right before their backprop and are
+    always stored.
+
     With `check-reconstruction` (reversible mode), the forward also keeps
     every block's inputs and the step returns one more result, a
     `tensor<Nx4xf64>` for the N `rev.block`s in forward order:
@@ -41,6 +54,11 @@ def RevBuildTrainingStep : Pass<"rev-build-training-step", "mlir::ModuleOp"> {
     Option<"funcName", "func", "std::string", /*default=*/"\"\"",
            "Loss function to differentiate; empty: every public function "
            "that contains a rev.block">,
+    Option<"transitions", "transitions", "std::string",
+           /*default=*/"\"stored\"",
+           "Non-reversible ops before and between reversible stacks: "
+           "'stored' (their internals kept from the forward) or "
+           "'checkpoint' (replayed from their inputs in the backward)">,
     Option<"checkReconstruction", "check-reconstruction", "bool",
            /*default=*/"false",
            "Reversible mode: also return the per-block error between the "
