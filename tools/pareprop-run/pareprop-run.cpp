@@ -879,6 +879,8 @@ int main(int argc, char **argv) {
     llvm::outs() << "gradients compared with " << referenceName
                  << " (max relative difference per tensor, tolerance "
                  << rtol << ")\n";
+  if (measured.count("auto") && !measured["auto"].info.policy.empty())
+    llvm::outs() << "auto chose " << measured["auto"].info.policy << "\n";
   if (stepMs.count("vanilla"))
     for (const char *other : {"pareprop", "list", "auto"})
       if (stepMs.count(other)) {

@@ -86,17 +86,11 @@ void expectValid(const BackwardGraph &g, const StreamSchedule &s) {
     EXPECT_GE(s.finish[i] - s.start[i], g.nodes[i].seconds * (1 - 1e-9));
 }
 
-/// Most recomputes whose internals are alive at once: from the recompute's
-/// start to the finish of the last reader of its internals.
-unsigned maxLiveInternals(const BackwardGraph &g, const StreamSchedule &s) {
+/// Most of the (start, end) intervals that overlap at any time.
+unsigned mostOverlapping(const std::vector<std::pair<double, double>> &spans) {
   std::vector<std::pair<double, int>> events;
-  for (const WorkValue &v : g.values) {
-    if (!v.internals)
-      continue;
-    double end = s.finish[v.producer];
-    for (unsigned r : v.readers)
-      end = std::max(end, s.finish[r]);
-    events.push_back({s.start[v.producer], +1});
+  for (auto [start, end] : spans) {
+    events.push_back({start, +1});
     events.push_back({end, -1});
   }
   std::sort(events.begin(), events.end());
@@ -104,6 +98,21 @@ unsigned maxLiveInternals(const BackwardGraph &g, const StreamSchedule &s) {
   for (auto [t, d] : events)
     most = std::max(most, live += d);
   return most;
+}
+
+/// Most recomputes whose internals are alive at once: from the recompute's
+/// start to the finish of the last reader of its internals.
+unsigned maxLiveInternals(const BackwardGraph &g, const StreamSchedule &s) {
+  std::vector<std::pair<double, double>> spans;
+  for (const WorkValue &v : g.values) {
+    if (!v.internals)
+      continue;
+    double end = s.finish[v.producer];
+    for (unsigned r : v.readers)
+      end = std::max(end, s.finish[r]);
+    spans.push_back({s.start[v.producer], end});
+  }
+  return mostOverlapping(spans);
 }
 
 TEST(StreamSchedule, ParsesAndPrintsPolicies) {
@@ -192,16 +201,10 @@ unsigned maxLiveBlocks(const BackwardGraph &g, const StreamSchedule &s) {
     it->second.first = std::min(it->second.first, s.start[i]);
     it->second.second = std::max(it->second.second, s.finish[i]);
   }
-  std::vector<std::pair<double, int>> events;
-  for (auto &[block, interval] : span) {
-    events.push_back({interval.first, +1});
-    events.push_back({interval.second, -1});
-  }
-  std::sort(events.begin(), events.end());
-  int live = 0, most = 0;
-  for (auto [t, d] : events)
-    most = std::max(most, live += d);
-  return most;
+  std::vector<std::pair<double, double>> spans;
+  for (auto &[block, interval] : span)
+    spans.push_back(interval);
+  return mostOverlapping(spans);
 }
 
 TEST(StreamSchedule, LookaheadBoundsBlocksWithPendingParamGradients) {
