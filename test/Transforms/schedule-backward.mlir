@@ -35,6 +35,7 @@
 // RUN: pareprop-opt %t.d3.mlir -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=list timeline=%t.op.json" | FileCheck %s --check-prefix=OP-LIST
 // RUN: %python %S/Inputs/check-timeline.py %t.op.json --streams 2 --blocks 3 | FileCheck %s --check-prefix=OP-TIMELINE
 // RUN: pareprop-opt %t.d3.mlir -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=auto explain=1" -mlir-print-op-on-diagnostic=false 2>&1 | FileCheck %s --check-prefix=OP-AUTO
+// RUN: pareprop-opt %t.wide.mlir -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=auto explain=1 memory-budget=100000" -mlir-print-op-on-diagnostic=false 2>&1 | FileCheck %s --check-prefix=OP-AUTO-BUDGET
 //
 // The dependency graph as DOT and the predicted timeline as Chrome trace.
 // RUN: pareprop-opt %t.d3.mlir -rev-build-training-step -rev-schedule-backward="dot=%t.dot timeline=%t.json" -o /dev/null
@@ -160,6 +161,10 @@
 // On this machine's cost model, overlapping dW with dX and recompute pays:
 // auto prefers a list schedule to pareprop once dW is a task of its own.
 // OP-AUTO: remark: rev-schedule-backward: chose list(streams=2{{.*}}) on target 'cpu'
+
+// Under a budget, auto keeps the fastest candidate that fits: the list
+// schedules hold cut values longer and go over, pareprop fits.
+// OP-AUTO-BUDGET: remark: rev-schedule-backward: chose pareprop on target 'cpu'; candidates: vanilla {{[0-9.]+}} us {{[0-9]+}} B; pareprop {{[0-9.]+}} us {{[0-9]+}} B;{{.*}} list(streams=2) {{[0-9.]+}} us {{[0-9]+}} B (over budget);
 
 // BUDGET: remark: rev-schedule-backward: memory budget of 64000 bytes: pareprop needs 90020 bytes; using vanilla (63716 bytes)
 // BUDGET: func.func @loss_step

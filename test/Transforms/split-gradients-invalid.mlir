@@ -37,3 +37,13 @@ func.func @step(%dy1: tensor<2x3xf32>, %dy2: tensor<2x3xf32>, %x2: tensor<2x3xf3
   %dx1, %dx2, %dwf, %dwg = rev.grad(%dy1, %dy2) at(%x2, %y1) f @lin__vjp(%w : tensor<3x3xf32>) saved() g @lin__vjp(%w : tensor<3x3xf32>) saved() : tensor<2x3xf32>, tensor<2x3xf32> -> (tensor<3x3xf32>) (tensor<3x3xf32>)
   return %dx1, %dx2, %dwf, %dwg : tensor<2x3xf32>, tensor<2x3xf32>, tensor<3x3xf32>, tensor<3x3xf32>
 }
+
+// -----
+
+// Nothing to split before rev-build-training-step: a warning, not silence.
+// expected-warning @+1 {{rev-split-gradients: no function is marked rev.training_step (run rev-build-training-step first); nothing was split}}
+module {
+  func.func @loss(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+    return %x : tensor<2x3xf32>
+  }
+}

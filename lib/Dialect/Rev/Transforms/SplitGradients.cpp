@@ -119,10 +119,21 @@ struct SplitGradientsPass
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
     llvm::SetVector<func::FuncOp> splitVjps;
-    for (auto step : llvm::to_vector(module.getOps<func::FuncOp>()))
-      if (step->hasAttr(RevDialect::kTrainingStepAttr) &&
-          failed(splitStep(step, symbols, splitVjps)))
+    bool anyStep = false;
+    for (auto step : llvm::to_vector(module.getOps<func::FuncOp>())) {
+      if (!step->hasAttr(RevDialect::kTrainingStepAttr))
+        continue;
+      anyStep = true;
+      if (failed(splitStep(step, symbols, splitVjps)))
         return signalPassFailure();
+    }
+    if (!anyStep) {
+      emitWarning(module.getLoc())
+          << "rev-split-gradients: no function is marked "
+          << RevDialect::kTrainingStepAttr
+          << " (run rev-build-training-step first); nothing was split";
+      return;
+    }
     // Whole VJPs nobody calls any more.
     for (func::FuncOp vjp : splitVjps)
       if (vjp.isPrivate() &&
