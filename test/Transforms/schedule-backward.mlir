@@ -36,6 +36,8 @@
 // RUN: %python %S/Inputs/check-timeline.py %t.op.json --streams 2 --blocks 3 | FileCheck %s --check-prefix=OP-TIMELINE
 // RUN: pareprop-opt %t.d3.mlir -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=auto explain=1" -mlir-print-op-on-diagnostic=false 2>&1 | FileCheck %s --check-prefix=OP-AUTO
 // RUN: pareprop-opt %t.wide.mlir -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=auto explain=1 memory-budget=100000" -mlir-print-op-on-diagnostic=false 2>&1 | FileCheck %s --check-prefix=OP-AUTO-BUDGET
+// RUN: %python %utils/gen-rev-mlp.py --depth 4 --batch 8192 --dim 1024 --hidden 4096 | pareprop-opt -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=auto target=h100" | FileCheck %s --check-prefix=OP-AUTO-H100-LARGE
+// RUN: %python %utils/gen-rev-mlp.py --depth 4 --batch 16 --dim 64 --hidden 128 | pareprop-opt -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=auto target=h100" | FileCheck %s --check-prefix=OP-AUTO-H100-SMALL
 //
 // The dependency graph as DOT and the predicted timeline as Chrome trace.
 // RUN: pareprop-opt %t.d3.mlir -rev-build-training-step -rev-schedule-backward="dot=%t.dot timeline=%t.json" -o /dev/null
@@ -161,6 +163,13 @@
 // On this machine's cost model, overlapping dW with dX and recompute pays:
 // auto prefers a list schedule to pareprop once dW is a task of its own.
 // OP-AUTO: remark: rev-schedule-backward: chose list(streams=2{{.*}}) on target 'cpu'
+
+// On an H100 (cost model only), op granularity does not change the verdict
+// at a large batch, where every kernel fills the device and overlap does
+// not pay; at a small batch, launch-bound kernels leave room for three
+// streams: dX, recompute and dW.
+// OP-AUTO-H100-LARGE: rev.schedule = "vanilla"
+// OP-AUTO-H100-SMALL: rev.schedule = "list(streams=3{{.*}})"
 
 // Under a budget, auto keeps the fastest candidate that fits: the list
 // schedules hold cut values longer and go over, pareprop fits.
