@@ -148,14 +148,15 @@ int64_t OpCostModel::peakLiveBytes(ArrayRef<Operation *> ops,
     index[op] = i;
   // Last reader among `ops` of each value they make.
   DenseMap<Value, unsigned> lastUse;
-  for (auto [i, op] : llvm::enumerate(ops))
-    op->walk([&](Operation *nested) {
+  for (unsigned i = 0; i < ops.size(); ++i)
+    ops[i]->walk([&](Operation *nested) {
       for (Value v : nested->getOperands())
         if (Operation *def = v.getDefiningOp(); def && index.count(def))
           lastUse[v] = i;
     });
   int64_t live = 0, peak = 0;
-  for (auto [i, op] : llvm::enumerate(ops)) {
+  for (unsigned i = 0; i < ops.size(); ++i) {
+    Operation *op = ops[i];
     peak = std::max(peak, live + innerPeak(op));
     for (Value r : op->getResults())
       live += bytesOf(r.getType());

@@ -91,8 +91,10 @@ Expected<TargetDescription> TargetDescription::fromJSON(StringRef text) {
     return t.takeError();
   if (auto n = obj->getString("name"))
     t->name = n->str();
-  for (const auto &[key, value] : *obj) {
-    StringRef k = key;
+  for (const auto &entry : *obj) {
+    // Named, not structured bindings: lambdas below capture them (C++17).
+    StringRef k = entry.first;
+    const llvm::json::Value &value = entry.second;
     if (k == "name" || k == "base" || k == "comment")
       continue;
     auto number = [&](double &field, double min) -> llvm::Error {
