@@ -97,3 +97,28 @@ func.func @step(%a: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<6xf32>) attribu
 // CHECK-NEXT: %[[COPY:.*]] = memref.alloc() {{.*}} : memref<6xf32>
 // CHECK-NEXT: linalg.copy ins(%[[V]] : memref<6xf32>) outs(%[[COPY]] : memref<6xf32>)
 // CHECK-NEXT: return %[[T]], %[[COPY]]
+
+// -----
+
+// A task yielding one value twice (as CSE leaves it when it merges two
+// identical ops) is lowered with one result for it, read by both users.
+func.func @step(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) attributes {rev.training_step} {
+  %t0, %b, %c = rev.task stream 0 kind "backprop" {
+    %0 = nn.tanh %a : tensor<4xf32>
+    rev.yield %0, %0 : tensor<4xf32>, tensor<4xf32>
+  } -> tensor<4xf32>, tensor<4xf32>
+  %t1, %d = rev.task stream 0 {
+    %1 = nn.add %b, %c : tensor<4xf32>, tensor<4xf32>
+    rev.yield %1 : tensor<4xf32>
+  } -> tensor<4xf32>
+  rev.await %t1
+  return %d, %b : tensor<4xf32>, tensor<4xf32>
+}
+// CHECK-LABEL: func.func @step(
+// CHECK: %[[T0:.*]], %[[B:.*]] = async.execute -> !async.value<memref<4xf32>>
+// CHECK: async.execute [%[[T0]]] (%[[B]] as %[[B1:.*]]: !async.value<memref<4xf32>>)
+// CHECK-NEXT: call @step_task1(%[[B1]])
+// CHECK: %[[D:.*]] = async.await
+// CHECK: %[[BM:.*]] = async.await %[[B]]
+// CHECK: return %[[D]], %[[BM]]
+// CHECK-LABEL: func.func private @step_task0(%{{.*}}: memref<4xf32>) -> memref<4xf32>

@@ -56,6 +56,37 @@ void declareTraceFunctions(ModuleOp module, SymbolTable &symbols) {
   }
 }
 
+/// A task that yields the same value twice (CSE merged two identical ops in
+/// its body) gets one result for it: the lowering gives every task result
+/// its own buffer and owner, and two results sharing a buffer would be
+/// freed twice.
+void mergeDuplicateResults(TaskOp task) {
+  YieldOp yield = task.getYield();
+  DenseMap<Value, unsigned> slot;
+  SmallVector<Value> kept;
+  SmallVector<unsigned> slotOf;
+  for (Value v : yield.getValues()) {
+    auto [it, inserted] = slot.try_emplace(v, kept.size());
+    if (inserted)
+      kept.push_back(v);
+    slotOf.push_back(it->second);
+  }
+  if (kept.size() == slotOf.size())
+    return;
+  OpBuilder b(task);
+  auto merged = TaskOp::create(b, task.getLoc(), task.getStream(),
+                               task.getAfter(), ValueRange(kept).getTypes());
+  merged.setKindAttr(task.getKindAttr());
+  merged.setBlockIndexAttr(task.getBlockIndexAttr());
+  merged->setDiscardableAttrs(task->getDiscardableAttrDictionary());
+  merged.getBody().takeBody(task.getBody());
+  merged.getYield()->setOperands(kept);
+  task.getToken().replaceAllUsesWith(merged.getToken());
+  for (auto [result, s] : llvm::zip(task.getResults(), slotOf))
+    result.replaceAllUsesWith(merged.getResults()[s]);
+  task.erase();
+}
+
 /// Moves the body of `task` into a private function and leaves a call.
 LogicalResult outlineTask(TaskOp task, StringRef name, SymbolTable &symbols) {
   Block &body = task.getBody().front();
@@ -450,6 +481,9 @@ struct ConvertRevToAsyncPass
 
     for (func::FuncOp step : steps) {
       unsigned counter = 0;
+      for (TaskOp task : llvm::to_vector(
+               step.getBody().front().getOps<TaskOp>()))
+        mergeDuplicateResults(task);
       for (TaskOp task : llvm::to_vector(
                step.getBody().front().getOps<TaskOp>())) {
         std::string name =

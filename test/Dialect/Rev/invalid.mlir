@@ -126,18 +126,6 @@ func.func @yield_outside(%a: tensor<4xf32>) {
 
 // -----
 
-func.func @yield_twice(%a: tensor<4xf32>) {
-  // expected-error @+1 {{yields the same value twice}}
-  %t, %r:2 = rev.task stream 0 {
-    %0 = nn.tanh %a : tensor<4xf32>
-    rev.yield %0, %0 : tensor<4xf32>, tensor<4xf32>
-  } -> tensor<4xf32>, tensor<4xf32>
-  rev.await %t
-  return
-}
-
-// -----
-
 func.func @nested(%a: tensor<4xf32>) {
   // expected-error @+1 {{must not contain other rev.task ops}}
   %t = rev.task stream 0 {

@@ -314,16 +314,13 @@ LogicalResult TaskOp::verifyRegions() {
     return emitOpError("yields ")
            << yielded.size() << " values whose types do not match its "
            << getResults().size() << " results";
-  // Each result is a distinct buffer made by the task, so that lowering can
-  // give every result exactly one owner.
-  llvm::SmallPtrSet<Value, 8> seen;
-  for (Value v : getYield().getValues()) {
+  // Results are made by the task. The same value may be yielded twice (CSE
+  // merges identical ops inside a task); convert-rev-to-async merges such
+  // results so that each buffer has one owner.
+  for (Value v : getYield().getValues())
     if (!getBody().isAncestor(v.getParentRegion()))
       return emitOpError("yields a value defined outside the task; use it "
                          "directly instead");
-    if (!seen.insert(v).second)
-      return emitOpError("yields the same value twice");
-  }
   WalkResult nested = getBody().walk([&](TaskOp) {
     return WalkResult::interrupt();
   });
