@@ -122,3 +122,26 @@ func.func @step(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) attributes 
 // CHECK: %[[BM:.*]] = async.await %[[B]]
 // CHECK: return %[[D]], %[[BM]]
 // CHECK-LABEL: func.func private @step_task0(%{{.*}}: memref<4xf32>) -> memref<4xf32>
+
+// -----
+
+// A function that returns a buffer it does not own (its argument) returns a
+// copy; the clone the deallocation inserts for it is lowered here, not left
+// for the LLVM conversion, which cannot translate it.
+func.func private @pass_through(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+func.func @step(%a: tensor<4xf32>) -> tensor<4xf32> attributes {rev.training_step} {
+  %t0, %b = rev.task stream 0 {
+    %0 = func.call @pass_through(%a) : (tensor<4xf32>) -> tensor<4xf32>
+    rev.yield %0 : tensor<4xf32>
+  } -> tensor<4xf32>
+  rev.await %t0
+  return %b : tensor<4xf32>
+}
+// CHECK-LABEL: func.func private @pass_through(
+// CHECK-SAME: %[[X:.*]]: memref<4xf32>) -> memref<4xf32>
+// CHECK-NOT: bufferization.clone
+// CHECK: %[[COPY:.*]] = memref.alloc
+// CHECK: memref.copy %[[X]], %[[COPY]]
+// CHECK: return %[[COPY]]

@@ -3,6 +3,7 @@
 #include "pareprop/Conversion/Passes.h"
 #include "pareprop/Dialect/Rev/IR/RevOps.h"
 
+#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -228,6 +229,10 @@ void buildKernelBufferizationPipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(options));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  // The deallocation inserts bufferization.clone where a kernel returns a
+  // buffer it does not own (an argument, a constant); lower it to an
+  // allocation and a copy, or it reaches the LLVM translation unconverted.
+  pm.addPass(createConvertBufferizationToMemRefPass());
 }
 
 /// Rebuilds a scheduled step on memrefs with one async.execute per task.
