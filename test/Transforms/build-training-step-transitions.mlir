@@ -55,3 +55,26 @@ func.func @loss(%x: tensor<2x3xf32>, %wp: tensor<3x3xf32>, %wt: tensor<3x3xf32>,
   %l = nn.sum %b2 dims [0, 1] : tensor<2x3xf32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// Random keys derived in the prefix are kept, not replayed: a replay is for
+// activations (a key replay would be a task of its own for eight bytes).
+// CHECK-LABEL: func.func @keyed_step
+// CHECK: %[[K:.*]] = nn.fold_key %arg1, 7
+// CHECK-NOT: checkpoint
+// CHECK: rev.recompute
+// CHECK-SAME: f @D__fwd(%[[K]] : i64)
+// CHECK-NOT: checkpoint
+// CHECK: return
+func.func @D(%x: tensor<2x3xf32>, %key: i64) -> tensor<2x3xf32> {
+  %d = nn.dropout %x, %key {id = 0 : i64, rate = 0.5 : f64} : tensor<2x3xf32>
+  %t = nn.tanh %d : tensor<2x3xf32>
+  return %t : tensor<2x3xf32>
+}
+func.func @keyed(%x: tensor<2x3xf32>, %seed: i64) -> tensor<f32> {
+  %k = nn.fold_key %seed, 7
+  %y1, %y2 = rev.block(%x, %x) f @D(%k : i64) g @D(%k : i64) : tensor<2x3xf32>, tensor<2x3xf32>
+  %l = nn.sum %y2 dims [0, 1] : tensor<2x3xf32>
+  return %l : tensor<f32>
+}

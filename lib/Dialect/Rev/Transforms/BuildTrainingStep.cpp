@@ -110,6 +110,14 @@ void StepBuilder::findTransitions() {
     }
     if (op.getNumOperands() == 0 && op.hasTrait<OpTrait::ConstantLike>())
       continue;
+    // Only activations are worth a replay: random keys and scalars are
+    // kept (a replayed key would be a task of its own for a few bytes).
+    bool activations = llvm::all_of(op.getResults(), [](Value r) {
+      auto t = dyn_cast<RankedTensorType>(r.getType());
+      return t && t.getRank() > 0 && isa<FloatType>(t.getElementType());
+    });
+    if (!activations)
+      continue;
     if (afterBlock && !segmentOf.empty())
       ++segment;
     afterBlock = false;
