@@ -30,9 +30,10 @@ def RevBuildTrainingStep : Pass<"rev-build-training-step", "mlir::ModuleOp"> {
     rules read from the forward by default (`transitions=stored`). With
     `transitions=checkpoint` the forward keeps only their inputs (which the
     backward holds anyway: the outputs of the stack before, or arguments);
-    the backward replays each segment's forward, tagged
-    `rev.work = {kind = "checkpoint", segment = i}`, right where its backprop
-    first needs an internal, so the segment's activations are not alive
+    the backward replays the ops that make the activations (floating-point
+    tensors; random keys and scalars are kept) their gradient rules read,
+    tagged `rev.work = {kind = "checkpoint", segment = i}`, right where
+    they are first needed, so the segment's activations are not alive
     during the backward of the stacks after it. The scheduler makes the
     replay a `checkpoint` node (on the recompute stream under `pareprop`).
     Ops after the last block run right before their backprop and are
