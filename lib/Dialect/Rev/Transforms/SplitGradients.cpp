@@ -25,7 +25,8 @@ namespace {
 /// `{kind = <kind>, block = <block>[, half = <half>]}`.
 DictionaryAttr workTag(Builder &b, StringRef kind, int64_t block,
                        StringRef half = {}) {
-  SmallVector<NamedAttribute> entries{b.getNamedAttr("kind", b.getStringAttr(kind))};
+  SmallVector<NamedAttribute> entries{
+      b.getNamedAttr("kind", b.getStringAttr(kind))};
   if (block >= 0)
     entries.push_back(b.getNamedAttr("block", b.getI64IntegerAttr(block)));
   if (!half.empty())

@@ -128,8 +128,8 @@ func::FuncOp findPart(func::FuncOp vjp, SymbolTable &symbols, StringRef name,
   if (!fn)
     return nullptr;
   auto selected = fn->getAttrOfType<DenseI64ArrayAttr>(kSplitArgsAttr);
-  if (!selected || fn->getAttr(kDerivedFromAttr) !=
-                       vjp->getAttr(kDerivedFromAttr))
+  if (!selected ||
+      fn->getAttr(kDerivedFromAttr) != vjp->getAttr(kDerivedFromAttr))
     return nullptr;
   args.assign(selected.asArrayRef().begin(), selected.asArrayRef().end());
   return fn;
