@@ -38,6 +38,18 @@ for s in streams:
         if s1 < e0 - 1e-6:
             sys.exit(f"stream {s}: overlapping events at {s1}")
 print("no stream runs two events at once")
+
+# How much of the backward (after the last forward block) has two or more
+# streams busy: reported, not checked (measured timelines vary).
+forward = [e for e in events if e["args"]["kind"] == "forward" and e["args"]["block"] >= 0]
+if forward:
+    start = max(e["ts"] + e["dur"] for e in forward)
+    end = max(e["ts"] + e["dur"] for e in events)
+    points = sorted({t for e in events for t in (e["ts"], e["ts"] + e["dur"]) if t >= start} | {start})
+    both = sum(b - a for a, b in zip(points, points[1:])
+               if sum(1 for e in events if e["ts"] <= a and e["ts"] + e["dur"] >= b) >= 2)
+    if end > start:
+        print(f"two or more streams busy for {100 * both / (end - start):.0f}% of the backward")
 pg = [e for e in events if e["args"]["kind"] == "param-grad"]
 if pg:
     print("param-grad blocks", sorted({e["args"]["block"] for e in pg}),
