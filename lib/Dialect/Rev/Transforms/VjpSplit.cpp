@@ -27,16 +27,6 @@ bool isFreeToCopy(Operation *op) {
 /// reshape becomes a collapse/expand of the same buffer).
 bool isView(Operation *op) { return isa<nn::ReshapeOp>(op); }
 
-/// The value whose buffer `v` is a view of.
-Value viewRoot(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (!isView(def))
-      break;
-    v = def->getOperand(0);
-  }
-  return v;
-}
-
 /// Calls `fn` on every value `op` (or an op nested in it) reads that is
 /// defined outside `op`.
 void forEachExternalOperand(Operation *op, function_ref<void(Value)> fn) {
@@ -173,23 +163,21 @@ FailureOr<VjpSplit> pareprop::getOrCreateVjpSplit(func::FuncOp vjp,
       dwHasWork = true;
     }
   }
-  auto keepWhole = [&] {
+  // Nothing to run beside the input gradient: keep the VJP whole.
+  if (!dwHasWork) {
     VjpSplit whole;
     whole.dx = vjp;
     for (unsigned i = 0; i < vjp.getNumArguments(); ++i)
       whole.dxArgs.push_back(i);
     whole.numCuts = paramGrads.size();
     return whole;
-  };
-  // Nothing to run beside the input gradient: keep the VJP whole.
-  if (!dwHasWork)
-    return keepWhole();
+  }
 
   // What each part reads from outside itself: arguments, and for the dW
   // part, the cuts (values of the dX part). A view the dW part reads is
-  // rebuilt there from what it views rather than passed: a function must
-  // not return a buffer and a view of it (the caller would own, and free,
-  // both).
+  // rebuilt there from what it views rather than passed: returned beside
+  // the buffer it views, it would cost a copy (convert-rev-to-async copies
+  // such results so that no buffer is freed twice).
   llvm::SetVector<Value> dxReads, dwReads, cuts;
   for (Operation &op : body.without_terminator())
     if (dxOps.contains(&op))
@@ -216,10 +204,6 @@ FailureOr<VjpSplit> pareprop::getOrCreateVjpSplit(func::FuncOp vjp,
     if (!dwOps.contains(def))
       cuts.insert(v);
   }
-  // The input gradient a view of a cut: the same aliasing, kept whole.
-  for (Value cut : cuts)
-    if (viewRoot(dx) == viewRoot(cut))
-      return keepWhole();
   if (symbols.lookup(dxName) || symbols.lookup(dwName))
     return vjp.emitError() << "cannot split the gradient function @"
                            << vjp.getSymName() << ": the symbol @" << dxName

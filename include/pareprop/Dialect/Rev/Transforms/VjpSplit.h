@@ -36,11 +36,10 @@ struct VjpSplit {
 /// it the first time (they record their argument selection in
 /// `rev.split_args`, so a later call finds them). No work is duplicated:
 /// each op of the VJP lands in exactly one part, except operand-free
-/// constants and reshapes (views, rebuilt rather than passed so that no part
-/// returns a buffer together with a view of it), which may be in both. A
-/// VJP whose input gradient is itself a view of a cut stays whole. Fails
-/// with a diagnostic when `vjp` is not a single-block function returning at
-/// least the input gradient, or when the parts' names are taken.
+/// constants and reshapes (views, rebuilt rather than passed, which would
+/// cost a copy), which may be in both. Fails with a diagnostic when `vjp` is
+/// not a single-block function returning at least the input gradient, or
+/// when the parts' names are taken.
 mlir::FailureOr<VjpSplit> getOrCreateVjpSplit(mlir::func::FuncOp vjp,
                                               mlir::SymbolTable &symbols);
 
