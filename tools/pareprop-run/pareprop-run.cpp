@@ -12,6 +12,7 @@
 #include "pareprop/Analysis/Timeline.h"
 #include "pareprop/Dialect/NN/IR/NNDialect.h"
 #include "pareprop/Dialect/Rev/IR/RevOps.h"
+#include "pareprop/ExecutionEngine/CompiledFunction.h"
 #include "pareprop/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -32,9 +33,9 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
 
 #include <atomic>
 #include <chrono>
@@ -51,8 +52,9 @@ namespace cl = llvm::cl;
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
                                       cl::Required);
 static cl::opt<std::string>
-    funcName("func", cl::desc("Loss function (default: the public function "
-                              "that holds rev.block ops)"),
+    funcName("func",
+             cl::desc("Loss function (default: the public function "
+                      "that holds rev.block ops)"),
              cl::init(""));
 static cl::list<std::string>
     schedules("schedules", cl::CommaSeparated,
@@ -102,8 +104,7 @@ static cl::opt<unsigned>
               cl::desc("pareprop and list: blocks a recompute may run ahead "
                        "of its gradient"),
               cl::init(1));
-static cl::opt<unsigned> streams("streams",
-                                 cl::desc("list: number of streams"),
+static cl::opt<unsigned> streams("streams", cl::desc("list: number of streams"),
                                  cl::init(2));
 static cl::opt<pareprop::Granularity> granularity(
     "granularity",
@@ -142,186 +143,73 @@ static cl::opt<std::string>
                cl::desc("Cost-model target: cpu, h100 or a .json file"),
                cl::init("cpu"));
 
-//===----------------------------------------------------------------------===//
-// Allocation tracking: the compiled code's malloc/free are routed here so the
-// peak memory of a step can be reported.
-//===----------------------------------------------------------------------===//
-
 namespace {
-std::atomic<int64_t> liveBytes{0}, peakBytes{0};
-constexpr size_t kHeader = 64; // Keeps the returned pointer 64-byte aligned.
-
-void *trackedMalloc(size_t size) {
-  void *raw = std::aligned_alloc(kHeader, (size + kHeader + kHeader - 1) /
-                                              kHeader * kHeader);
-  if (!raw)
-    return nullptr;
-  *static_cast<size_t *>(raw) = size;
-  int64_t now = liveBytes.fetch_add(size) + int64_t(size);
-  int64_t peak = peakBytes.load();
-  while (now > peak && !peakBytes.compare_exchange_weak(peak, now)) {
-  }
-  return static_cast<char *>(raw) + kHeader;
-}
-
-void *trackedAlignedAlloc(size_t alignment, size_t size) {
-  (void)alignment; // Every tracked block is 64-byte aligned.
-  return trackedMalloc(size);
-}
-
-// LLVM turns malloc + memset(0) into calloc, so calloc must be tracked too.
-void *trackedCalloc(size_t count, size_t size) {
-  void *p = trackedMalloc(count * size);
-  if (p)
-    std::memset(p, 0, count * size);
-  return p;
-}
-
-void trackedFree(void *ptr);
-
-void *trackedRealloc(void *ptr, size_t size) {
-  void *fresh = trackedMalloc(size);
-  if (ptr && fresh) {
-    size_t old = *reinterpret_cast<size_t *>(static_cast<char *>(ptr) - kHeader);
-    std::memcpy(fresh, ptr, std::min(old, size));
-    trackedFree(ptr);
-  }
-  return fresh;
-}
-
-void trackedFree(void *ptr) {
-  if (!ptr)
-    return;
-  char *raw = static_cast<char *>(ptr) - kHeader;
-  liveBytes.fetch_sub(*reinterpret_cast<size_t *>(raw));
-  std::free(raw);
-}
+using pareprop::CompiledFunction;
 
 //===----------------------------------------------------------------------===//
-// Host tensors and the packed calling convention of the JIT.
+// Host tensors: values held as doubles, converted to and from the element
+// type at the call.
 //===----------------------------------------------------------------------===//
 
 struct HostTensor {
-  RankedTensorType type;
-  std::vector<double> values; // Converted from/to the element type.
+  RankedTensorType type; // An i64 seed is a rank-0 i64 tensor here.
+  std::vector<double> values;
 };
 
 bool isF64(RankedTensorType t) { return t.getElementType().isF64(); }
 
-/// An `i64` argument (a dropout seed) travels as a rank-0 i64 "tensor" here
-/// and is passed by value.
-bool isKey(RankedTensorType t) { return t.getElementType().isInteger(64); }
-
-/// A strided memref descriptor as LLVM lays it out: every field 8 bytes.
-struct Descriptor {
-  std::vector<int64_t> fields;
-};
-
-Descriptor makeDescriptor(void *data, RankedTensorType t) {
-  Descriptor d;
-  d.fields.push_back(reinterpret_cast<int64_t>(data));
-  d.fields.push_back(reinterpret_cast<int64_t>(data));
-  d.fields.push_back(0);
-  for (int64_t s : t.getShape())
-    d.fields.push_back(s);
-  int64_t stride = 1;
-  std::vector<int64_t> strides(t.getRank());
-  for (int64_t i = t.getRank() - 1; i >= 0; --i) {
-    strides[i] = stride;
-    stride *= t.getDimSize(i);
+std::vector<char> toBytes(const HostTensor &h) {
+  Type e = h.type.getElementType();
+  std::vector<char> bytes(
+      std::max<int64_t>(8, pareprop::denseByteSize(h.type)));
+  for (size_t i = 0; i < h.values.size(); ++i) {
+    double v = h.values[i];
+    if (e.isF32())
+      reinterpret_cast<float *>(bytes.data())[i] = float(v);
+    else if (e.isF64())
+      reinterpret_cast<double *>(bytes.data())[i] = v;
+    else if (e.isInteger(32))
+      reinterpret_cast<int32_t *>(bytes.data())[i] = int32_t(v);
+    else
+      reinterpret_cast<int64_t *>(bytes.data())[i] = int64_t(v);
   }
-  d.fields.insert(d.fields.end(), strides.begin(), strides.end());
-  return d;
+  return bytes;
 }
 
-/// Buffers in the element type of the tensor, owned here.
-struct DeviceBuffer {
-  std::vector<char> bytes;
-  DeviceBuffer(const HostTensor &h) {
-    size_t n = h.values.size();
-    if (isKey(h.type)) {
-      // Passed by value: no buffer.
-    } else if (isF64(h.type)) {
-      bytes.resize(n * 8);
-      std::memcpy(bytes.data(), h.values.data(), n * 8);
-    } else {
-      bytes.resize(n * 4);
-      float *p = reinterpret_cast<float *>(bytes.data());
-      for (size_t i = 0; i < n; ++i)
-        p[i] = float(h.values[i]);
-    }
+/// Runs `fn` once on host tensors.
+llvm::Expected<std::vector<HostTensor>>
+runOn(CompiledFunction &fn, const std::vector<HostTensor> &args) {
+  std::vector<std::vector<char>> argBytes;
+  std::vector<const void *> argPtrs;
+  for (const HostTensor &h : args)
+    argPtrs.push_back(argBytes.emplace_back(toBytes(h)).data());
+  std::vector<HostTensor> results;
+  std::vector<std::vector<char>> resultBytes;
+  std::vector<void *> resultPtrs;
+  for (RankedTensorType t : fn.getResultTypes())
+    resultPtrs.push_back(
+        resultBytes.emplace_back(pareprop::denseByteSize(t)).data());
+  if (llvm::Error err = fn.invoke(argPtrs, resultPtrs))
+    return std::move(err);
+  for (auto [t, bytes] : llvm::zip(fn.getResultTypes(), resultBytes)) {
+    HostTensor h{t, std::vector<double>(t.getNumElements())};
+    for (size_t i = 0; i < h.values.size(); ++i)
+      h.values[i] = isF64(t) ? reinterpret_cast<double *>(bytes.data())[i]
+                             : reinterpret_cast<float *>(bytes.data())[i];
+    results.push_back(std::move(h));
   }
-};
+  return results;
+}
 
-/// A compiled function: calls `_mlir_<name>` with memref arguments and
-/// results.
-class CompiledFunction {
-public:
-  CompiledFunction(std::unique_ptr<ExecutionEngine> engine, std::string name,
-                   SmallVector<RankedTensorType> argTypes,
-                   SmallVector<RankedTensorType> resultTypes)
-      : engine(std::move(engine)), name(std::move(name)),
-        argTypes(std::move(argTypes)), resultTypes(std::move(resultTypes)) {}
-
-  /// Runs once; returns the results converted to host tensors.
-  llvm::Expected<std::vector<HostTensor>>
-  run(const std::vector<HostTensor> &args) {
-    std::vector<DeviceBuffer> buffers(args.begin(), args.end());
-    std::vector<Descriptor> descs;
-    for (size_t i = 0; i < args.size(); ++i) {
-      if (isKey(argTypes[i])) {
-        descs.push_back({{int64_t(args[i].values[0])}});
-      } else {
-        descs.push_back(makeDescriptor(buffers[i].bytes.data(), argTypes[i]));
-      }
-    }
-    size_t resultFields = 0;
-    for (RankedTensorType t : resultTypes)
-      resultFields += 3 + 2 * t.getRank();
-    std::vector<int64_t> resultStorage(resultFields);
-    std::vector<void *> packed;
-    for (Descriptor &d : descs)
-      for (int64_t &f : d.fields)
-        packed.push_back(&f);
-    void *resultPtr = resultStorage.data();
-    packed.push_back(resultPtr);
-    if (llvm::Error err = engine->invokePacked(name, packed))
-      return std::move(err);
-    std::vector<HostTensor> results;
-    llvm::SmallPtrSet<void *, 8> freed; // A buffer returned twice is freed once.
-    size_t offset = 0;
-    for (RankedTensorType t : resultTypes) {
-      void *allocated = reinterpret_cast<void *>(resultStorage[offset]);
-      char *aligned = reinterpret_cast<char *>(resultStorage[offset + 1]);
-      int64_t elemOffset = resultStorage[offset + 2];
-      HostTensor h{t, {}};
-      int64_t n = t.getNumElements();
-      h.values.resize(n);
-      size_t width = isF64(t) ? 8 : 4;
-      char *base = aligned + elemOffset * width;
-      for (int64_t i = 0; i < n; ++i)
-        h.values[i] = isF64(t) ? reinterpret_cast<double *>(base)[i]
-                               : reinterpret_cast<float *>(base)[i];
-      if (freed.insert(allocated).second)
-        trackedFree(allocated);
-      offset += 3 + 2 * t.getRank();
-      results.push_back(std::move(h));
-    }
-    return results;
-  }
-
-private:
-  std::unique_ptr<ExecutionEngine> engine;
-  std::string name;
-  SmallVector<RankedTensorType> argTypes, resultTypes;
-};
-
-/// Deterministic inputs: splitmix64 per (seed, argument).
-std::vector<HostTensor> makeInputs(func::FuncOp fn, uint64_t seed) {
+/// Deterministic inputs: splitmix64 per (seed, argument). Integer tensors
+/// (token ids, labels) are drawn from [0, rev.index_bound).
+llvm::Expected<std::vector<HostTensor>> makeInputs(func::FuncOp fn,
+                                                   uint64_t seed) {
   std::vector<HostTensor> out;
   for (auto [i, type] : llvm::enumerate(fn.getArgumentTypes())) {
     auto t = dyn_cast<RankedTensorType>(type);
-    uint64_t state = seed * 0x9E3779B97F4A7C15ull + i * 0xBF58476D1CE4E5B9ull + 1;
+    uint64_t state =
+        seed * 0x9E3779B97F4A7C15ull + i * 0xBF58476D1CE4E5B9ull + 1;
     auto next = [&]() {
       uint64_t z = (state += 0x9E3779B97F4A7C15ull);
       z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -333,11 +221,22 @@ std::vector<HostTensor> makeInputs(func::FuncOp fn, uint64_t seed) {
       out.push_back({t, {double(next() >> 12)}});
       continue;
     }
-    // Weights-like (rank 2) get 1/sqrt(fan-in) so deep stacks stay tame.
-    double scale = t.getRank() >= 2
-                       ? initScale / std::sqrt(double(t.getDimSize(0)))
-                       : 0.5;
     HostTensor h{t, {}};
+    if (t.getElementType().isInteger()) {
+      auto bound = fn.getArgAttrOfType<IntegerAttr>(i, "rev.index_bound");
+      if (!bound || bound.getInt() < 1)
+        return llvm::createStringError(
+            "integer argument " + std::to_string(i) +
+            " needs a positive rev.index_bound attribute (the range its "
+            "values are drawn from)");
+      for (int64_t k = 0; k < t.getNumElements(); ++k)
+        h.values.push_back(double(next() % uint64_t(bound.getInt())));
+      out.push_back(std::move(h));
+      continue;
+    }
+    // Weights-like (rank 2) get 1/sqrt(fan-in) so deep stacks stay tame.
+    double scale =
+        t.getRank() >= 2 ? initScale / std::sqrt(double(t.getDimSize(0))) : 0.5;
     for (int64_t k = 0; k < t.getNumElements(); ++k)
       h.values.push_back(scale * (double(next() >> 11) * 0x1.0p-53 * 2 - 1));
     out.push_back(std::move(h));
@@ -380,7 +279,8 @@ void collectSchedule(ModuleOp module, StringRef entry, ScheduleInfo &info) {
   using namespace pareprop::rev;
   if (auto p = step->getAttrOfType<StringAttr>(RevDialect::kPolicyAttr))
     info.policy = p.str();
-  if (auto t = step->getAttrOfType<FloatAttr>(RevDialect::kPredictedSecondsAttr))
+  if (auto t =
+          step->getAttrOfType<FloatAttr>(RevDialect::kPredictedSecondsAttr))
     info.predictedSeconds = t.getValueAsDouble();
   if (auto b = step->getAttrOfType<IntegerAttr>(RevDialect::kPredictedPeakAttr))
     info.predictedPeak = b.getInt();
@@ -398,55 +298,13 @@ void collectSchedule(ModuleOp module, StringRef entry, ScheduleInfo &info) {
 
 llvm::Expected<std::unique_ptr<CompiledFunction>>
 compile(ModuleOp model, const pareprop::RevToLLVMOptions &options,
-        StringRef entry, SmallVector<RankedTensorType> argTypes,
-        SmallVector<RankedTensorType> resultTypes,
-        ScheduleInfo *info = nullptr) {
-  OwningOpRef<ModuleOp> module(model.clone());
-  PassManager schedule(model.getContext());
-  pareprop::buildTrainingStepPipeline(schedule, options);
-  if (failed(schedule.run(*module)))
-    return llvm::createStringError("compilation failed (see diagnostics)");
-  if (info)
-    collectSchedule(*module, entry, *info);
-  PassManager pm(model.getContext());
-  pareprop::buildLowerScheduledPipeline(pm, options);
-  if (failed(pm.run(*module)))
-    return llvm::createStringError("compilation failed (see diagnostics)");
-  std::string libDir = PAREPROP_MLIR_LIBDIR;
-  if (const char *env = std::getenv("PAREPROP_MLIR_LIBDIR"))
-    libDir = env;
-  // PaReprop's own async runtime (lib/Runtime), next to this tool's lib/.
-  std::string asyncLib = runtimeLibrary();
-  std::string utilsLib = libDir + "/libmlir_c_runner_utils.so";
-  for (const std::string &lib : {asyncLib, utilsLib})
-    if (!llvm::sys::fs::exists(lib))
-      return llvm::createStringError("runtime library not found: " + lib);
-  SmallVector<StringRef> libs{asyncLib, utilsLib};
-  ExecutionEngineOptions engineOptions;
-  auto transformer = makeOptimizingTransformer(3, 0, nullptr);
-  engineOptions.transformer = transformer;
-  engineOptions.sharedLibPaths = libs;
-  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  auto engine = ExecutionEngine::create(*module, engineOptions);
-  if (!engine)
-    return engine.takeError();
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap map;
-    auto add = [&](const char *name, void *fn) {
-      map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
-                             llvm::JITSymbolFlags::Exported};
-    };
-    add("malloc", reinterpret_cast<void *>(&trackedMalloc));
-    add("aligned_alloc", reinterpret_cast<void *>(&trackedAlignedAlloc));
-    add("calloc", reinterpret_cast<void *>(&trackedCalloc));
-    add("realloc", reinterpret_cast<void *>(&trackedRealloc));
-    add("free", reinterpret_cast<void *>(&trackedFree));
-    return map;
-  });
-  (*engine)->initialize();
-  return std::make_unique<CompiledFunction>(std::move(*engine), entry.str(),
-                                            std::move(argTypes),
-                                            std::move(resultTypes));
+        StringRef entry, ArrayRef<Type> argTypes,
+        ArrayRef<RankedTensorType> resultTypes, ScheduleInfo *info = nullptr) {
+  return pareprop::compileFunction(model, options, entry, argTypes, resultTypes,
+                                   runtimeLibrary(), [&](ModuleOp scheduled) {
+                                     if (info)
+                                       collectSchedule(scheduled, entry, *info);
+                                   });
 }
 
 double maxRelativeDifference(const std::vector<HostTensor> &a,
@@ -466,7 +324,9 @@ double maxRelativeDifference(const std::vector<HostTensor> &a,
 /// Prints the check-reconstruction report (rows: max |X1' - X1|, max |X1|,
 /// max |X2' - X2|, max |X2|) and returns the worst relative error.
 double printReconstruction(StringRef schedule, const HostTensor &report) {
-  auto rel = [](double diff, double ref) { return ref > 0 ? diff / ref : diff; };
+  auto rel = [](double diff, double ref) {
+    return ref > 0 ? diff / ref : diff;
+  };
   llvm::outs() << "reconstruction error, " << schedule
                << " (per block: max abs and relative error of X1, then X2)\n";
   double worst = 0;
@@ -499,8 +359,10 @@ double printReconstruction(StringRef schedule, const HostTensor &report) {
 void dumpTensor(llvm::raw_ostream &os, const Twine &header,
                 const HostTensor &t) {
   os << header << " "
-     << (isKey(t.type) ? "i64" : isF64(t.type) ? "f64" : "f32") << " "
-     << t.type.getRank();
+     << (t.type.getElementType().isInteger(64) ? "i64"
+         : isF64(t.type)                       ? "f64"
+                                               : "f32")
+     << " " << t.type.getRank();
   for (int64_t d : t.type.getShape())
     os << " " << d;
   os << "\n";
@@ -545,8 +407,7 @@ struct TraceApi {
   std::vector<TaskRecord> take() {
     std::vector<TaskRecord> out(static_cast<size_t>(count()));
     for (size_t i = 0; i < out.size(); ++i)
-      get(int64_t(i), &out[i].task, &out[i].start, &out[i].end,
-          &out[i].thread);
+      get(int64_t(i), &out[i].task, &out[i].start, &out[i].end, &out[i].thread);
     return out;
   }
 };
@@ -565,10 +426,11 @@ std::vector<pareprop::TimelineEvent> measuredTimeline(const Measured &m) {
   std::vector<pareprop::TimelineEvent> events;
   for (const TaskRecord &r : m.records) {
     const ScheduleInfo::Task &t = m.info.tasks[size_t(r.task)];
-    events.push_back({t.kind, t.block, t.stream, r.start - origin,
-                      r.end - r.start});
+    events.push_back(
+        {t.kind, t.block, t.stream, r.start - origin, r.end - r.start});
   }
-  llvm::sort(events, [](const auto &a, const auto &b) { return a.start < b.start; });
+  llvm::sort(events,
+             [](const auto &a, const auto &b) { return a.start < b.start; });
   return events;
 }
 
@@ -627,7 +489,8 @@ llvm::Error writeCalibration(StringRef path, const Measured &vanilla,
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec)
-    return llvm::createStringError("cannot write " + path + ": " + ec.message());
+    return llvm::createStringError("cannot write " + path + ": " +
+                                   ec.message());
   os << fitted.toJSON();
   llvm::outs() << "calibrated target written to " << path << " ("
                << alone.size() << " vanilla tasks"
@@ -641,7 +504,8 @@ llvm::Error writeTimeline(StringRef path, StringRef title,
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec)
-    return llvm::createStringError("cannot write " + path + ": " + ec.message());
+    return llvm::createStringError("cannot write " + path + ": " +
+                                   ec.message());
   pareprop::writeChromeTrace(
       os, events, title,
       {{"source", "measured"},
@@ -681,45 +545,17 @@ int main(int argc, char **argv) {
   if (!model)
     return fail("could not parse " + inputFile);
 
-  func::FuncOp loss;
-  for (auto fn : model->getOps<func::FuncOp>()) {
-    bool matches = funcName.empty()
-                       ? fn.isPublic() &&
-                             fn.walk([](pareprop::rev::BlockOp) {
-                                 return WalkResult::interrupt();
-                               }).wasInterrupted()
-                       : fn.getSymName() == funcName;
-    if (!matches)
-      continue;
-    if (loss)
-      return fail("several functions hold rev.block ops; choose one with "
-                  "--func");
-    loss = fn;
-  }
-  if (!loss)
-    return fail(funcName.empty()
-                    ? Twine("no public function holds a rev.block")
-                    : Twine("no function named @") + funcName);
-  SmallVector<RankedTensorType> argTypes;
-  SmallVector<unsigned> gradArgs;
-  for (auto [i, t] : llvm::enumerate(loss.getArgumentTypes())) {
-    if (t.isInteger(64)) {
-      argTypes.push_back(RankedTensorType::get({}, t));
-      continue;
-    }
-    auto rt = dyn_cast<RankedTensorType>(t);
-    if (!rt || !rt.hasStaticShape() ||
-        !(rt.getElementType().isF32() || rt.getElementType().isF64()))
-      return fail("arguments must be statically shaped f32/f64 tensors or "
-                  "i64 seeds");
-    argTypes.push_back(rt);
-    if (!loss.getArgAttr(i, pareprop::rev::RevDialect::kNoGradAttr))
-      gradArgs.push_back(i);
-  }
-  SmallVector<RankedTensorType> stepResults{
-      cast<RankedTensorType>(loss.getResultTypes()[0])};
-  for (unsigned i : gradArgs)
-    stepResults.push_back(argTypes[i]);
+  auto found = pareprop::findLossFunction(*model, funcName);
+  if (!found)
+    return fail(llvm::toString(found.takeError()) +
+                (funcName.empty() ? " (choose one with --func)" : ""));
+  func::FuncOp loss = *found;
+  auto signature = pareprop::trainingStepSignature(loss);
+  if (!signature)
+    return fail(llvm::toString(signature.takeError()));
+  ArrayRef<Type> argTypes = signature->argTypes;
+  ArrayRef<unsigned> gradArgs = signature->gradArgs;
+  ArrayRef<RankedTensorType> stepResults = signature->resultTypes;
 
   // The extra step result of --check-reconstruction: 4 numbers per block.
   int64_t numBlocks = 0;
@@ -741,7 +577,10 @@ int main(int argc, char **argv) {
                   "' (expected stored, vanilla, pareprop, list or auto)");
   }
 
-  std::vector<HostTensor> inputs = makeInputs(loss, seed);
+  auto madeInputs = makeInputs(loss, seed);
+  if (!madeInputs)
+    return fail(llvm::toString(madeInputs.takeError()));
+  std::vector<HostTensor> inputs = std::move(*madeInputs);
   std::unique_ptr<llvm::ToolOutputFile> dump;
   if (!dumpFile.empty()) {
     std::error_code ec;
@@ -794,9 +633,9 @@ int main(int argc, char **argv) {
     if (report)
       resultTypes.push_back(reportType);
     Measured &m = measured[v.name];
-    auto compiled = compile(*model, options,
-                            (loss.getSymName() + "_step").str(), argTypes,
-                            resultTypes, &m.info);
+    auto compiled =
+        compile(*model, options, (loss.getSymName() + "_step").str(), argTypes,
+                resultTypes, &m.info);
     if (!compiled)
       return fail("schedule " + v.name + ": " +
                   llvm::toString(compiled.takeError()));
@@ -809,22 +648,23 @@ int main(int argc, char **argv) {
     std::optional<HostTensor> reconstruction;
     int64_t peak = 0;
     for (unsigned i = 0; i < warmup + std::max(1u, iters.getValue()); ++i) {
-      int64_t base = liveBytes.load();
-      peakBytes.store(base);
+      int64_t base = pareprop::liveAllocatedBytes();
+      pareprop::resetPeakAllocatedBytes();
       trace.reset();
       auto start = std::chrono::steady_clock::now();
-      auto r = step.run(inputs);
+      auto r = runOn(step, inputs);
       auto end = std::chrono::steady_clock::now();
       if (!r)
         return fail(llvm::toString(r.takeError()));
-      peak = std::max(peak, peakBytes.load() - base);
+      peak = std::max(peak, pareprop::peakAllocatedBytes() - base);
       // The step must free everything it allocated except its results,
       // which run() has freed by now. Worker threads free coroutine frames
       // just after completing the tokens the step awaited: give them a
       // moment.
-      for (int spin = 0; spin < 1000 && liveBytes.load() != base; ++spin)
+      for (int spin = 0; spin < 1000 && pareprop::liveAllocatedBytes() != base;
+           ++spin)
         std::this_thread::sleep_for(std::chrono::microseconds(100));
-      if (int64_t leaked = liveBytes.load() - base)
+      if (int64_t leaked = pareprop::liveAllocatedBytes() - base)
         return fail("schedule " + v.name + ": the step leaked " +
                     Twine(leaked) + " bytes");
       if (i >= warmup) {
@@ -839,9 +679,8 @@ int main(int argc, char **argv) {
       }
     }
     // The median step: its time and its trace.
-    llvm::sort(timedRecords, [](const auto &a, const auto &b) {
-      return a.first < b.first;
-    });
+    llvm::sort(timedRecords,
+               [](const auto &a, const auto &b) { return a.first < b.first; });
     double median = timedRecords[timedRecords.size() / 2].first;
     m.records = std::move(timedRecords[timedRecords.size() / 2].second);
     m.stepSeconds = median / 1e3;
@@ -877,8 +716,8 @@ int main(int argc, char **argv) {
   }
   if (variants.size() > 1)
     llvm::outs() << "gradients compared with " << referenceName
-                 << " (max relative difference per tensor, tolerance "
-                 << rtol << ")\n";
+                 << " (max relative difference per tensor, tolerance " << rtol
+                 << ")\n";
   if (measured.count("auto") && !measured["auto"].info.policy.empty())
     llvm::outs() << "auto chose " << measured["auto"].info.policy << "\n";
   if (stepMs.count("vanilla"))
@@ -911,8 +750,8 @@ int main(int argc, char **argv) {
   if (fdCheck) {
     pareprop::RevToLLVMOptions options;
     options.mode = "none";
-    auto forward = compile(*model, options, loss.getSymName(), argTypes,
-                           {stepResults[0]});
+    auto forward =
+        compile(*model, options, loss.getSymName(), argTypes, {stepResults[0]});
     if (!forward)
       return fail("forward: " + llvm::toString(forward.takeError()));
     engines.push_back(std::move(*forward));
@@ -933,8 +772,8 @@ int main(int argc, char **argv) {
         std::vector<HostTensor> plus = inputs, minus = inputs;
         plus[argIndex].values[k] += eps;
         minus[argIndex].values[k] -= eps;
-        auto fp = lossFn.run(plus);
-        auto fm = lossFn.run(minus);
+        auto fp = runOn(lossFn, plus);
+        auto fm = runOn(lossFn, minus);
         if (!fp || !fm)
           return fail("forward run failed");
         double fd = ((*fp)[0].values[0] - (*fm)[0].values[0]) / (2 * eps);

@@ -1,0 +1,53 @@
+/*===- pareprop-c/TrainingStep.h - C API to compiled training steps -------===*\
+|*                                                                            *|
+|* Compile a model (MLIR text of the rev and nn dialects) into a training    *|
+|* step under a backward schedule and run it on caller-owned buffers. The    *|
+|* Python package (python-frontend/pareprop) calls this through ctypes; any  *|
+|* other host language can too. Every buffer is dense, row-major, in the     *|
+|* element type of its MLIR type; an `i64` argument is one int64_t.           *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+#ifndef PAREPROP_C_TRAININGSTEP_H
+#define PAREPROP_C_TRAININGSTEP_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct PaRepropStep PaRepropStep;
+
+/* Parses `mlir`, finds the loss function (`func`, or when NULL/empty the
+ * public function holding rev.block ops) and compiles its training step.
+ * `schedule`: "standard" (ordinary backprop; "stored" is a synonym),
+ * "vanilla", "pareprop", "list" or "auto"; "forward" compiles the loss alone.
+ * `options`: more rev-to-llvm pipeline options, e.g. "lookahead=2
+ * memory-budget=4MiB" (NULL or "" for none). On failure returns NULL and,
+ * when `error` is not NULL, a message with source locations that the caller
+ * frees with pareprop_string_free. */
+PaRepropStep *pareprop_step_compile(const char *mlir, const char *func,
+                                    const char *schedule, const char *options,
+                                    char **error);
+
+/* JSON: {"function", "schedule", "policy", "predicted_seconds",
+ * "predicted_peak_bytes", "args": [{"type", "dtype", "shape", "grad"}],
+ * "results": [{"type", "dtype", "shape", "arg"}]}; `arg` is the argument a
+ * gradient result belongs to (-1 for the loss). Owned by the step. */
+const char *pareprop_step_signature(const PaRepropStep *step);
+
+/* Runs the step once: `args[i]` points at argument i, result i is written to
+ * `results[i]`. `peak_bytes` (may be NULL) receives the most memory the
+ * compiled code held during the call beyond what it held before. Returns 0,
+ * or nonzero with a message in `error` as for compile. Not reentrant. */
+int pareprop_step_run(PaRepropStep *step, const void *const *args,
+                      void *const *results, int64_t *peak_bytes, char **error);
+
+void pareprop_step_destroy(PaRepropStep *step);
+void pareprop_string_free(char *str);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PAREPROP_C_TRAININGSTEP_H */

@@ -1,0 +1,98 @@
+//===- CompiledFunction.h - JIT-compiled training steps ---------*- C++ -*-===//
+//
+// Compiles a model's training step (or any function of it) through the
+// rev-to-llvm pipelines and runs it in process: arguments and results are
+// dense row-major buffers, so tools (pareprop-run) and foreign callers (the
+// C API behind the Python package) share one calling convention. What the
+// compiled code allocates is counted, so a caller can report the peak memory
+// of a step.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PAREPROP_EXECUTIONENGINE_COMPILEDFUNCTION_H
+#define PAREPROP_EXECUTIONENGINE_COMPILEDFUNCTION_H
+
+#include "pareprop/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace pareprop {
+
+/// Bytes the compiled code holds now, and the most it held since the last
+/// resetPeakAllocatedBytes() (process-wide: every compiled function counts).
+int64_t liveAllocatedBytes();
+int64_t peakAllocatedBytes();
+void resetPeakAllocatedBytes();
+
+/// The buffer an argument or result occupies: a tensor's elements densely
+/// in row-major order, or one int64_t for an `i64` argument (a seed).
+int64_t denseByteSize(mlir::Type type);
+
+/// A function compiled to native code. Arguments are `tensor<...xT>` (T a
+/// float or integer type) or `i64`; results are tensors.
+class CompiledFunction {
+public:
+  CompiledFunction(std::unique_ptr<mlir::ExecutionEngine> engine,
+                   std::string name, llvm::SmallVector<mlir::Type> argTypes,
+                   llvm::SmallVector<mlir::RankedTensorType> resultTypes);
+
+  /// Runs once. `args[i]` points at argument i's dense buffer; result i is
+  /// copied into the dense buffer `results[i]` and its storage released.
+  llvm::Error invoke(llvm::ArrayRef<const void *> args,
+                     llvm::ArrayRef<void *> results);
+
+  llvm::ArrayRef<mlir::Type> getArgumentTypes() const { return argTypes; }
+  llvm::ArrayRef<mlir::RankedTensorType> getResultTypes() const {
+    return resultTypes;
+  }
+
+private:
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::string name;
+  llvm::SmallVector<mlir::Type> argTypes;
+  llvm::SmallVector<mlir::RankedTensorType> resultTypes;
+};
+
+/// The arguments of `fn` as CompiledFunction takes them, or an error naming
+/// the first argument it cannot pass (dynamic shapes, non-tensors).
+llvm::Expected<llvm::SmallVector<mlir::Type>>
+callableArgumentTypes(mlir::func::FuncOp fn);
+
+/// Builds `options`' training step of a clone of `model` (calling
+/// `onScheduled` with the scheduled module, before lowering), lowers it to
+/// LLVM and JIT-compiles it; `entry` names the function to call (the step
+/// is `<loss>_step`). `runtimeLibrary` is PaReprop's async runtime
+/// (libpareprop_async_runtime.so). Diagnostics go to the context's handler.
+llvm::Expected<std::unique_ptr<CompiledFunction>>
+compileFunction(mlir::ModuleOp model, const RevToLLVMOptions &options,
+                llvm::StringRef entry, llvm::ArrayRef<mlir::Type> argTypes,
+                llvm::ArrayRef<mlir::RankedTensorType> resultTypes,
+                llvm::StringRef runtimeLibrary,
+                llvm::function_ref<void(mlir::ModuleOp)> onScheduled = {});
+
+/// The training step of the loss function `loss`: its argument types, and
+/// the results (loss, then the gradient of each argument without
+/// rev.no_grad, in order).
+struct TrainingStepSignature {
+  llvm::SmallVector<mlir::Type> argTypes;
+  llvm::SmallVector<unsigned> gradArgs;
+  llvm::SmallVector<mlir::RankedTensorType> resultTypes;
+};
+llvm::Expected<TrainingStepSignature>
+trainingStepSignature(mlir::func::FuncOp loss);
+
+/// The public function of `model` that holds rev.block ops, or the one
+/// named `name` when it is not empty.
+llvm::Expected<mlir::func::FuncOp> findLossFunction(mlir::ModuleOp model,
+                                                    llvm::StringRef name);
+
+} // namespace pareprop
+
+#endif // PAREPROP_EXECUTIONENGINE_COMPILEDFUNCTION_H

@@ -1,0 +1,246 @@
+//===- TrainingStep.cpp - C API to compiled training steps ----------------===//
+
+#include "pareprop-c/TrainingStep.h"
+
+#include "pareprop/Dialect/NN/IR/NNDialect.h"
+#include "pareprop/Dialect/Rev/IR/RevOps.h"
+#include "pareprop/ExecutionEngine/CompiledFunction.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <chrono>
+#include <cstring>
+#include <dlfcn.h>
+#include <mutex>
+#include <thread>
+
+using namespace mlir;
+
+struct PaRepropStep {
+  std::unique_ptr<MLIRContext> context;
+  std::unique_ptr<pareprop::CompiledFunction> function;
+  std::string signature;
+};
+
+namespace {
+char *copyString(const std::string &s) {
+  char *out = static_cast<char *>(std::malloc(s.size() + 1));
+  std::memcpy(out, s.c_str(), s.size() + 1);
+  return out;
+}
+
+void setError(char **error, const std::string &message) {
+  if (error)
+    *error = copyString(message);
+}
+
+/// libpareprop_async_runtime.so beside this library (build tree and
+/// installation alike), unless PAREPROP_ASYNC_RUNTIME names another.
+std::string runtimeLibrary() {
+  if (const char *env = std::getenv("PAREPROP_ASYNC_RUNTIME"))
+    return env;
+  Dl_info info;
+  if (!dladdr(reinterpret_cast<void *>(&pareprop_step_compile), &info) ||
+      !info.dli_fname)
+    return "libpareprop_async_runtime.so";
+  llvm::SmallString<256> path(llvm::sys::path::parent_path(info.dli_fname));
+  llvm::sys::path::append(path, "libpareprop_async_runtime.so");
+  return std::string(path);
+}
+
+std::string dtypeName(Type t) {
+  Type e = getElementTypeOrSelf(t);
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << e;
+  return s;
+}
+
+llvm::json::Object describe(Type t) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << t;
+  llvm::json::Array shape;
+  if (auto r = dyn_cast<RankedTensorType>(t))
+    for (int64_t d : r.getShape())
+      shape.push_back(d);
+  return llvm::json::Object{
+      {"type", text}, {"dtype", dtypeName(t)}, {"shape", std::move(shape)}};
+}
+
+// Engines are never freed, not even at exit: a worker thread of the async
+// runtime may still be returning into a step's code (from freeing a
+// coroutine frame) after the step has returned to its caller.
+std::mutex graveyardMutex;
+auto *graveyard = new std::vector<std::unique_ptr<pareprop::CompiledFunction>>;
+} // namespace
+
+extern "C" PaRepropStep *
+pareprop_step_compile(const char *mlir, const char *func, const char *schedule,
+                      const char *options, char **error) {
+  static std::once_flag initTargets;
+  std::call_once(initTargets, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  if (!mlir || !schedule) {
+    setError(error, "pareprop_step_compile: mlir and schedule are required");
+    return nullptr;
+  }
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registry.insert<pareprop::nn::NNDialect, pareprop::rev::RevDialect>();
+  auto step = std::make_unique<PaRepropStep>();
+  step->context = std::make_unique<MLIRContext>(registry);
+  MLIRContext &context = *step->context;
+  context.loadAllAvailableDialects();
+
+  std::string diagnostics;
+  llvm::raw_string_ostream diagStream(diagnostics);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(mlir, "<model>"), llvm::SMLoc());
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
+  auto fail = [&](const std::string &message) -> PaRepropStep * {
+    setError(error,
+             diagnostics.empty() ? message : message + "\n" + diagnostics);
+    return nullptr;
+  };
+
+  OwningOpRef<ModuleOp> model = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!model)
+    return fail("could not parse the model");
+  auto loss = pareprop::findLossFunction(*model, func ? func : "");
+  if (!loss)
+    return fail(llvm::toString(loss.takeError()));
+  auto sig = pareprop::trainingStepSignature(*loss);
+  if (!sig)
+    return fail(llvm::toString(sig.takeError()));
+
+  pareprop::RevToLLVMOptions pipeline;
+  if (options && *options) {
+    std::string optionErrors;
+    llvm::raw_string_ostream optionStream(optionErrors);
+    if (failed(pipeline.parseFromString(options, optionStream)))
+      return fail("bad options '" + std::string(options) +
+                  "': " + optionErrors);
+  }
+  std::string name = schedule;
+  bool forward = name == "forward";
+  if (name == "standard" || name == "stored") {
+    pipeline.mode = "stored";
+    pipeline.policy = "vanilla";
+  } else if (name == "vanilla" || name == "pareprop" || name == "list" ||
+             name == "auto") {
+    pipeline.mode = "reversible";
+    pipeline.policy = name;
+  } else if (forward) {
+    pipeline.mode = "none";
+  } else {
+    return fail("unknown schedule '" + name +
+                "' (expected standard, vanilla, pareprop, list, auto or "
+                "forward)");
+  }
+  pipeline.func = loss->getSymName().str();
+
+  llvm::json::Object out{{"function", loss->getSymName().str()},
+                         {"schedule", name}};
+  auto onScheduled = [&](ModuleOp scheduled) {
+    auto stepFn = scheduled.lookupSymbol<func::FuncOp>(
+        (loss->getSymName() + "_step").str());
+    if (!stepFn)
+      return;
+    using pareprop::rev::RevDialect;
+    if (auto p = stepFn->getAttrOfType<StringAttr>(RevDialect::kPolicyAttr))
+      out["policy"] = p.str();
+    if (auto t =
+            stepFn->getAttrOfType<FloatAttr>(RevDialect::kPredictedSecondsAttr))
+      out["predicted_seconds"] = t.getValueAsDouble();
+    if (auto b =
+            stepFn->getAttrOfType<IntegerAttr>(RevDialect::kPredictedPeakAttr))
+      out["predicted_peak_bytes"] = b.getInt();
+  };
+  SmallVector<RankedTensorType> resultTypes(sig->resultTypes);
+  if (forward)
+    resultTypes.resize(1);
+  std::string entry =
+      forward ? loss->getSymName().str() : (loss->getSymName() + "_step").str();
+  auto compiled =
+      pareprop::compileFunction(*model, pipeline, entry, sig->argTypes,
+                                resultTypes, runtimeLibrary(), onScheduled);
+  if (!compiled)
+    return fail(llvm::toString(compiled.takeError()));
+  step->function = std::move(*compiled);
+
+  llvm::json::Array args, results;
+  for (auto [i, t] : llvm::enumerate(sig->argTypes)) {
+    llvm::json::Object a = describe(t);
+    a["grad"] = llvm::is_contained(sig->gradArgs, unsigned(i));
+    args.push_back(std::move(a));
+  }
+  for (auto [i, t] : llvm::enumerate(resultTypes)) {
+    llvm::json::Object r = describe(t);
+    r["arg"] = i == 0 ? int64_t(-1) : int64_t(sig->gradArgs[i - 1]);
+    results.push_back(std::move(r));
+  }
+  out["args"] = std::move(args);
+  out["results"] = std::move(results);
+  step->signature = llvm::formatv("{0}", llvm::json::Value(std::move(out)));
+  return step.release();
+}
+
+extern "C" const char *pareprop_step_signature(const PaRepropStep *step) {
+  return step ? step->signature.c_str() : "";
+}
+
+extern "C" int pareprop_step_run(PaRepropStep *step, const void *const *args,
+                                 void *const *results, int64_t *peakBytes,
+                                 char **error) {
+  if (!step || !step->function) {
+    setError(error, "pareprop_step_run: no compiled step");
+    return 1;
+  }
+  size_t numArgs = step->function->getArgumentTypes().size();
+  size_t numResults = step->function->getResultTypes().size();
+  int64_t base = pareprop::liveAllocatedBytes();
+  pareprop::resetPeakAllocatedBytes();
+  llvm::Error err =
+      step->function->invoke(llvm::ArrayRef<const void *>(args, numArgs),
+                             llvm::ArrayRef<void *>(results, numResults));
+  if (peakBytes)
+    *peakBytes = pareprop::peakAllocatedBytes() - base;
+  if (err) {
+    setError(error, llvm::toString(std::move(err)));
+    return 1;
+  }
+  // Worker threads free coroutine frames just after completing the tokens
+  // the step awaited: let them finish before the next step is measured.
+  for (int spin = 0; spin < 1000 && pareprop::liveAllocatedBytes() > base;
+       ++spin)
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  return 0;
+}
+
+extern "C" void pareprop_step_destroy(PaRepropStep *step) {
+  if (!step)
+    return;
+  if (step->function) {
+    std::lock_guard<std::mutex> lock(graveyardMutex);
+    graveyard->push_back(std::move(step->function));
+  }
+  delete step; // The JIT-compiled code no longer needs the MLIR context.
+}
+
+extern "C" void pareprop_string_free(char *str) { std::free(str); }

@@ -1,0 +1,290 @@
+//===- CompiledFunction.cpp - JIT-compiled training steps -----------------===//
+
+#include "pareprop/ExecutionEngine/CompiledFunction.h"
+
+#include "pareprop/Dialect/Rev/IR/RevOps.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+using namespace mlir;
+
+namespace pareprop {
+
+//===----------------------------------------------------------------------===//
+// Allocation tracking: the compiled code's malloc/free are routed here.
+//===----------------------------------------------------------------------===//
+
+namespace {
+std::atomic<int64_t> liveBytes{0}, peakBytes{0};
+constexpr size_t kHeader = 64; // Keeps the returned pointer 64-byte aligned.
+
+void *trackedMalloc(size_t size) {
+  void *raw = std::aligned_alloc(kHeader, (size + kHeader + kHeader - 1) /
+                                              kHeader * kHeader);
+  if (!raw)
+    return nullptr;
+  *static_cast<size_t *>(raw) = size;
+  int64_t now = liveBytes.fetch_add(size) + int64_t(size);
+  int64_t peak = peakBytes.load();
+  while (now > peak && !peakBytes.compare_exchange_weak(peak, now)) {
+  }
+  return static_cast<char *>(raw) + kHeader;
+}
+
+void *trackedAlignedAlloc(size_t alignment, size_t size) {
+  (void)alignment; // Every tracked block is 64-byte aligned.
+  return trackedMalloc(size);
+}
+
+// LLVM turns malloc + memset(0) into calloc, so calloc must be tracked too.
+void *trackedCalloc(size_t count, size_t size) {
+  void *p = trackedMalloc(count * size);
+  if (p)
+    std::memset(p, 0, count * size);
+  return p;
+}
+
+void trackedFree(void *ptr) {
+  if (!ptr)
+    return;
+  char *raw = static_cast<char *>(ptr) - kHeader;
+  liveBytes.fetch_sub(*reinterpret_cast<size_t *>(raw));
+  std::free(raw);
+}
+
+void *trackedRealloc(void *ptr, size_t size) {
+  void *fresh = trackedMalloc(size);
+  if (ptr && fresh) {
+    size_t old =
+        *reinterpret_cast<size_t *>(static_cast<char *>(ptr) - kHeader);
+    std::memcpy(fresh, ptr, std::min(old, size));
+    trackedFree(ptr);
+  }
+  return fresh;
+}
+} // namespace
+
+int64_t liveAllocatedBytes() { return liveBytes.load(); }
+int64_t peakAllocatedBytes() { return peakBytes.load(); }
+void resetPeakAllocatedBytes() { peakBytes.store(liveBytes.load()); }
+
+//===----------------------------------------------------------------------===//
+// The packed calling convention of the JIT.
+//===----------------------------------------------------------------------===//
+
+static int64_t elementBytes(Type t) {
+  return int64_t((getElementTypeOrSelf(t).getIntOrFloatBitWidth() + 7) / 8);
+}
+
+int64_t denseByteSize(Type type) {
+  if (auto t = dyn_cast<RankedTensorType>(type))
+    return t.getNumElements() * elementBytes(t);
+  return 8;
+}
+
+/// A strided memref descriptor as LLVM lays it out: every field 8 bytes.
+static SmallVector<int64_t> makeDescriptor(const void *data,
+                                           RankedTensorType t) {
+  SmallVector<int64_t> d{reinterpret_cast<int64_t>(data),
+                         reinterpret_cast<int64_t>(data), 0};
+  d.append(t.getShape().begin(), t.getShape().end());
+  SmallVector<int64_t> strides(t.getRank());
+  int64_t stride = 1;
+  for (int64_t i = t.getRank() - 1; i >= 0; --i) {
+    strides[i] = stride;
+    stride *= t.getDimSize(i);
+  }
+  d.append(strides);
+  return d;
+}
+
+/// Copies a strided memref (descriptor `d`) into a dense buffer.
+static void copyToDense(const int64_t *d, RankedTensorType t, char *out) {
+  int64_t width = elementBytes(t), rank = t.getRank();
+  const char *base = reinterpret_cast<const char *>(d[1]) + d[2] * width;
+  const int64_t *sizes = d + 3, *strides = d + 3 + rank;
+  int64_t n = t.getNumElements();
+  SmallVector<int64_t> index(rank, 0);
+  for (int64_t k = 0; k < n; ++k) {
+    int64_t offset = 0;
+    for (int64_t i = 0; i < rank; ++i)
+      offset += index[i] * strides[i];
+    std::memcpy(out + k * width, base + offset * width, width);
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      if (++index[i] < sizes[i])
+        break;
+      index[i] = 0;
+    }
+  }
+}
+
+CompiledFunction::CompiledFunction(std::unique_ptr<ExecutionEngine> engine,
+                                   std::string name, SmallVector<Type> argTypes,
+                                   SmallVector<RankedTensorType> resultTypes)
+    : engine(std::move(engine)), name(std::move(name)),
+      argTypes(std::move(argTypes)), resultTypes(std::move(resultTypes)) {}
+
+llvm::Error CompiledFunction::invoke(ArrayRef<const void *> args,
+                                     ArrayRef<void *> results) {
+  if (args.size() != argTypes.size() || results.size() != resultTypes.size())
+    return llvm::createStringError(
+        "@" + name + " takes " + std::to_string(argTypes.size()) +
+        " arguments and returns " + std::to_string(resultTypes.size()) +
+        " results");
+  std::vector<SmallVector<int64_t>> descriptors;
+  for (auto [data, type] : llvm::zip(args, argTypes)) {
+    if (auto t = dyn_cast<RankedTensorType>(type))
+      descriptors.push_back(makeDescriptor(data, t));
+    else
+      descriptors.push_back({*static_cast<const int64_t *>(data)});
+  }
+  size_t resultFields = 0;
+  for (RankedTensorType t : resultTypes)
+    resultFields += 3 + 2 * t.getRank();
+  std::vector<int64_t> resultStorage(resultFields);
+  SmallVector<void *> packed;
+  for (SmallVector<int64_t> &d : descriptors)
+    for (int64_t &field : d)
+      packed.push_back(&field);
+  void *resultPtr = resultStorage.data();
+  packed.push_back(resultPtr);
+  if (llvm::Error err = engine->invokePacked(name, packed))
+    return err;
+  llvm::SmallPtrSet<void *, 8> freed; // A buffer returned twice is freed once.
+  size_t offset = 0;
+  for (auto [t, out] : llvm::zip(resultTypes, results)) {
+    copyToDense(&resultStorage[offset], t, static_cast<char *>(out));
+    void *allocated = reinterpret_cast<void *>(resultStorage[offset]);
+    if (freed.insert(allocated).second)
+      trackedFree(allocated);
+    offset += 3 + 2 * t.getRank();
+  }
+  return llvm::Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Compilation.
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<SmallVector<Type>> callableArgumentTypes(func::FuncOp fn) {
+  SmallVector<Type> types;
+  for (auto [i, type] : llvm::enumerate(fn.getArgumentTypes())) {
+    auto t = dyn_cast<RankedTensorType>(type);
+    bool ok = type.isInteger(64) ||
+              (t && t.hasStaticShape() && t.getElementType().isIntOrFloat());
+    if (!ok) {
+      std::string s;
+      llvm::raw_string_ostream os(s);
+      os << "argument " << i << " of @" << fn.getSymName() << " has type "
+         << type << "; expected a statically shaped tensor or an i64 seed";
+      return llvm::createStringError(s);
+    }
+    types.push_back(type);
+  }
+  return types;
+}
+
+llvm::Expected<TrainingStepSignature> trainingStepSignature(func::FuncOp loss) {
+  auto args = callableArgumentTypes(loss);
+  if (!args)
+    return args.takeError();
+  TrainingStepSignature sig;
+  sig.argTypes = std::move(*args);
+  auto result = loss.getNumResults() == 1
+                    ? dyn_cast<RankedTensorType>(loss.getResultTypes()[0])
+                    : RankedTensorType();
+  if (!result || result.getRank() != 0)
+    return llvm::createStringError("@" + loss.getSymName().str() +
+                                   " must return one 0-d tensor (the loss)");
+  sig.resultTypes.push_back(result);
+  for (auto [i, type] : llvm::enumerate(sig.argTypes)) {
+    auto t = dyn_cast<RankedTensorType>(type);
+    if (!t || !isa<FloatType>(t.getElementType()) ||
+        loss.getArgAttr(i, rev::RevDialect::kNoGradAttr))
+      continue;
+    sig.gradArgs.push_back(unsigned(i));
+    sig.resultTypes.push_back(t);
+  }
+  return sig;
+}
+
+llvm::Expected<func::FuncOp> findLossFunction(ModuleOp model, StringRef name) {
+  func::FuncOp loss;
+  for (auto fn : model.getOps<func::FuncOp>()) {
+    bool matches = name.empty()
+                       ? fn.isPublic() && fn.walk([](rev::BlockOp) {
+                                              return WalkResult::interrupt();
+                                            }).wasInterrupted()
+                       : fn.getSymName() == name;
+    if (!matches)
+      continue;
+    if (loss)
+      return llvm::createStringError(
+          "several functions hold rev.block ops; choose one by name");
+    loss = fn;
+  }
+  if (!loss)
+    return llvm::createStringError(
+        name.empty() ? std::string("no public function holds a rev.block")
+                     : "no function named @" + name.str());
+  return loss;
+}
+
+llvm::Expected<std::unique_ptr<CompiledFunction>> compileFunction(
+    ModuleOp model, const RevToLLVMOptions &options, StringRef entry,
+    ArrayRef<Type> argTypes, ArrayRef<RankedTensorType> resultTypes,
+    StringRef runtimeLibrary, llvm::function_ref<void(ModuleOp)> onScheduled) {
+  OwningOpRef<ModuleOp> module(model.clone());
+  PassManager schedule(model.getContext());
+  buildTrainingStepPipeline(schedule, options);
+  if (failed(schedule.run(*module)))
+    return llvm::createStringError("compilation failed (see diagnostics)");
+  if (onScheduled)
+    onScheduled(*module);
+  PassManager pm(model.getContext());
+  buildLowerScheduledPipeline(pm, options);
+  if (failed(pm.run(*module)))
+    return llvm::createStringError("compilation failed (see diagnostics)");
+  std::string libDir = PAREPROP_MLIR_LIBDIR;
+  if (const char *env = std::getenv("PAREPROP_MLIR_LIBDIR"))
+    libDir = env;
+  std::string utilsLib = libDir + "/libmlir_c_runner_utils.so";
+  for (StringRef lib : {runtimeLibrary, StringRef(utilsLib)})
+    if (!llvm::sys::fs::exists(lib))
+      return llvm::createStringError("runtime library not found: " + lib.str());
+  SmallVector<StringRef> libs{runtimeLibrary, utilsLib};
+  ExecutionEngineOptions engineOptions;
+  auto transformer = makeOptimizingTransformer(3, 0, nullptr);
+  engineOptions.transformer = transformer;
+  engineOptions.sharedLibPaths = libs;
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = ExecutionEngine::create(*module, engineOptions);
+  if (!engine)
+    return engine.takeError();
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    auto add = [&](const char *name, void *fn) {
+      map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
+                             llvm::JITSymbolFlags::Exported};
+    };
+    add("malloc", reinterpret_cast<void *>(&trackedMalloc));
+    add("aligned_alloc", reinterpret_cast<void *>(&trackedAlignedAlloc));
+    add("calloc", reinterpret_cast<void *>(&trackedCalloc));
+    add("realloc", reinterpret_cast<void *>(&trackedRealloc));
+    add("free", reinterpret_cast<void *>(&trackedFree));
+    return map;
+  });
+  (*engine)->initialize();
+  return std::make_unique<CompiledFunction>(
+      std::move(*engine), entry.str(), SmallVector<Type>(argTypes),
+      SmallVector<RankedTensorType>(resultTypes));
+}
+
+} // namespace pareprop
