@@ -1,0 +1,14 @@
+"""PaReprop: compile reversible PyTorch models into training steps that
+overlap recomputation with gradients.
+
+    import pareprop
+    text = pareprop.export(loss_module, example_inputs)     # MLIR
+    step = pareprop.compile(loss_module, example_inputs, schedule="auto")
+    loss, grads = step(*inputs)    # grads: {parameter name: tensor}
+"""
+
+from . import nn, zoo
+from .export import ExportError, export
+from .runtime import CompileError, compile
+
+__all__ = ["nn", "zoo", "export", "compile", "ExportError", "CompileError"]

@@ -1,0 +1,104 @@
+"""Command line: ``python3 -m pareprop export MODEL [options]`` writes MLIR;
+``python3 -m pareprop train [MODEL]`` is the main job (see pareprop.demo).
+
+MODEL is a zoo model (revvit, revbert, revmlp) or ``path/to/file.py:factory``
+where ``factory(**options)`` returns ``(module, example_inputs)`` (see
+pareprop.zoo). ``--set name=value`` passes options to the factory.
+"""
+
+import argparse
+import ast
+import importlib.util
+import sys
+from pathlib import Path
+
+from . import zoo
+from .export import ExportError, export
+
+
+def _parse_value(text):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _options(items):
+    options = {}
+    for item in items:
+        if "=" not in item:
+            raise SystemExit(f"pareprop: --set expects NAME=VALUE, got "
+                             f"{item!r}")
+        k, v = item.split("=", 1)
+        options[k] = _parse_value(v)
+    return options
+
+
+def load_factory(spec):
+    if spec in zoo.MODELS:
+        return zoo.MODELS[spec]
+    if ":" not in spec:
+        raise SystemExit(f"pareprop: unknown model {spec!r}: expected one of "
+                         f"{', '.join(zoo.MODELS)} or path/to/file.py:factory")
+    path, name = spec.rsplit(":", 1)
+    if not Path(path).is_file():
+        raise SystemExit(f"pareprop: no such file: {path}")
+    module_spec = importlib.util.spec_from_file_location("user_model", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    factory = getattr(module, name, None)
+    if factory is None:
+        raise SystemExit(f"pareprop: {path} has no {name!r}")
+    return factory
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python3 -m pareprop")
+    sub = parser.add_subparsers(dest="command", required=True)
+    exp = sub.add_parser("export", help="write a model's MLIR")
+    exp.add_argument("model", help=f"{', '.join(zoo.MODELS)} or "
+                                   "path/to/file.py:factory")
+    exp.add_argument("-o", "--output", default="-",
+                     help="output file (default: stdout)")
+    exp.add_argument("--set", action="append", default=[],
+                     metavar="NAME=VALUE",
+                     help="factory option, e.g. --set depth=4")
+    exp.add_argument("--eval", action="store_true",
+                     help="export in eval mode (no dropout)")
+    train = sub.add_parser(
+        "train", help="compile a zoo model under each schedule, train it a "
+        "few steps on the CPU and compare with PyTorch")
+    train.add_argument("model", nargs="?", default="revvit",
+                       choices=sorted(zoo.MODELS))
+    train.add_argument("--steps", type=int, default=3)
+    train.add_argument("--schedules", default="standard,vanilla,pareprop,auto")
+    train.add_argument("--set", action="append", default=[],
+                       metavar="NAME=VALUE", help="zoo option")
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        from . import demo
+        ok = demo.run(args.model, args.steps, args.schedules.split(","),
+                      options=_options(args.set))
+        return 0 if ok else 1
+
+    options = _options(args.set)
+    factory = load_factory(args.model)
+    try:
+        module, inputs = factory(**options)
+    except TypeError as e:
+        raise SystemExit(f"pareprop: {args.model}: {e}")
+    if args.eval:
+        module.eval()
+    try:
+        text = export(module, inputs)
+    except ExportError as e:
+        raise SystemExit(f"pareprop: cannot export {args.model}: {e}")
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""Compiled training steps through the C API (libPaRepropCAPI.so)."""
+
+import ctypes
+import json
+import os
+from pathlib import Path
+
+import torch
+
+from .export import export_module
+
+_LIBRARY_NAME = "libPaRepropCAPI.so"
+_lib = None
+
+
+class CompileError(RuntimeError):
+    """The compiler rejected the model; the message has its diagnostics."""
+
+
+def _find_library():
+    env = os.environ.get("PAREPROP_LIBRARY")
+    candidates = [Path(env)] if env else []
+    here = Path(__file__).resolve().parent
+    # The checkout's build tree, then an installation prefix.
+    candidates += [here.parent.parent / "build" / "lib" / _LIBRARY_NAME,
+                   here.parent.parent / "lib" / _LIBRARY_NAME,
+                   Path("/usr/local/lib") / _LIBRARY_NAME]
+    for c in candidates:
+        if c.is_file():
+            return str(c)
+    raise CompileError(
+        f"{_LIBRARY_NAME} not found (looked in "
+        f"{', '.join(str(c) for c in candidates)}); build the project "
+        "(bash utils/setup.sh) or set PAREPROP_LIBRARY")
+
+
+def library():
+    global _lib
+    if _lib is None:
+        lib = ctypes.CDLL(_find_library())
+        lib.pareprop_step_compile.restype = ctypes.c_void_p
+        lib.pareprop_step_compile.argtypes = [
+            ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+            ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
+        lib.pareprop_step_signature.restype = ctypes.c_char_p
+        lib.pareprop_step_signature.argtypes = [ctypes.c_void_p]
+        lib.pareprop_step_run.restype = ctypes.c_int
+        lib.pareprop_step_run.argtypes = [
+            ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
+            ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_int64),
+            ctypes.POINTER(ctypes.c_void_p)]
+        lib.pareprop_step_destroy.argtypes = [ctypes.c_void_p]
+        lib.pareprop_string_free.argtypes = [ctypes.c_void_p]
+        _lib = lib
+    return _lib
+
+
+def _take_error(lib, ptr):
+    if not ptr.value:
+        return "unknown error"
+    msg = ctypes.string_at(ptr.value).decode(errors="replace")
+    lib.pareprop_string_free(ptr)
+    return msg
+
+
+_TORCH_DTYPES = {"f32": torch.float32, "f64": torch.float64,
+                 "i64": torch.int64, "i32": torch.int32}
+
+
+class CompiledFunction:
+    """One compiled function of an MLIR model (see pareprop-c/TrainingStep.h):
+    called with a list of tensors in argument order, returns the results."""
+
+    def __init__(self, mlir, schedule, func=None, options=""):
+        lib = library()
+        err = ctypes.c_void_p()
+        handle = lib.pareprop_step_compile(
+            mlir.encode(), func.encode() if func else None, schedule.encode(),
+            options.encode(), ctypes.byref(err))
+        if not handle:
+            raise CompileError(_take_error(lib, err))
+        self._handle = handle
+        self.signature = json.loads(lib.pareprop_step_signature(handle))
+        self.peak_bytes = 0
+
+    def __del__(self):
+        if getattr(self, "_handle", None) and _lib is not None:
+            _lib.pareprop_step_destroy(self._handle)
+            self._handle = None
+
+    def __call__(self, args):
+        lib = library()
+        specs = self.signature["args"]
+        if len(args) != len(specs):
+            raise TypeError(f"expected {len(specs)} arguments, got {len(args)}")
+        keep = []
+        pointers = (ctypes.c_void_p * len(args))()
+        for i, (a, spec) in enumerate(zip(args, specs)):
+            if spec["type"] == "i64":
+                t = torch.tensor([int(a)], dtype=torch.int64)
+            else:
+                dtype = _TORCH_DTYPES[spec["dtype"]]
+                t = torch.as_tensor(a).detach().to(dtype).contiguous()
+                if tuple(t.shape) != tuple(spec["shape"]):
+                    raise ValueError(
+                        f"argument {i}: shape {list(t.shape)}, compiled for "
+                        f"{spec['shape']}")
+            keep.append(t)
+            pointers[i] = t.data_ptr()
+        outs = [torch.empty(r["shape"], dtype=_TORCH_DTYPES[r["dtype"]])
+                for r in self.signature["results"]]
+        out_ptrs = (ctypes.c_void_p * len(outs))(*[o.data_ptr() for o in outs])
+        peak = ctypes.c_int64(0)
+        err = ctypes.c_void_p()
+        if lib.pareprop_step_run(self._handle, pointers, out_ptrs,
+                                 ctypes.byref(peak), ctypes.byref(err)):
+            raise RuntimeError(_take_error(lib, err))
+        self.peak_bytes = peak.value
+        return outs
+
+
+SCHEDULES = ("auto", "pareprop", "vanilla", "standard", "list")
+
+
+class TrainingStep:
+    """``step(*inputs) -> (loss, grads)``: the compiled training step of a
+    module. ``grads`` maps ``module.named_parameters()`` names to gradient
+    tensors computed by the compiled code. Parameters are read from the
+    module at every call, so an optimizer may update them in between."""
+
+    def __init__(self, module, example_inputs, schedule="auto", target="cpu",
+                 options=""):
+        if schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {schedule!r} (expected one of"
+                             f" {', '.join(SCHEDULES)})")
+        if target != "cpu":
+            raise ValueError(f"target {target!r}: only 'cpu' runs compiled "
+                             "steps today (see docs/frontends.md)")
+        self.module = module
+        self.schedule = schedule
+        self.exported = export_module(module, example_inputs)
+        self.mlir = self.exported.mlir
+        self.num_inputs = len(example_inputs)
+        self.function = CompiledFunction(self.mlir, schedule, options=options)
+        sig = self.function.signature
+        self.policy = ("stored" if schedule == "standard" else
+                       sig.get("policy", schedule))
+        self.predicted_seconds = sig.get("predicted_seconds")
+        self.predicted_peak_bytes = sig.get("predicted_peak_bytes")
+        names = [n for n, _ in self.exported.params]
+        self.result_names = []
+        for r in sig["results"][1:]:
+            self.result_names.append(names[r["arg"] - self.num_inputs])
+
+    @property
+    def peak_bytes(self):
+        """Most memory the compiled code held during the last step."""
+        return self.function.peak_bytes
+
+    def arguments(self, inputs, seed=None):
+        if len(inputs) != self.num_inputs:
+            raise TypeError(f"expected {self.num_inputs} inputs, got "
+                            f"{len(inputs)}")
+        args = [x.to(torch.float32) if x.dtype == torch.bool else x
+                for x in inputs]
+        args += [t for _, t in self.exported.params]
+        if self.exported.has_seed:
+            if seed is None:
+                seed = int(torch.randint(0, 2**62, (1,)).item())
+            args.append(seed)
+        return args
+
+    def __call__(self, *inputs, seed=None):
+        results = self.function(self.arguments(inputs, seed))
+        loss = results[0]
+        grads = dict(zip(self.result_names, results[1:]))
+        return loss, grads
+
+
+def compile(module, example_inputs, schedule="auto", target="cpu",
+            options=""):
+    """Compile ``module``'s training step (``module(*example_inputs)`` is a
+    scalar loss). ``schedule``: "auto" (the scheduler picks), "pareprop",
+    "vanilla" (reversible backprop without overlap), "standard" (ordinary
+    backprop, activations stored) or "list". ``options`` passes further
+    rev-to-llvm pipeline options, e.g. "lookahead=2 memory-budget=8MiB"."""
+    return TrainingStep(module, list(example_inputs), schedule, target,
+                        options)
