@@ -199,3 +199,253 @@ func.func @max_abs_error_result(%a: tensor<5x7xf32>) {
   %0 = nn.max_abs_error %a, %a : tensor<5x7xf32> -> tensor<3xf64>
   return
 }
+
+// -----
+
+func.func @slice_entries(%x: tensor<4x5xf32>) {
+  // expected-error @+1 {{expects one offset and one size per dimension of the rank-2 input, got 1 offsets and 2 sizes}}
+  %0 = nn.slice %x offsets [0] sizes [2, 2] : tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @slice_empty(%x: tensor<4x5xf32>) {
+  // expected-error @+1 {{size 0 of dimension 1 must be at least 1}}
+  %0 = nn.slice %x offsets [0, 2] sizes [4, 0] : tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @slice_past_end(%x: tensor<4x5xf32>) {
+  // expected-error @+1 {{slice [3, 6) of dimension 1 is out of bounds for its size 5}}
+  %0 = nn.slice %x offsets [0, 3] sizes [4, 3] : tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @slice_negative(%x: tensor<4x5xf32>) {
+  // expected-error @+1 {{slice [-1, 1) of dimension 0 is out of bounds for its size 4}}
+  %0 = nn.slice %x offsets [-1, 0] sizes [2, 5] : tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @slice_dynamic(%x: tensor<?x5xf32>) {
+  // expected-error @+1 {{dynamic shapes are not supported yet}}
+  %0 = nn.slice %x offsets [0, 0] sizes [1, 5] : tensor<?x5xf32>
+  return
+}
+
+// -----
+
+func.func @slice_result(%x: tensor<4x5xf32>) {
+  // expected-error @+2 {{inferred type(s) 'tensor<2x5xf32>' are incompatible with return type(s) of operation 'tensor<2x4xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "nn.slice"(%x) {offsets = array<i64: 0, 0>, sizes = array<i64: 2, 5>} : (tensor<4x5xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @concat_dim(%a: tensor<4x3xf32>) {
+  // expected-error @+1 {{dim 2 is out of range for rank-2 operands (expected 0 <= dim < 2)}}
+  %0 = nn.concat %a, %a dim 2 : tensor<4x3xf32>, tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @concat_negative_dim(%a: tensor<4x3xf32>) {
+  // expected-error @+1 {{dim -1 is out of range for rank-2 operands (expected 0 <= dim < 2)}}
+  %0 = nn.concat %a, %a dim -1 : tensor<4x3xf32>, tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @concat_rank(%a: tensor<4x3xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{operand 1 'tensor<4xf32>' must have the rank and element type of operand 0, 'tensor<4x3xf32>'}}
+  %0 = nn.concat %a, %b dim 0 : tensor<4x3xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @concat_element_type(%a: tensor<4x3xf32>, %b: tensor<4x3xi64>) {
+  // expected-error @+1 {{operand 1 'tensor<4x3xi64>' must have the rank and element type of operand 0, 'tensor<4x3xf32>'}}
+  %0 = nn.concat %a, %b dim 1 : tensor<4x3xf32>, tensor<4x3xi64>
+  return
+}
+
+// -----
+
+func.func @concat_other_dim(%a: tensor<4x3xf32>, %b: tensor<5x2xf32>) {
+  // expected-error @+1 {{operand 1 'tensor<5x2xf32>' differs from operand 0, 'tensor<4x3xf32>', in dimension 0, which is not the concatenated one}}
+  %0 = nn.concat %a, %b dim 1 : tensor<4x3xf32>, tensor<5x2xf32>
+  return
+}
+
+// -----
+
+func.func @concat_none() {
+  // expected-error @+2 {{expects at least one operand}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "nn.concat"() {dim = 0 : i64} : () -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @concat_dynamic(%a: tensor<4x3xf32>, %b: tensor<4x?xf32>) {
+  // expected-error @+1 {{dynamic shapes are not supported yet}}
+  %0 = nn.concat %a, %b dim 1 : tensor<4x3xf32>, tensor<4x?xf32>
+  return
+}
+
+// -----
+
+func.func @slice_grad_type(%d: tensor<2x3xf32>) {
+  // expected-error @+1 {{element types differ}}
+  %0 = nn.slice_grad %d offsets [0, 0] : tensor<2x3xf32> -> tensor<4x5xf64>
+  return
+}
+
+// -----
+
+func.func @slice_grad_rank(%d: tensor<2x3xf32>) {
+  // expected-error @+1 {{expects a result of the gradient's rank 2, got 'tensor<4x5x1xf32>'}}
+  %0 = nn.slice_grad %d offsets [0, 0, 0] : tensor<2x3xf32> -> tensor<4x5x1xf32>
+  return
+}
+
+// -----
+
+func.func @slice_grad_offsets(%d: tensor<2x3xf32>) {
+  // expected-error @+1 {{expects one offset per dimension (2), got 1}}
+  %0 = nn.slice_grad %d offsets [0] : tensor<2x3xf32> -> tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @slice_grad_box(%d: tensor<2x3xf32>) {
+  // expected-error @+1 {{box [3, 5) of dimension 0 is out of bounds for its size 4}}
+  %0 = nn.slice_grad %d offsets [3, 0] : tensor<2x3xf32> -> tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @slice_grad_negative(%d: tensor<2x3xf32>) {
+  // expected-error @+1 {{box [-1, 2) of dimension 1 is out of bounds for its size 5}}
+  %0 = nn.slice_grad %d offsets [0, -1] : tensor<2x3xf32> -> tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @slice_grad_dynamic(%d: tensor<2x3xf32>) {
+  // expected-error @+1 {{dynamic shapes are not supported yet}}
+  %0 = nn.slice_grad %d offsets [0, 0] : tensor<2x3xf32> -> tensor<?x5xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_table(%ids: tensor<2x5xi64>, %t: tensor<8xf32>) {
+  // expected-error @+1 {{expects a rank-2 [V, D] table, got 'tensor<8xf32>'}}
+  %0 = nn.embedding %ids, %t : tensor<2x5xi64>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_id_type(%ids: tensor<2x5xi32>, %t: tensor<11x8xf32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 64-bit signless integer values}}
+  %0 = nn.embedding %ids, %t : tensor<2x5xi32>, tensor<11x8xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_dynamic(%ids: tensor<?x5xi64>, %t: tensor<11x8xf32>) {
+  // expected-error @+1 {{dynamic shapes are not supported yet}}
+  %0 = nn.embedding %ids, %t : tensor<?x5xi64>, tensor<11x8xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_grad_result(%ids: tensor<2x5xi64>, %d: tensor<2x5x8xf32>) {
+  // expected-error @+1 {{expects a rank-2 [V, D] result, got 'tensor<88xf32>'}}
+  %0 = nn.embedding_grad %ids, %d : tensor<2x5xi64>, tensor<2x5x8xf32> -> tensor<88xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_grad_shape(%ids: tensor<2x5xi64>, %d: tensor<5x2x8xf32>) {
+  // expected-error @+1 {{expects a gradient of type 'tensor<2x5x8xf32>' (the ids' shape followed by D), got 'tensor<5x2x8xf32>'}}
+  %0 = nn.embedding_grad %ids, %d : tensor<2x5xi64>, tensor<5x2x8xf32> -> tensor<11x8xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_grad_dynamic(%ids: tensor<2x5xi64>, %d: tensor<2x5x8xf32>) {
+  // expected-error @+1 {{dynamic shapes are not supported yet}}
+  %0 = nn.embedding_grad %ids, %d : tensor<2x5xi64>, tensor<2x5x8xf32> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_logits(%x: tensor<2x4x3xf32>, %l: tensor<2xi64>) {
+  // expected-error @+1 {{expects [N, C] logits, got 'tensor<2x4x3xf32>'}}
+  %0 = nn.cross_entropy %x, %l : tensor<2x4x3xf32>, tensor<2xi64>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_labels(%x: tensor<4x3xf32>, %l: tensor<3xi64>) {
+  // expected-error @+1 {{expects one label per row of the 'tensor<4x3xf32>' logits (tensor<4xi64>), got 'tensor<3xi64>'}}
+  %0 = nn.cross_entropy %x, %l : tensor<4x3xf32>, tensor<3xi64>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_label_type(%x: tensor<4x3xf32>, %l: tensor<4xf32>) {
+  // expected-error @+1 {{operand #1 must be ranked tensor of 64-bit signless integer values}}
+  %0 = nn.cross_entropy %x, %l : tensor<4x3xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_dynamic(%x: tensor<?x3xf32>, %l: tensor<4xi64>) {
+  // expected-error @+1 {{dynamic shapes are not supported yet}}
+  %0 = nn.cross_entropy %x, %l : tensor<?x3xf32>, tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_grad_dloss(%x: tensor<4x3xf32>, %l: tensor<4xi64>, %d: tensor<1xf32>) {
+  // expected-error @+1 {{expects a rank-0 loss gradient of the logits' element type, got 'tensor<1xf32>'}}
+  %0 = nn.cross_entropy_grad %x, %l, %d : tensor<4x3xf32>, tensor<4xi64>, tensor<1xf32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_grad_labels(%x: tensor<4x3xf32>, %l: tensor<2x2xi64>, %d: tensor<f32>) {
+  // expected-error @+1 {{expects one label per row of the 'tensor<4x3xf32>' logits (tensor<4xi64>), got 'tensor<2x2xi64>'}}
+  %0 = nn.cross_entropy_grad %x, %l, %d : tensor<4x3xf32>, tensor<2x2xi64>, tensor<f32>
+  return
+}

@@ -88,3 +88,48 @@ func.func @attention(%x: tensor<2x5x12xf32>, %g: tensor<12xf32>, %w: tensor<12x1
   %o3 = nn.reshape %o2 : tensor<2x5x3x4xf32> -> tensor<2x5x12xf32>
   return %o3 : tensor<2x5x12xf32>
 }
+
+// -----
+
+// Slicing and concatenation, on activations and on integer ids.
+// CHECK-LABEL: func @layout
+func.func @layout(%x: tensor<2x5x14xf32>, %y: tensor<2x5x3xf32>, %ids: tensor<2x5xi64>) -> (tensor<2x5x17xf32>, tensor<2x4xi64>, tensor<2x5x14xf32>, tensor<2x5x7xf32>) {
+  // CHECK: nn.slice %{{.*}} offsets [0, 0, 7] sizes [2, 5, 7] : tensor<2x5x14xf32>
+  %0 = nn.slice %x offsets [0, 0, 7] sizes [2, 5, 7] : tensor<2x5x14xf32>
+  // CHECK: nn.concat %{{.*}}, %{{.*}}, %{{.*}} dim 2 : tensor<2x5x7xf32>, tensor<2x5x3xf32>, tensor<2x5x7xf32>
+  %1 = nn.concat %0, %y, %0 dim 2 : tensor<2x5x7xf32>, tensor<2x5x3xf32>, tensor<2x5x7xf32>
+  // CHECK: nn.slice %{{.*}} offsets [0, 1] sizes [2, 4] : tensor<2x5xi64>
+  %2 = nn.slice %ids offsets [0, 1] sizes [2, 4] : tensor<2x5xi64>
+  // CHECK: nn.slice_grad %{{.*}} offsets [0, 0, 7] : tensor<2x5x7xf32> -> tensor<2x5x14xf32>
+  %3 = nn.slice_grad %0 offsets [0, 0, 7] : tensor<2x5x7xf32> -> tensor<2x5x14xf32>
+  // CHECK: nn.concat %{{.*}} dim 0 : tensor<2x5x7xf32>
+  %4 = nn.concat %0 dim 0 : tensor<2x5x7xf32>
+  return %1, %2, %3, %4 : tensor<2x5x17xf32>, tensor<2x4xi64>, tensor<2x5x14xf32>, tensor<2x5x7xf32>
+}
+
+// -----
+
+// Embedding lookup and cross-entropy, with their gradient helpers.
+// CHECK-LABEL: func @index_ops
+func.func @index_ops(%ids: tensor<2x5xi64>, %table: tensor<11x8xf64>, %logits: tensor<4x3xf64>, %labels: tensor<4xi64>, %d: tensor<f64>) -> (tensor<2x5x8xf64>, tensor<11x8xf64>, tensor<f64>, tensor<4x3xf64>) {
+  // CHECK: nn.embedding %{{.*}}, %{{.*}} : tensor<2x5xi64>, tensor<11x8xf64>
+  %0 = nn.embedding %ids, %table : tensor<2x5xi64>, tensor<11x8xf64>
+  // CHECK: nn.embedding_grad %{{.*}}, %{{.*}} : tensor<2x5xi64>, tensor<2x5x8xf64> -> tensor<11x8xf64>
+  %1 = nn.embedding_grad %ids, %0 : tensor<2x5xi64>, tensor<2x5x8xf64> -> tensor<11x8xf64>
+  // CHECK: nn.cross_entropy %{{.*}}, %{{.*}} : tensor<4x3xf64>, tensor<4xi64>
+  %2 = nn.cross_entropy %logits, %labels : tensor<4x3xf64>, tensor<4xi64>
+  // CHECK: nn.cross_entropy_grad %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x3xf64>, tensor<4xi64>, tensor<f64>
+  %3 = nn.cross_entropy_grad %logits, %labels, %d : tensor<4x3xf64>, tensor<4xi64>, tensor<f64>
+  return %0, %1, %2, %3 : tensor<2x5x8xf64>, tensor<11x8xf64>, tensor<f64>, tensor<4x3xf64>
+}
+
+// -----
+
+// A rank-0 id gives one row; a rank-3 id tensor gives a rank-4 result.
+// CHECK-LABEL: func @embedding_ranks
+func.func @embedding_ranks(%id: tensor<i64>, %ids: tensor<2x3x4xi64>, %table: tensor<7x5xf32>) -> (tensor<5xf32>, tensor<2x3x4x5xf32>) {
+  // CHECK: nn.embedding %{{.*}}, %{{.*}} : tensor<i64>, tensor<7x5xf32>
+  %0 = nn.embedding %id, %table : tensor<i64>, tensor<7x5xf32>
+  %1 = nn.embedding %ids, %table : tensor<2x3x4xi64>, tensor<7x5xf32>
+  return %0, %1 : tensor<5xf32>, tensor<2x3x4x5xf32>
+}

@@ -198,6 +198,139 @@ LogicalResult TransposeOp::inferReturnTypes(
   return success();
 }
 
+/// Reads a DenseI64ArrayAttr from the properties of a built op or, while
+/// parsing, from the attribute dictionary.
+static DenseI64ArrayAttr arrayAttr(DenseI64ArrayAttr fromProps,
+                                   DictionaryAttr attrs, StringRef name) {
+  if (!fromProps && attrs)
+    fromProps = attrs.getAs<DenseI64ArrayAttr>(name);
+  return fromProps;
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        ValueRange operands,
+                                        DictionaryAttr attrs,
+                                        OpaqueProperties props, RegionRange,
+                                        SmallVectorImpl<Type> &inferred) {
+  const Properties *p = props.as<Properties *>();
+  auto offsets =
+      arrayAttr(p ? p->offsets : DenseI64ArrayAttr(), attrs, "offsets");
+  auto sizes = arrayAttr(p ? p->sizes : DenseI64ArrayAttr(), attrs, "sizes");
+  if (!offsets || !sizes)
+    return emitOptionalError(loc, "missing 'offsets' or 'sizes'");
+  auto in = cast<RankedTensorType>(operands[0].getType());
+  if (failed(requireStatic(loc, in)))
+    return failure();
+  int64_t rank = in.getRank();
+  if ((int64_t)offsets.size() != rank || (int64_t)sizes.size() != rank)
+    return emitOptionalError(loc,
+                             "expects one offset and one size per "
+                             "dimension of the rank-",
+                             rank, " input, got ", offsets.size(),
+                             " offsets and ", sizes.size(), " sizes");
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t offset = offsets[d], size = sizes[d], dim = in.getDimSize(d);
+    if (size < 1)
+      return emitOptionalError(loc, "size ", size, " of dimension ", d,
+                               " must be at least 1");
+    if (offset < 0 || offset + size > dim)
+      return emitOptionalError(loc, "slice [", offset, ", ", offset + size,
+                               ") of dimension ", d,
+                               " is out of bounds for its size ", dim);
+  }
+  inferred.push_back(RankedTensorType::get(sizes, in.getElementType()));
+  return success();
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         ValueRange operands,
+                                         DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange,
+                                         SmallVectorImpl<Type> &inferred) {
+  const Properties *p = props.as<Properties *>();
+  IntegerAttr dimAttr = p ? p->dim : IntegerAttr();
+  if (!dimAttr && attrs)
+    dimAttr = attrs.getAs<IntegerAttr>("dim");
+  if (!dimAttr)
+    return emitOptionalError(loc, "missing 'dim'");
+  if (operands.empty())
+    return emitOptionalError(loc, "expects at least one operand");
+  auto first = cast<RankedTensorType>(operands[0].getType());
+  if (failed(requireStatic(loc, first)))
+    return failure();
+  int64_t rank = first.getRank(), dim = dimAttr.getInt();
+  if (dim < 0 || dim >= rank)
+    return emitOptionalError(loc, "dim ", dim, " is out of range for rank-",
+                             rank, " operands (expected 0 <= dim < ", rank,
+                             ")");
+  SmallVector<int64_t> shape(first.getShape());
+  for (auto [i, v] : llvm::enumerate(operands.drop_front())) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (failed(requireStatic(loc, t)))
+      return failure();
+    if (t.getElementType() != first.getElementType() || t.getRank() != rank)
+      return emitOptionalError(loc, "operand ", i + 1, " ", t,
+                               " must have the rank and element type of "
+                               "operand 0, ",
+                               first);
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != dim && t.getDimSize(d) != first.getDimSize(d))
+        return emitOptionalError(
+            loc, "operand ", i + 1, " ", t, " differs from operand 0, ", first,
+            ", in dimension ", d, ", which is not the concatenated one");
+    shape[dim] += t.getDimSize(dim);
+  }
+  inferred.push_back(RankedTensorType::get(shape, first.getElementType()));
+  return success();
+}
+
+LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            ValueRange operands, DictionaryAttr,
+                                            OpaqueProperties, RegionRange,
+                                            SmallVectorImpl<Type> &inferred) {
+  auto ids = cast<RankedTensorType>(operands[0].getType());
+  auto table = cast<RankedTensorType>(operands[1].getType());
+  if (failed(requireStatic(loc, ids)) || failed(requireStatic(loc, table)))
+    return failure();
+  if (table.getRank() != 2)
+    return emitOptionalError(loc, "expects a rank-2 [V, D] table, got ", table);
+  SmallVector<int64_t> shape(ids.getShape());
+  shape.push_back(table.getDimSize(1));
+  inferred.push_back(RankedTensorType::get(shape, table.getElementType()));
+  return success();
+}
+
+/// Shapes of nn.cross_entropy and its gradient: [N, C] logits, [N] labels.
+static LogicalResult verifyCrossEntropyOperands(std::optional<Location> loc,
+                                                RankedTensorType logits,
+                                                RankedTensorType labels) {
+  if (failed(requireStatic(loc, logits)) || failed(requireStatic(loc, labels)))
+    return failure();
+  if (logits.getRank() != 2)
+    return emitOptionalError(loc, "expects [N, C] logits, got ", logits);
+  if (labels.getShape() != ArrayRef<int64_t>{logits.getDimSize(0)})
+    return emitOptionalError(loc, "expects one label per row of the ", logits,
+                             " logits (tensor<", logits.getDimSize(0),
+                             "xi64>), got ", labels);
+  return success();
+}
+
+LogicalResult
+CrossEntropyOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                 ValueRange operands, DictionaryAttr,
+                                 OpaqueProperties, RegionRange,
+                                 SmallVectorImpl<Type> &inferred) {
+  auto logits = cast<RankedTensorType>(operands[0].getType());
+  auto labels = cast<RankedTensorType>(operands[1].getType());
+  if (failed(verifyCrossEntropyOperands(loc, logits, labels)))
+    return failure();
+  inferred.push_back(RankedTensorType::get({}, logits.getElementType()));
+  return success();
+}
+
 static LogicalResult verifyDims(std::optional<Location> loc,
                                 ArrayRef<int64_t> dims, int64_t rank) {
   for (size_t i = 0; i < dims.size(); ++i) {
@@ -344,6 +477,61 @@ LogicalResult ReduceToOp::verify() {
   if (failed(shape) || ArrayRef<int64_t>(*shape) != in.getShape())
     return emitOpError("result type ")
            << out << " does not broadcast to the input type " << in;
+  return success();
+}
+
+LogicalResult SliceGradOp::verify() {
+  auto grad = getGrad().getType(), out = getResult().getType();
+  if (failed(requireStatic(getLoc(), grad)) ||
+      failed(requireStatic(getLoc(), out)))
+    return failure();
+  if (grad.getElementType() != out.getElementType())
+    return emitOpError("element types differ");
+  if (grad.getRank() != out.getRank())
+    return emitOpError("expects a result of the gradient's rank ")
+           << grad.getRank() << ", got " << out;
+  ArrayRef<int64_t> offsets = getOffsets();
+  if ((int64_t)offsets.size() != out.getRank())
+    return emitOpError("expects one offset per dimension (")
+           << out.getRank() << "), got " << offsets.size();
+  for (int64_t d = 0; d < out.getRank(); ++d)
+    if (offsets[d] < 0 || offsets[d] + grad.getDimSize(d) > out.getDimSize(d))
+      return emitOpError("box [")
+             << offsets[d] << ", " << offsets[d] + grad.getDimSize(d)
+             << ") of dimension " << d << " is out of bounds for its size "
+             << out.getDimSize(d);
+  return success();
+}
+
+LogicalResult EmbeddingGradOp::verify() {
+  auto ids = getIds().getType(), grad = getGrad().getType(),
+       out = getResult().getType();
+  if (failed(requireStatic(getLoc(), ids)) ||
+      failed(requireStatic(getLoc(), grad)) ||
+      failed(requireStatic(getLoc(), out)))
+    return failure();
+  if (out.getRank() != 2)
+    return emitOpError("expects a rank-2 [V, D] result, got ") << out;
+  SmallVector<int64_t> rows(ids.getShape());
+  rows.push_back(out.getDimSize(1));
+  if (grad.getShape() != ArrayRef<int64_t>(rows) ||
+      grad.getElementType() != out.getElementType())
+    return emitOpError("expects a gradient of type ")
+           << RankedTensorType::get(rows, out.getElementType())
+           << " (the ids' shape followed by D), got " << grad;
+  return success();
+}
+
+LogicalResult CrossEntropyGradOp::verify() {
+  auto logits = getLogits().getType();
+  if (failed(
+          verifyCrossEntropyOperands(getLoc(), logits, getLabels().getType())))
+    return failure();
+  auto dloss = getDloss().getType();
+  if (dloss != RankedTensorType::get({}, logits.getElementType()))
+    return emitOpError("expects a rank-0 loss gradient of the logits' "
+                       "element type, got ")
+           << dloss;
   return success();
 }
 
@@ -552,6 +740,64 @@ LogicalResult TransposeOp::buildVJP(OpBuilder &b, Location loc, ValueRange,
     inverse[d] = i;
   operandGrads.push_back(TransposeOp::create(
       b, loc, resultGrads[0], b.getDenseI64ArrayAttr(inverse)));
+  return success();
+}
+
+// slice: the gradient is dy written into zeros at the slice's place.
+bool SliceOp::vjpNeedsOperand(unsigned) { return false; }
+bool SliceOp::vjpNeedsResult(unsigned) { return false; }
+LogicalResult SliceOp::buildVJP(OpBuilder &b, Location loc, ValueRange,
+                                ValueRange, ValueRange resultGrads,
+                                SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(SliceGradOp::create(b, loc, getInput().getType(),
+                                             resultGrads[0], getOffsetsAttr()));
+  return success();
+}
+
+// concat: each operand's gradient is the slice of dy at its place.
+bool ConcatOp::vjpNeedsOperand(unsigned) { return false; }
+bool ConcatOp::vjpNeedsResult(unsigned) { return false; }
+LogicalResult ConcatOp::buildVJP(OpBuilder &b, Location loc, ValueRange,
+                                 ValueRange, ValueRange resultGrads,
+                                 SmallVectorImpl<Value> &operandGrads) {
+  int64_t dim = getDim(), offset = 0;
+  for (Value in : getInputs()) {
+    auto type = cast<RankedTensorType>(in.getType());
+    SmallVector<int64_t> offsets(type.getRank(), 0);
+    offsets[dim] = offset;
+    offset += type.getDimSize(dim);
+    operandGrads.push_back(
+        SliceOp::create(b, loc, resultGrads[0], b.getDenseI64ArrayAttr(offsets),
+                        b.getDenseI64ArrayAttr(type.getShape())));
+  }
+  return success();
+}
+
+// embedding: the table gets the rows of dy added at their ids; the ids are
+// integers and get nothing. Only the ids are read.
+bool EmbeddingOp::vjpNeedsOperand(unsigned index) { return index == 0; }
+bool EmbeddingOp::vjpNeedsResult(unsigned) { return false; }
+LogicalResult EmbeddingOp::buildVJP(OpBuilder &b, Location loc,
+                                    ValueRange operands, ValueRange,
+                                    ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(Value());
+  operandGrads.push_back(EmbeddingGradOp::create(b, loc, getTable().getType(),
+                                                 operands[0], resultGrads[0]));
+  return success();
+}
+
+// cross_entropy: d(logits) = (softmax - onehot(labels)) * dloss / N, from
+// the logits and labels; the labels get nothing.
+bool CrossEntropyOp::vjpNeedsOperand(unsigned) { return true; }
+bool CrossEntropyOp::vjpNeedsResult(unsigned) { return false; }
+LogicalResult CrossEntropyOp::buildVJP(OpBuilder &b, Location loc,
+                                       ValueRange operands, ValueRange,
+                                       ValueRange resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(CrossEntropyGradOp::create(
+      b, loc, operands[0], operands[1], resultGrads[0]));
+  operandGrads.push_back(Value());
   return success();
 }
 

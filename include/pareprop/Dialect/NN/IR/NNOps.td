@@ -9,6 +9,11 @@ include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def NN_FloatTensor : RankedTensorOf<[AnyFloat]>;
+/// Token ids and class labels (PyTorch's `long`).
+def NN_IndexTensor : RankedTensorOf<[I64]>;
+/// What layout ops move: activations, or ids and labels being sliced or
+/// concatenated (only the floating-point ones are ever differentiated).
+def NN_AnyTensor : RankedTensorOf<[AnyFloat, AnySignlessInteger]>;
 
 class NN_Op<string mnemonic, list<Trait> traits = []>
     : Op<NN_Dialect, mnemonic, !listconcat(traits, [Pure])>;
@@ -148,6 +153,94 @@ def NN_TransposeOp : NN_Differentiable<"transpose", [
                        DenseI64ArrayAttr:$permutation);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input `perm` $permutation attr-dict `:` type($input)";
+}
+
+def NN_SliceOp : NN_Differentiable<"slice", [
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "static box of a tensor, unit strides";
+  let description = [{
+    `result[i...] = input[offsets + i...]` with `result` of shape `sizes`:
+    PyTorch's basic slicing with step 1 (`x[:, 2:5]`), `narrow`, and each
+    piece of `chunk` / `split` / `unbind` (followed by an `nn.reshape` to
+    drop the unit dimension for `unbind`). `offsets` and `sizes` have one
+    entry per dimension; `0 <= offset`, `1 <= size` and `offset + size <=
+    dim`. The gradient is `nn.slice_grad` (dy padded with zeros). Integer
+    tensors (ids, labels) may be sliced too; they are never differentiated.
+  }];
+  let arguments = (ins NN_AnyTensor:$input, DenseI64ArrayAttr:$offsets,
+                       DenseI64ArrayAttr:$sizes);
+  let results = (outs NN_AnyTensor:$result);
+  let assemblyFormat = [{
+    $input `offsets` $offsets `sizes` $sizes attr-dict `:` type($input)
+  }];
+}
+
+def NN_ConcatOp : NN_Differentiable<"concat", [
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "join tensors along one dimension";
+  let description = [{
+    PyTorch's `cat`: one or more operands of the same rank and element type
+    whose sizes agree in every dimension but `dim` (`0 <= dim < rank`); the
+    result's `dim` is the sum of theirs. The gradient of each operand is the
+    `nn.slice` of the result gradient at its place.
+  }];
+  let arguments = (ins Variadic<NN_AnyTensor>:$inputs, I64Attr:$dim);
+  let results = (outs NN_AnyTensor:$result);
+  let assemblyFormat = "$inputs `dim` $dim attr-dict `:` type($inputs)";
+}
+
+//===----------------------------------------------------------------------===//
+// Index ops: embedding lookup and cross-entropy against class labels.
+//===----------------------------------------------------------------------===//
+
+def NN_EmbeddingOp : NN_Differentiable<"embedding", [
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "gather rows of a table by integer ids";
+  let description = [{
+    `result[i..., d] = table[ids[i...], d]`: PyTorch's `nn.Embedding` /
+    `F.embedding` (no `padding_idx`, `max_norm` or sparse gradient). `ids`
+    is an `i64` tensor of any rank, `table` is `[V, D]`, and the result is
+    `ids`' shape followed by `D`.
+
+    Out-of-range ids: PyTorch raises an error; here an id is clamped to
+    `[0, V - 1]` (the row read, and the row its gradient goes to, is the
+    clamped one), so a bad id can never touch memory outside the table. The
+    result is then meaningless: checking ids is the caller's job.
+
+    Only `table` gets a gradient (`nn.embedding_grad`, which sums the rows
+    of dy into the rows their ids name); the rule reads `ids` alone, so the
+    forward keeps no activation for it.
+  }];
+  let arguments = (ins NN_IndexTensor:$ids, NN_FloatTensor:$table);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $ids `,` $table attr-dict `:` type($ids) `,` type($table)
+  }];
+}
+
+def NN_CrossEntropyOp : NN_Differentiable<"cross_entropy", [
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "mean negative log-likelihood of class labels under softmax";
+  let description = [{
+    `result = mean_n (logsumexp(logits[n, :]) - logits[n, labels[n]])`,
+    PyTorch's `F.cross_entropy(logits, labels)` with the default
+    `reduction = "mean"` and no class weights or label smoothing. `logits`
+    is `[N, C]`, `labels` is `[N]` of `i64`, and the result is rank 0. The
+    log-sum-exp subtracts the row maximum, so large logits do not overflow.
+
+    A label outside `[0, C)` selects no class: its row contributes its
+    log-sum-exp alone (and the gradient `softmax` without the one-hot term).
+    PyTorch's `ignore_index` (-100 by default) is not supported: such a row
+    still counts in the mean.
+
+    Only `logits` gets a gradient (`nn.cross_entropy_grad`), from the saved
+    logits and labels.
+  }];
+  let arguments = (ins NN_FloatTensor:$logits, NN_IndexTensor:$labels);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $labels attr-dict `:` type($logits) `,` type($labels)
+  }];
 }
 
 //===----------------------------------------------------------------------===//
@@ -316,6 +409,57 @@ def NN_GeluGradOp : NN_Op<"gelu_grad", [SameOperandsAndResultType]> {
                        DefaultValuedStrAttr<StrAttr, "none">:$approximate);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$primal `,` $grad attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_SliceGradOp : NN_Op<"slice_grad"> {
+  let summary = "zeros with a tensor written at static offsets";
+  let description = [{
+    The adjoint of `nn.slice`: `result` is zero except for the box at
+    `offsets` of `grad`'s shape, which holds `grad`. Ranks and element
+    types agree, and the box fits: `0 <= offset` and `offset + grad dim <=
+    result dim`.
+  }];
+  let arguments = (ins NN_FloatTensor:$grad, DenseI64ArrayAttr:$offsets);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `offsets` $offsets attr-dict `:` type($grad) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_EmbeddingGradOp : NN_Op<"embedding_grad"> {
+  let summary = "scatter-add of row gradients into a table";
+  let description = [{
+    The adjoint of `nn.embedding` for its table: `result[v, d] = sum over i
+    with clamp(ids[i]) = v of grad[i, d]`, so repeated ids accumulate.
+    `grad` has `ids`' shape followed by `D`, the result is `[V, D]` (ids
+    are clamped to `[0, V - 1]` like the forward's). It lowers to a loop
+    over the ids adding one row each: O(tokens x D) work after zeroing the
+    table-sized result.
+  }];
+  let arguments = (ins NN_IndexTensor:$ids, NN_FloatTensor:$grad);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $ids `,` $grad attr-dict `:` type($ids) `,` type($grad) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_CrossEntropyGradOp : NN_Op<"cross_entropy_grad", [
+    AllTypesMatch<["logits", "result"]>]> {
+  let summary = "gradient of nn.cross_entropy for its logits";
+  let description = [{
+    `result[n, c] = (softmax(logits)[n, c] - (c == labels[n])) * dloss / N`
+    with `dloss` the rank-0 gradient of the loss.
+  }];
+  let arguments = (ins NN_FloatTensor:$logits, NN_IndexTensor:$labels,
+                       NN_FloatTensor:$dloss);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $labels `,` $dloss attr-dict `:` type($logits) `,`
+    type($labels) `,` type($dloss)
+  }];
   let hasVerifier = 1;
 }
 
