@@ -185,3 +185,125 @@ func.func @dropout(%x: tensor<5x7xf32>, %seed: i64) -> tensor<5x7xf32> {
   %0 = nn.dropout %x, %k {rate = 0.25 : f64, id = 3 : i64} : tensor<5x7xf32>
   return %0 : tensor<5x7xf32>
 }
+
+// -----
+
+// A slice is an extract_slice (a view once bufferized); its gradient is
+// inserted into zeros; a concat inserts each operand at its offset into one
+// empty tensor, and a one-operand concat is the operand itself.
+// CHECK-LABEL: func @slice_concat
+// CHECK-SAME: (%[[X:.*]]: tensor<2x5x14xf32>, %[[Y:.*]]: tensor<2x5x3xf32>, %[[D:.*]]: tensor<2x5x7xf32>)
+// CHECK: %[[S:.*]] = tensor.extract_slice %[[X]][0, 0, 7] [2, 5, 7] [1, 1, 1] : tensor<2x5x14xf32> to tensor<2x5x7xf32>
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<2x5x10xf32>
+// CHECK: %[[C0:.*]] = tensor.insert_slice %[[Y]] into %[[E]][0, 0, 0] [2, 5, 3] [1, 1, 1] : tensor<2x5x3xf32> into tensor<2x5x10xf32>
+// CHECK: %[[C1:.*]] = tensor.insert_slice %[[S]] into %[[C0]][0, 0, 3] [2, 5, 7] [1, 1, 1] : tensor<2x5x7xf32> into tensor<2x5x10xf32>
+// CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<2x5x14xf32>)
+// CHECK: %[[G:.*]] = tensor.insert_slice %[[D]] into %[[Z]][0, 0, 7] [2, 5, 7] [1, 1, 1] : tensor<2x5x7xf32> into tensor<2x5x14xf32>
+// CHECK: return %[[C1]], %[[G]], %[[S]]
+func.func @slice_concat(%x: tensor<2x5x14xf32>, %y: tensor<2x5x3xf32>, %d: tensor<2x5x7xf32>) -> (tensor<2x5x10xf32>, tensor<2x5x14xf32>, tensor<2x5x7xf32>) {
+  %0 = nn.slice %x offsets [0, 0, 7] sizes [2, 5, 7] : tensor<2x5x14xf32>
+  %1 = nn.concat %y, %0 dim 2 : tensor<2x5x3xf32>, tensor<2x5x7xf32>
+  %2 = nn.slice_grad %d offsets [0, 0, 7] : tensor<2x5x7xf32> -> tensor<2x5x14xf32>
+  %3 = nn.concat %0 dim 1 : tensor<2x5x7xf32>
+  return %1, %2, %3 : tensor<2x5x10xf32>, tensor<2x5x14xf32>, tensor<2x5x7xf32>
+}
+
+// -----
+
+// The gather reads each id, clamps it to [0, V - 1] and extracts the table
+// element in the loop body.
+// CHECK-DAG: #[[IDS:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-LABEL: func @embedding
+// CHECK-SAME: (%[[IDS_ARG:.*]]: tensor<2x5xi64>, %[[TABLE:.*]]: tensor<11x8xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[IDS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[IDS_ARG]] : tensor<2x5xi64>) outs(%{{.*}} : tensor<2x5x8xf32>)
+// CHECK: ^bb0(%[[ID:.*]]: i64, %{{.*}}: f32):
+// CHECK-DAG:   %[[LO:.*]] = arith.constant 0 : i64
+// CHECK-DAG:   %[[HI:.*]] = arith.constant 10 : i64
+// CHECK:   %[[MAX:.*]] = arith.maxsi %[[ID]], %[[LO]] : i64
+// CHECK:   %[[MIN:.*]] = arith.minsi %[[MAX]], %[[HI]] : i64
+// CHECK:   %[[ROW:.*]] = arith.index_cast %[[MIN]] : i64 to index
+// CHECK:   %[[COL:.*]] = linalg.index 2 : index
+// CHECK:   %[[V:.*]] = tensor.extract %[[TABLE]][%[[ROW]], %[[COL]]] : tensor<11x8xf32>
+// CHECK:   linalg.yield %[[V]] : f32
+func.func @embedding(%ids: tensor<2x5xi64>, %table: tensor<11x8xf32>) -> tensor<2x5x8xf32> {
+  %0 = nn.embedding %ids, %table : tensor<2x5xi64>, tensor<11x8xf32>
+  return %0 : tensor<2x5x8xf32>
+}
+
+// -----
+
+// The scatter-add is a loop nest over the ids (O(tokens x D)): each
+// iteration adds one gradient row into the row its clamped id names, in
+// place, on a zero-filled table.
+// CHECK-LABEL: func @embedding_grad
+// CHECK-SAME: (%[[IDS:.*]]: tensor<2x5xi64>, %[[D:.*]]: tensor<2x5x8xf32>)
+// CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<11x8xf32>)
+// CHECK: %[[R:.*]] = scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[A0:.*]] = %[[ZERO]]) -> (tensor<11x8xf32>)
+// CHECK:   scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[A:.*]] = %[[A0]]) -> (tensor<11x8xf32>)
+// CHECK:     %[[ID:.*]] = tensor.extract %[[IDS]][%[[I]], %[[J]]] : tensor<2x5xi64>
+// CHECK:     arith.maxsi %[[ID]]
+// CHECK:     %[[ROW:.*]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK:     %[[SRC:.*]] = tensor.extract_slice %[[D]][%[[I]], %[[J]], 0] [1, 1, 8] [1, 1, 1] : tensor<2x5x8xf32> to tensor<8xf32>
+// CHECK:     %[[DST:.*]] = tensor.extract_slice %[[A]][%[[ROW]], 0] [1, 8] [1, 1] : tensor<11x8xf32> to tensor<8xf32>
+// CHECK:     %[[SUM:.*]] = linalg.generic {{.*}} ins(%[[SRC]] : tensor<8xf32>) outs(%[[DST]] : tensor<8xf32>)
+// CHECK:       arith.addf
+// CHECK:     %[[NEW:.*]] = tensor.insert_slice %[[SUM]] into %[[A]][%[[ROW]], 0] [1, 8] [1, 1] : tensor<8xf32> into tensor<11x8xf32>
+// CHECK:     scf.yield %[[NEW]] : tensor<11x8xf32>
+// CHECK: return %[[R]]
+func.func @embedding_grad(%ids: tensor<2x5xi64>, %d: tensor<2x5x8xf32>) -> tensor<11x8xf32> {
+  %0 = nn.embedding_grad %ids, %d : tensor<2x5xi64>, tensor<2x5x8xf32> -> tensor<11x8xf32>
+  return %0 : tensor<11x8xf32>
+}
+
+// -----
+
+// Cross-entropy: row max, sum of exp(x - max), the labelled logit picked by
+// comparing the class index with the label, then the mean of
+// log(sum) + max - picked.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func @cross_entropy
+// CHECK-SAME: (%[[X:.*]]: tensor<4x3xf32>, %[[L:.*]]: tensor<4xi64>)
+// CHECK: %[[MAX:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]]], iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<4x3xf32>)
+// CHECK:   arith.maximumf
+// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]]], iterator_types = ["parallel", "reduction"]} ins(%[[X]], %[[MAX]] : tensor<4x3xf32>, tensor<4xf32>)
+// CHECK:   arith.subf
+// CHECK:   math.exp
+// CHECK: %[[PICK:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]]], iterator_types = ["parallel", "reduction"]} ins(%[[X]], %[[L]] : tensor<4x3xf32>, tensor<4xi64>)
+// CHECK:   %[[C:.*]] = linalg.index 1 : index
+// CHECK:   %[[C64:.*]] = arith.index_cast %[[C]] : index to i64
+// CHECK:   %[[HIT:.*]] = arith.cmpi eq, %[[C64]], %{{.*}} : i64
+// CHECK:   arith.select %[[HIT]]
+// CHECK: %[[TOTAL:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[MAX]], %[[SUM]], %[[PICK]] : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) outs(%{{.*}} : tensor<f32>)
+// CHECK:   math.log
+// CHECK: linalg.generic {{.*}} ins(%[[TOTAL]] : tensor<f32>)
+// CHECK:   arith.constant 4.000000e+00 : f32
+// CHECK:   arith.divf
+func.func @cross_entropy(%x: tensor<4x3xf32>, %l: tensor<4xi64>) -> tensor<f32> {
+  %0 = nn.cross_entropy %x, %l : tensor<4x3xf32>, tensor<4xi64>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// Its gradient: the row statistics, then one parallel pass computing
+// (exp(x - max) / sum - onehot) * dloss / N.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-DAG: #[[SCALAR:.*]] = affine_map<(d0, d1) -> ()>
+// CHECK-LABEL: func @cross_entropy_grad
+// CHECK-SAME: (%[[X:.*]]: tensor<4x3xf32>, %[[L:.*]]: tensor<4xi64>, %[[D:.*]]: tensor<f32>)
+// CHECK: %[[MAX:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<4x3xf32>)
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[MAX]] : tensor<4x3xf32>, tensor<4xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]], #[[ROW]], #[[SCALAR]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[MAX]], %[[SUM]], %[[L]], %[[D]] : tensor<4x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xi64>, tensor<f32>)
+// CHECK:   math.exp
+// CHECK:   arith.divf
+// CHECK:   arith.cmpi eq
+// CHECK:   arith.constant 2.500000e-01 : f32
+// CHECK:   arith.subf
+// CHECK:   arith.mulf
+func.func @cross_entropy_grad(%x: tensor<4x3xf32>, %l: tensor<4xi64>, %d: tensor<f32>) -> tensor<4x3xf32> {
+  %0 = nn.cross_entropy_grad %x, %l, %d : tensor<4x3xf32>, tensor<4xi64>, tensor<f32>
+  return %0 : tensor<4x3xf32>
+}

@@ -9,11 +9,17 @@ def ConvertNNToLinalg : Pass<"convert-nn-to-linalg"> {
     Every `nn` op becomes a `linalg.generic` (a matmul with its transposes
     folded into the indexing maps, broadcasting through indexing maps,
     reductions with reduction iterators) over `tensor.empty` / `linalg.fill`
-    destinations, with `arith` and `math` scalar bodies.
+    destinations, with `arith` and `math` scalar bodies. Slices are
+    `tensor.extract_slice`s (views once bufferized); `nn.concat` and
+    `nn.slice_grad` insert their pieces with `tensor.insert_slice`;
+    `nn.embedding` reads its table with `tensor.extract` in the loop body and
+    `nn.embedding_grad` is an `scf.for` nest over the ids that adds one row
+    each (repeated ids accumulate in order).
   }];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",
                            "mlir::math::MathDialect",
+                           "mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect"];
 }
 

@@ -3,6 +3,7 @@
 #include "pareprop/Conversion/Passes.h"
 #include "pareprop/Dialect/NN/IR/NNOps.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -393,6 +394,280 @@ struct TransposeLowering : NNPattern<TransposeOp> {
   }
 };
 
+/// Static offsets, sizes and unit strides of a tensor.extract_slice /
+/// tensor.insert_slice.
+SmallVector<OpFoldResult> indexAttrs(OpBuilder &b, ArrayRef<int64_t> values) {
+  return llvm::to_vector(llvm::map_range(
+      values, [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); }));
+}
+
+/// slice: a tensor.extract_slice (a view once bufferized).
+struct SliceLowering : NNPattern<SliceOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(SliceOp op,
+                                PatternRewriter &rw) const override {
+    SmallVector<int64_t> strides(op.getOffsets().size(), 1);
+    rw.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, resultType(op), op.getInput(), indexAttrs(rw, op.getOffsets()),
+        indexAttrs(rw, op.getSizes()), indexAttrs(rw, strides));
+    return success();
+  }
+};
+
+/// slice_grad: zeros with the gradient inserted at the slice's place.
+struct SliceGradLowering : NNPattern<SliceGradOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(SliceGradOp op,
+                                PatternRewriter &rw) const override {
+    auto grad = op.getGrad().getType();
+    SmallVector<int64_t> strides(grad.getRank(), 1);
+    Value zeros = zeroFilled(rw, op.getLoc(), resultType(op));
+    rw.replaceOpWithNewOp<tensor::InsertSliceOp>(
+        op, op.getGrad(), zeros, indexAttrs(rw, op.getOffsets()),
+        indexAttrs(rw, grad.getShape()), indexAttrs(rw, strides));
+    return success();
+  }
+};
+
+/// concat: each operand inserted at its offset into one empty tensor.
+struct ConcatLowering : NNPattern<ConcatOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(ConcatOp op,
+                                PatternRewriter &rw) const override {
+    RankedTensorType out = resultType(op);
+    if (op.getInputs().size() == 1) {
+      rw.replaceOp(op, op.getInputs()[0]);
+      return success();
+    }
+    int64_t dim = op.getDim(), offset = 0;
+    SmallVector<int64_t> strides(out.getRank(), 1);
+    Value result = emptyLike(rw, op.getLoc(), out);
+    for (Value in : op.getInputs()) {
+      auto type = cast<RankedTensorType>(in.getType());
+      SmallVector<int64_t> offsets(out.getRank(), 0);
+      offsets[dim] = offset;
+      offset += type.getDimSize(dim);
+      result = tensor::InsertSliceOp::create(
+          rw, op.getLoc(), in, result, indexAttrs(rw, offsets),
+          indexAttrs(rw, type.getShape()), indexAttrs(rw, strides));
+    }
+    rw.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// An i64 id clamped to [0, rows - 1] as an index: out-of-range ids read
+/// (and their gradients write) the nearest row, never outside the table.
+Value clampedRow(OpBuilder &b, Location l, Value id, int64_t rows) {
+  Type i64 = b.getI64Type();
+  Value lo = arith::ConstantOp::create(b, l, b.getIntegerAttr(i64, 0));
+  Value hi = arith::ConstantOp::create(b, l, b.getIntegerAttr(i64, rows - 1));
+  Value clamped =
+      arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, id, lo), hi);
+  return arith::IndexCastOp::create(b, l, b.getIndexType(), clamped);
+}
+
+/// embedding: one parallel loop nest over the result; each element reads
+/// its id and extracts table[id, d].
+struct EmbeddingLowering : NNPattern<EmbeddingOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(EmbeddingOp op,
+                                PatternRewriter &rw) const override {
+    MLIRContext *ctx = rw.getContext();
+    RankedTensorType out = resultType(op);
+    int64_t rank = out.getRank();
+    int64_t rows = op.getTable().getType().getDimSize(0);
+    Value table = op.getTable();
+    AffineMap idsMap =
+        AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(rank - 1);
+    rw.replaceOp(
+        op,
+        generic(rw, op.getLoc(), emptyLike(rw, op.getLoc(), out), {op.getIds()},
+                {idsMap, AffineMap::getMultiDimIdentityMap(rank, ctx)},
+                SmallVector<IteratorType>(rank, IteratorType::parallel),
+                [&](OpBuilder &b, Location l, ValueRange a) {
+                  Value row = clampedRow(b, l, a[0], rows);
+                  Value col = linalg::IndexOp::create(b, l, rank - 1);
+                  return tensor::ExtractOp::create(b, l, table,
+                                                   ValueRange{row, col})
+                      .getResult();
+                }));
+    return success();
+  }
+};
+
+/// embedding_grad: a sequential loop over the ids (repeated ids must
+/// accumulate) adding each row of the gradient into the row its id names,
+/// on a zero-filled table: O(tokens x D) after the fill.
+struct EmbeddingGradLowering : NNPattern<EmbeddingGradOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(EmbeddingGradOp op,
+                                PatternRewriter &rw) const override {
+    MLIRContext *ctx = rw.getContext();
+    Location loc = op.getLoc();
+    RankedTensorType out = resultType(op);
+    auto ids = op.getIds().getType();
+    auto grad = op.getGrad().getType();
+    int64_t rows = out.getDimSize(0), width = out.getDimSize(1);
+    int64_t idRank = ids.getRank();
+    auto rowType = RankedTensorType::get({width}, out.getElementType());
+    SmallVector<Value> lbs, ubs, steps;
+    for (int64_t d = 0; d < idRank; ++d) {
+      lbs.push_back(arith::ConstantIndexOp::create(rw, loc, 0));
+      ubs.push_back(arith::ConstantIndexOp::create(rw, loc, ids.getDimSize(d)));
+      steps.push_back(arith::ConstantIndexOp::create(rw, loc, 1));
+    }
+    Value init = zeroFilled(rw, loc, out);
+    scf::LoopNest nest = scf::buildLoopNest(
+        rw, loc, lbs, ubs, steps, ValueRange{init},
+        [&](OpBuilder &b, Location l, ValueRange ivs,
+            ValueRange acc) -> scf::ValueVector {
+          Value id = tensor::ExtractOp::create(b, l, op.getIds(), ivs);
+          Value row = clampedRow(b, l, id, rows);
+          // The token's gradient row, grad[ivs..., :].
+          SmallVector<OpFoldResult> gOffsets(ivs.begin(), ivs.end());
+          gOffsets.push_back(b.getIndexAttr(0));
+          SmallVector<int64_t> gSizes(idRank, 1);
+          gSizes.push_back(width);
+          Value src = tensor::ExtractSliceOp::create(
+              b, l, rowType, op.getGrad(), gOffsets, indexAttrs(b, gSizes),
+              indexAttrs(b, SmallVector<int64_t>(grad.getRank(), 1)));
+          // acc[row, :] += src, in place.
+          SmallVector<OpFoldResult> aOffsets{row, b.getIndexAttr(0)};
+          SmallVector<OpFoldResult> aSizes = indexAttrs(b, {1, width});
+          SmallVector<OpFoldResult> unit = indexAttrs(b, {1, 1});
+          Value dst = tensor::ExtractSliceOp::create(b, l, rowType, acc[0],
+                                                     aOffsets, aSizes, unit);
+          AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
+          Value sum = generic(
+              b, l, dst, {src}, {id1, id1}, {IteratorType::parallel},
+              [](OpBuilder &nb, Location nl, ValueRange a) {
+                return arith::AddFOp::create(nb, nl, a[1], a[0]).getResult();
+              });
+          return {tensor::InsertSliceOp::create(b, l, sum, acc[0], aOffsets,
+                                                aSizes, unit)
+                      .getResult()};
+        });
+    rw.replaceOp(op, nest.results.empty() ? init : nest.results[0]);
+    return success();
+  }
+};
+
+/// Row statistics of [N, C] logits for a stable log-softmax: the row
+/// maximum and the row sum of exp(x - max).
+std::pair<Value, Value> logSoftmaxStats(OpBuilder &b, Location loc,
+                                        Value logits) {
+  MLIRContext *ctx = b.getContext();
+  Value max =
+      reduceLastDim(b, loc, logits, -INFINITY,
+                    [](OpBuilder &nb, Location l, Value acc, Value x) -> Value {
+                      return arith::MaximumFOp::create(nb, l, acc, x);
+                    });
+  auto rowType = cast<RankedTensorType>(max.getType());
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  AffineMap row = rowMap(ctx, 2);
+  Value sum =
+      generic(b, loc, zeroFilled(b, loc, rowType), {logits, max},
+              {id, row, row}, {IteratorType::parallel, IteratorType::reduction},
+              [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                Value e = math::ExpOp::create(
+                    nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
+                return arith::AddFOp::create(nb, l, a[2], e);
+              });
+  return {max, sum};
+}
+
+/// Whether loop dimension 1 (the class) equals the row's i64 label.
+Value isLabel(OpBuilder &b, Location l, Value label) {
+  Value c = arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                       linalg::IndexOp::create(b, l, 1));
+  return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, c, label);
+}
+
+/// cross_entropy: row max and sum of exps, the labelled logit picked by a
+/// compare per class (a label outside [0, C) picks nothing), then the mean
+/// of log(sum) + max - picked.
+struct CrossEntropyLowering : NNPattern<CrossEntropyOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(CrossEntropyOp op,
+                                PatternRewriter &rw) const override {
+    MLIRContext *ctx = rw.getContext();
+    Location loc = op.getLoc();
+    RankedTensorType out = resultType(op);
+    Type et = out.getElementType();
+    auto [max, sum] = logSoftmaxStats(rw, loc, op.getLogits());
+    auto rowType = cast<RankedTensorType>(max.getType());
+    AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+    AffineMap row = rowMap(ctx, 2);
+    Value picked = generic(
+        rw, loc, zeroFilled(rw, loc, rowType), {op.getLogits(), op.getLabels()},
+        {id, row, row}, {IteratorType::parallel, IteratorType::reduction},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value x = arith::SelectOp::create(b, l, isLabel(b, l, a[1]), a[0],
+                                            floatConst(b, l, et, 0.0));
+          return arith::AddFOp::create(b, l, a[2], x);
+        });
+    AffineMap one = AffineMap::getMultiDimIdentityMap(1, ctx);
+    Value total =
+        generic(rw, loc, zeroFilled(rw, loc, out), {max, sum, picked},
+                {one, one, one, AffineMap::get(1, 0, {}, ctx)},
+                {IteratorType::reduction},
+                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  Value lse = arith::AddFOp::create(
+                      b, l, math::LogOp::create(b, l, a[1]), a[0]);
+                  return arith::AddFOp::create(
+                      b, l, a[3], arith::SubFOp::create(b, l, lse, a[2]));
+                });
+    double rows = rowType.getDimSize(0);
+    rw.replaceOp(op, elementwise(rw, loc, out, {total},
+                                 [&](OpBuilder &b, Location l, ValueRange a) {
+                                   return arith::DivFOp::create(
+                                              b, l, a[0],
+                                              floatConst(b, l, et, rows))
+                                       .getResult();
+                                 }));
+    return success();
+  }
+};
+
+/// cross_entropy_grad: (exp(x - max) / sum - onehot) * dloss / N in one
+/// parallel pass after the row statistics.
+struct CrossEntropyGradLowering : NNPattern<CrossEntropyGradOp> {
+  using NNPattern::NNPattern;
+  LogicalResult matchAndRewrite(CrossEntropyGradOp op,
+                                PatternRewriter &rw) const override {
+    MLIRContext *ctx = rw.getContext();
+    Location loc = op.getLoc();
+    RankedTensorType type = resultType(op);
+    Type et = type.getElementType();
+    auto [max, sum] = logSoftmaxStats(rw, loc, op.getLogits());
+    AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+    AffineMap row = rowMap(ctx, 2);
+    AffineMap scalar = AffineMap::get(2, 0, {}, ctx);
+    double invRows = 1.0 / double(type.getDimSize(0));
+    rw.replaceOp(
+        op, generic(rw, loc, emptyLike(rw, loc, type),
+                    {op.getLogits(), max, sum, op.getLabels(), op.getDloss()},
+                    {id, row, row, row, scalar, id},
+                    {IteratorType::parallel, IteratorType::parallel},
+                    [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                      Value p = arith::DivFOp::create(
+                          b, l,
+                          math::ExpOp::create(
+                              b, l, arith::SubFOp::create(b, l, a[0], a[1])),
+                          a[2]);
+                      Value onehot = arith::SelectOp::create(
+                          b, l, isLabel(b, l, a[3]), floatConst(b, l, et, 1.0),
+                          floatConst(b, l, et, 0.0));
+                      Value scale = arith::MulFOp::create(
+                          b, l, a[4], floatConst(b, l, et, invRows));
+                      return arith::MulFOp::create(
+                          b, l, arith::SubFOp::create(b, l, p, onehot), scale);
+                    }));
+    return success();
+  }
+};
+
 /// The SplitMix64 finalizer on i64 values (wrapping multiplies, logical
 /// shifts): the mixing function of nn.fold_key and nn.dropout.
 Value mix64(OpBuilder &b, Location l, Value z) {
@@ -755,14 +1030,16 @@ struct ConvertNNToLinalgPass
 } // namespace
 
 void pareprop::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<BinaryLowering<AddOp, arith::AddFOp>,
-               BinaryLowering<SubOp, arith::SubFOp>,
-               BinaryLowering<MulOp, arith::MulFOp>, MatmulLowering,
-               LinearLowering, LayerNormLowering, SoftmaxLowering,
-               ReshapeLowering, TransposeLowering, FoldKeyLowering,
-               DropoutLowering, MaxAbsErrorLowering, TanhLowering, ReluLowering, GeluLowering,
-               ScaleLowering,
-               TanhGradLowering, ReluGradLowering, GeluGradLowering,
-               ReduceLowering<SumOp>, ReduceLowering<MeanOp>,
-               BroadcastLowering, ReduceToLowering>(patterns.getContext());
+  patterns
+      .add<BinaryLowering<AddOp, arith::AddFOp>,
+           BinaryLowering<SubOp, arith::SubFOp>,
+           BinaryLowering<MulOp, arith::MulFOp>, MatmulLowering, LinearLowering,
+           LayerNormLowering, SoftmaxLowering, ReshapeLowering,
+           TransposeLowering, FoldKeyLowering, DropoutLowering,
+           MaxAbsErrorLowering, TanhLowering, ReluLowering, GeluLowering,
+           ScaleLowering, TanhGradLowering, ReluGradLowering, GeluGradLowering,
+           ReduceLowering<SumOp>, ReduceLowering<MeanOp>, BroadcastLowering,
+           ReduceToLowering, SliceLowering, SliceGradLowering, ConcatLowering,
+           EmbeddingLowering, EmbeddingGradLowering, CrossEntropyLowering,
+           CrossEntropyGradLowering>(patterns.getContext());
 }
