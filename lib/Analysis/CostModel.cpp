@@ -100,6 +100,25 @@ void OpCostModel::add(Operation *op, Work &work) {
   } else if (auto lin = dyn_cast<nn::LinearOp>(op)) {
     auto x = cast<ShapedType>(lin.getOperand(0).getType());
     flops = 2.0 * elements * double(x.getDimSize(x.getRank() - 1));
+  } else if (isa<nn::SliceOp>(op)) {
+    // A view once bufferized; counted as the copy a consumer may make.
+    bytes = 2.0 * double(bytesOf(op->getResult(0).getType()));
+  } else if (auto emb = dyn_cast<nn::EmbeddingOp>(op)) {
+    // Reads the ids and one table row per id, not the whole table.
+    bytes = 2.0 * double(bytesOf(emb.getType())) +
+            double(bytesOf(emb.getIds().getType()));
+  } else if (auto grad = dyn_cast<nn::EmbeddingGradOp>(op)) {
+    // Zeroes the table, then adds one row of dy per id (read dy, read and
+    // write the row).
+    double rowsAdded = numElements(grad.getGrad().getType());
+    flops = elements + rowsAdded;
+    bytes = double(bytesOf(grad.getType())) +
+            double(bytesOf(grad.getIds().getType())) +
+            3.0 * double(bytesOf(grad.getGrad().getType()));
+  } else if (isa<nn::CrossEntropyOp, nn::CrossEntropyGradOp>(op)) {
+    // Row max, sum of exps, then the picked logits (loss) or one more
+    // elementwise pass (gradient): about four passes over the logits.
+    flops = 4.0 * numElements(op->getOperand(0).getType());
   } else if (op->getNumOperands() > 0) {
     // Reductions and broadcasts touch every input element.
     flops = std::max(elements, numElements(op->getOperand(0).getType()));
