@@ -149,3 +149,53 @@ func.func @attention(%x: tensor<2x3x4xf32>, %seed: i64, %g: tensor<4xf32>, %b: t
 // CHECK-LABEL: func.func @attention_step
 // CHECK-SAME: -> (tensor<f32>, tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x4xf32>)
 // CHECK-SAME: rev.grad_args = array<i64: 0, 2, 3, 4>
+
+// -----
+
+// Integer tensors (token ids, labels) are constants of the differentiation,
+// with or without rev.no_grad: %labels lacks it and still gets no gradient.
+// An integer block parameter gets a zero placeholder from the VJP, which the
+// step drops. The cross-entropy rule reads the logits and labels; the
+// slice's gradient pads with zeros.
+
+func.func @GE(%x: tensor<2x3x4xf32>, %ids: tensor<2x3xi64>, %types: tensor<5x4xf32>) -> tensor<2x3x4xf32> {
+  %e = nn.embedding %ids, %types : tensor<2x3xi64>, tensor<5x4xf32>
+  %o = nn.mul %x, %e : tensor<2x3x4xf32>, tensor<2x3x4xf32>
+  return %o : tensor<2x3x4xf32>
+}
+func.func @FT(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
+  %t = nn.tanh %x : tensor<2x3x4xf32>
+  return %t : tensor<2x3x4xf32>
+}
+func.func @tokens(%ids: tensor<2x3xi64> {rev.no_grad}, %labels: tensor<2xi64>, %table: tensor<5x4xf32>, %types: tensor<5x4xf32>, %head: tensor<3x4xf32>) -> tensor<f32> {
+  %x = nn.embedding %ids, %table : tensor<2x3xi64>, tensor<5x4xf32>
+  %y1, %y2 = rev.block(%x, %x) f @FT() g @GE(%ids, %types : tensor<2x3xi64>, tensor<5x4xf32>) : tensor<2x3x4xf32>, tensor<2x3x4xf32>
+  %first = nn.slice %y2 offsets [0, 0, 0] sizes [2, 1, 4] : tensor<2x3x4xf32>
+  %cls = nn.reshape %first : tensor<2x1x4xf32> -> tensor<2x4xf32>
+  %logits = nn.linear %cls, %head : tensor<2x4xf32>, tensor<3x4xf32>
+  %l = nn.cross_entropy %logits, %labels : tensor<2x3xf32>, tensor<2xi64>
+  return %l : tensor<f32>
+}
+
+// The VJP reads the ids as G's argument: no recomputed embedding, the
+// saved one is what nn.mul reads.
+// CHECK-LABEL: func.func private @GE__vjp
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<2x3x4xf32>, %[[IDS:[^:]*]]: tensor<2x3xi64>, %[[TYPES:[^:]*]]: tensor<5x4xf32>, %[[E:[^:]*]]: tensor<2x3x4xf32>, %[[DY:[^:]*]]: tensor<2x3x4xf32>)
+// CHECK-SAME: -> (tensor<2x3x4xf32>, tensor<2x3xi64>, tensor<5x4xf32>)
+// CHECK-NOT:   nn.embedding %
+// CHECK-DAG:   %[[DX:.*]] = nn.mul %[[DY]], %[[E]]
+// CHECK-DAG:   %[[DE:.*]] = nn.mul %[[DY]], %[[X]]
+// CHECK-DAG:   %[[DT:.*]] = nn.embedding_grad %[[IDS]], %[[DE]] : tensor<2x3xi64>, tensor<2x3x4xf32> -> tensor<5x4xf32>
+// CHECK-DAG:   %[[ZERO:.*]] = arith.constant dense<0> : tensor<2x3xi64>
+// CHECK:   return %[[DX]], %[[ZERO]], %[[DT]]
+// CHECK-LABEL: func.func @tokens_step
+// CHECK-SAME: (%[[IDS:[^:]*]]: tensor<2x3xi64> {rev.no_grad}, %[[LABELS:[^:]*]]: tensor<2xi64>,
+// CHECK-SAME: -> (tensor<f32>, tensor<5x4xf32>, tensor<5x4xf32>, tensor<3x4xf32>)
+// CHECK-SAME: rev.grad_args = array<i64: 2, 3, 4>
+// CHECK:   %[[LOGITS:.*]] = nn.linear
+// CHECK:   %[[DLOGITS:.*]] = nn.cross_entropy_grad %[[LOGITS]], %[[LABELS]], %{{.*}} : tensor<2x3xf32>, tensor<2xi64>, tensor<f32>
+// CHECK:   nn.slice_grad %{{.*}} offsets [0, 0, 0] : tensor<2x1x4xf32> -> tensor<2x3x4xf32>
+// CHECK:   rev.grad
+// CHECK-SAME: g @GE__vjp(%[[IDS]], %{{.*}} : tensor<2x3xi64>, tensor<5x4xf32>)
+// CHECK:   %[[DTABLE:.*]] = nn.embedding_grad %[[IDS]], %{{.*}} : tensor<2x3xi64>, tensor<2x3x4xf32> -> tensor<5x4xf32>
+// CHECK:   return %{{.*}}, %[[DTABLE]],

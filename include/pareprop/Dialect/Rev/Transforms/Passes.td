@@ -9,7 +9,10 @@ def RevBuildTrainingStep : Pass<"rev-build-training-step", "mlir::ModuleOp"> {
     For a function that computes a rank-0 loss from its arguments through
     `nn` ops and `rev.block`s, creates `@<name>_step` returning the loss
     followed by the gradient of every argument not marked `rev.no_grad` (in
-    argument order; `rev.grad_args` lists their indices).
+    argument order; `rev.grad_args` lists their indices). Only floating-point
+    tensors are differentiated: integer arguments (random seeds, token ids,
+    class labels) are constants whether or not they carry `rev.no_grad`, and
+    values computed from them alone are not on a differentiated path.
 
     F and G of every block are differentiated once per function, however
     many blocks share them: `@<F>__fwd` returns F's value and the internals
