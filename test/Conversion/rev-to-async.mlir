@@ -145,3 +145,26 @@ func.func @step(%a: tensor<4xf32>) -> tensor<4xf32> attributes {rev.training_ste
 // CHECK: %[[COPY:.*]] = memref.alloc
 // CHECK: memref.copy %[[X]], %[[COPY]]
 // CHECK: return %[[COPY]]
+
+// -----
+
+// A coupling function that returns one value twice (two saved internals that
+// CSE merged) returns a copy the second time: its caller frees both.
+func.func private @twice(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %0 = nn.tanh %a : tensor<4xf32>
+  return %0, %0 : tensor<4xf32>, tensor<4xf32>
+}
+func.func @step(%a: tensor<4xf32>) -> tensor<4xf32> attributes {rev.training_step} {
+  %t0, %b = rev.task stream 0 {
+    %0:2 = func.call @twice(%a) : (tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+    %1 = nn.add %0#0, %0#1 : tensor<4xf32>, tensor<4xf32>
+    rev.yield %1 : tensor<4xf32>
+  } -> tensor<4xf32>
+  rev.await %t0
+  return %b : tensor<4xf32>
+}
+// CHECK-LABEL: func.func private @twice(
+// CHECK: %[[T:.*]] = memref.alloc() {{.*}} : memref<4xf32>
+// CHECK: %[[COPY:.*]] = memref.alloc() {{.*}} : memref<4xf32>
+// CHECK-NEXT: linalg.copy ins(%[[T]] : memref<4xf32>) outs(%[[COPY]] : memref<4xf32>)
+// CHECK-NEXT: return %[[T]], %[[COPY]]

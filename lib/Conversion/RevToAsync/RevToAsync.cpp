@@ -160,8 +160,10 @@ Value viewRoot(Value v) {
 
 /// A function's caller owns every buffer it returns, and the ownership-based
 /// deallocation frees each of them: a function that returns a buffer and a
-/// view of it would have both freed. Such a view (say a coupling function's
-/// saved internal that is a reshape of another) is returned as a copy.
+/// view of it, or one buffer twice, would have it freed twice. Such a view
+/// (say a coupling function's saved internal that is a reshape of another)
+/// or repeat (two saved internals that CSE merged: `q`, `k` and `v` as the
+/// same transpose of one input) is returned as a copy.
 void copyAliasedResults(func::FuncOp fn) {
   if (fn.isExternal())
     return;
@@ -177,8 +179,7 @@ void copyAliasedResults(func::FuncOp fn) {
       if (!type)
         continue;
       auto [it, inserted] = firstWithRoot.try_emplace(viewRoot(v), v);
-      // The same value twice is one buffer, which the deallocation handles.
-      if (inserted || it->second == v)
+      if (inserted)
         continue;
       Value empty = tensor::EmptyOp::create(b, ret.getLoc(), type.getShape(),
                                             type.getElementType());
