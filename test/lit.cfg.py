@@ -31,3 +31,13 @@ tool_dirs = [config.pareprop_tools_dir, config.llvm_tools_dir]
 tools = ["pareprop-opt", "pareprop-run", "mlir-runner", "mlir-translate", "opt", "llc", "llvm-nm",
          ToolSubst("%unittests", os.path.join(config.pareprop_obj_root, "bin", "PaRepropUnitTests"))]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# The Python package's tests (pytest) load the C API built here.
+config.environment["PAREPROP_LIBRARY"] = os.path.join(
+    config.pareprop_obj_root, "lib", "libPaRepropCAPI.so")
+config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
+config.substitutions.append(("%frontend", os.path.join(config.pareprop_src_root, "python-frontend")))
+config.substitutions.append(
+    ("%pytest", config.torch_python + " -m pytest -q -p no:cacheprovider"))
+config.environment["PAREPROP_IMPORT"] = os.path.join(
+    config.pareprop_tools_dir, "pareprop-import")

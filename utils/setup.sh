@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Installs what is missing on a Debian machine (as root, or through sudo) and
 # builds PaReprop into build/ (or $PAREPROP_BUILD_DIR). Run by run-example.sh
-# and, with --tests (which adds what only the test suite needs: PyTorch for
-# the autograd cross-check), by run-tests.sh. Safe to run again.
+# and, with --tests (which adds what only the test suite needs: pytest), by
+# run-tests.sh. PyTorch (the Python frontend) and LibTorch (pareprop-import)
+# are installed either way. Safe to run again.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${PAREPROP_BUILD_DIR:-$root/build}"
 
 packages=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
-          cmake ninja-build libgtest-dev python3)
+          cmake ninja-build libgtest-dev python3 python3-torch libtorch-dev)
 if [ "${1:-}" = "--tests" ]; then
-  packages+=(python3-torch)
+  packages+=(python3-pytest python3-venv python3-pip)
 fi
 missing=()
 for p in "${packages[@]}"; do

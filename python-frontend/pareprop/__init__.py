@@ -9,6 +9,7 @@ overlap recomputation with gradients.
 
 from . import nn, zoo
 from .export import ExportError, export
-from .runtime import CompileError, compile
+from .runtime import CompileError, compile, save_torchscript
 
-__all__ = ["nn", "zoo", "export", "compile", "ExportError", "CompileError"]
+__all__ = ["nn", "zoo", "export", "compile", "save_torchscript", "ExportError",
+           "CompileError"]

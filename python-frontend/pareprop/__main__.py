@@ -74,11 +74,15 @@ def main(argv=None):
     train.add_argument("--schedules", default="standard,vanilla,pareprop,auto")
     train.add_argument("--set", action="append", default=[],
                        metavar="NAME=VALUE", help="zoo option")
+    train.add_argument("--options", default="",
+                       help="compiler pipeline options, e.g. "
+                       "'memory-budget=8MiB lookahead=1'")
     args = parser.parse_args(argv)
     if args.command == "train":
         from . import demo
         ok = demo.run(args.model, args.steps, args.schedules.split(","),
-                      options=_options(args.set))
+                      options=_options(args.set),
+                      compile_options=args.options)
         return 0 if ok else 1
 
     options = _options(args.set)

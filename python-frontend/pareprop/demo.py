@@ -31,7 +31,7 @@ def _torch_step(module, inputs):
 
 def run(model="revvit", steps=3, schedules=("standard", "vanilla",
                                             "pareprop", "auto"),
-        lr=0.05, rtol=1e-4, options=None, out=print):
+        lr=0.05, rtol=1e-4, options=None, compile_options="", out=print):
     factory = zoo.MODELS[model]
     base, inputs = factory(**(options or {}))
     base.eval()  # Dropout off: compiled and PyTorch runs see the same model.
@@ -39,7 +39,7 @@ def run(model="revvit", steps=3, schedules=("standard", "vanilla",
     out(f"model {model} ({', '.join(f'{k}={v}' for k, v in (options or {}).items()) or 'defaults'}): "
         f"{params} parameters; inputs "
         + ", ".join(f"{list(x.shape)}" for x in inputs))
-    out(f"{'schedule':<9} {'policy':<16} {'loss[0]':>12} {'loss[-1]':>12} "
+    out(f"{'schedule':<9} {'policy':<28} {'loss[0]':>12} {'loss[-1]':>12} "
         f"{'torch-rel-err':>13} {'check':>5} {'step-ms':>9} {'peak-KiB':>9} "
         f"{'pred-KiB':>9}")
 
@@ -57,7 +57,7 @@ def run(model="revvit", steps=3, schedules=("standard", "vanilla",
             for n, p in module.named_parameters():
                 p -= lr * grads[n]
     torch_ms = statistics.median(torch_times) * 1e3
-    out(f"{'pytorch':<9} {'eager autograd':<16} {torch_losses[0]:>12.6f} "
+    out(f"{'pytorch':<9} {'eager autograd':<28} {torch_losses[0]:>12.6f} "
         f"{torch_losses[-1]:>12.6f} {'-':>13} {'ref':>5} {torch_ms:>9.3f} "
         f"{'-':>9} {'-':>9}")
 
@@ -65,7 +65,8 @@ def run(model="revvit", steps=3, schedules=("standard", "vanilla",
     times = {}
     for schedule in schedules:
         module = copy.deepcopy(base)
-        step = compile_step(module, inputs, schedule=schedule)
+        step = compile_step(module, inputs, schedule=schedule,
+                            options=compile_options)
         losses, step_times, peak, err = [], [], 0, None
         for i in range(steps):
             # Compiled gradients against autograd on the same parameters.
@@ -89,7 +90,7 @@ def run(model="revvit", steps=3, schedules=("standard", "vanilla",
         ms = statistics.median(step_times) * 1e3
         times[schedule] = ms
         pred = step.predicted_peak_bytes
-        out(f"{schedule:<9} {step.policy:<16} {losses[0]:>12.6f} "
+        out(f"{schedule:<9} {step.policy:<28} {losses[0]:>12.6f} "
             f"{losses[-1]:>12.6f} {err:>13.3e} "
             f"{'PASS' if passed else 'FAIL':>5} {ms:>9.3f} "
             f"{peak / 1024:>9.1f} "

@@ -317,8 +317,7 @@ class _Function:
         if tuple(sizes) == x.shape:
             return x
         return self.op(f"nn.slice {x.name} offsets {_ints(offsets)} sizes "
-                       f"{_ints(sizes)} : {x.type} -> "
-                       f"{_tensor_type(sizes, x.elem)}", sizes, x.elem)
+                       f"{_ints(sizes)} : {x.type}", sizes, x.elem)
 
     def slice_dim(self, x, dim, start, size):
         offsets = [0] * x.rank
@@ -334,8 +333,7 @@ class _Function:
         shape[dim] = sum(x.shape[dim] for x in xs)
         names = ", ".join(x.name for x in xs)
         types = ", ".join(x.type for x in xs)
-        return self.op(f"nn.concat {names} dim {dim} : {types} -> "
-                       f"{_tensor_type(shape, xs[0].elem)}", shape,
+        return self.op(f"nn.concat {names} dim {dim} : {types}", shape,
                        xs[0].elem)
 
     def embedding(self, ids, table):

@@ -186,3 +186,19 @@ def compile(module, example_inputs, schedule="auto", target="cpu",
     rev-to-llvm pipeline options, e.g. "lookahead=2 memory-budget=8MiB"."""
     return TrainingStep(module, list(example_inputs), schedule, target,
                         options)
+
+
+_SPEC_ELEMS = {torch.float32: "f32", torch.float64: "f64", torch.int64: "i64",
+               torch.int32: "i64", torch.bool: "i1"}
+
+
+def save_torchscript(module, example_inputs, path):
+    """Trace ``module`` on ``example_inputs`` and save it as TorchScript for
+    ``pareprop-import``, with the example input shapes in the archive."""
+    specs = []
+    for x in example_inputs:
+        specs.append("".join(f"{d}x" for d in x.shape) + _SPEC_ELEMS[x.dtype])
+    traced = torch.jit.trace(module, tuple(example_inputs), check_trace=False)
+    torch.jit.save(traced, str(path),
+                   _extra_files={"pareprop_inputs": "\n".join(specs)})
+    return traced
