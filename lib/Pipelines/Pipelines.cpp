@@ -52,7 +52,10 @@ void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   ConvertRevToAsyncOptions async;
   async.traceTasks = options.traceTasks;
+  async.kernelThreads = options.runtimeContractions;
   pm.addPass(createConvertRevToAsync(async));
+  if (options.runtimeContractions)
+    pm.addPass(createConvertContractionsToRuntime());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());

@@ -307,3 +307,21 @@ func.func @cross_entropy_grad(%x: tensor<4x3xf32>, %l: tensor<4xi64>, %d: tensor
   %0 = nn.cross_entropy_grad %x, %l, %d : tensor<4x3xf32>, tensor<4xi64>, tensor<f32>
   return %0 : tensor<4x3xf32>
 }
+
+// -----
+
+// The products of matmul and linear carry pareprop.contraction (bit 0: left
+// operand transposed, bit 1: right operand transposed) for
+// convert-contractions-to-runtime; a linear of a vector does not.
+func.func @contraction_tags(%a: tensor<2x3x4xf32>, %b: tensor<2x5x4xf32>, %x: tensor<7x4xf32>, %w: tensor<6x4xf32>, %v: tensor<4xf32>) -> (tensor<2x3x5xf32>, tensor<7x6xf32>, tensor<6xf32>) {
+  %0 = nn.matmul %a, %b {transpose_rhs} : tensor<2x3x4xf32>, tensor<2x5x4xf32>
+  %1 = nn.linear %x, %w : tensor<7x4xf32>, tensor<6x4xf32>
+  %2 = nn.linear %v, %w : tensor<4xf32>, tensor<6x4xf32>
+  return %0, %1, %2 : tensor<2x3x5xf32>, tensor<7x6xf32>, tensor<6xf32>
+}
+// CHECK-LABEL: func.func @contraction_tags(
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x3x4xf32>, tensor<2x5x4xf32>) {{.*}}attrs = {pareprop.contraction = 2 : i64}
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<7x4xf32>, tensor<6x4xf32>) {{.*}}attrs = {pareprop.contraction = 2 : i64}
+// CHECK: linalg.generic
+// CHECK-NOT: pareprop.contraction
+// CHECK: return

@@ -138,6 +138,11 @@ static cl::opt<std::string> calibrateFile(
              "vanilla schedule (and contention to pareprop's) and write it "
              "as JSON to this file"),
     cl::init(""));
+static cl::opt<bool> runtimeContractions(
+    "runtime-contractions",
+    cl::desc("Matrix products through the runtime's GEMM (OpenBLAS) instead "
+             "of loop nests (the cost model still assumes loop kernels)"),
+    cl::init(false));
 static cl::opt<std::string>
     targetName("target",
                cl::desc("Cost-model target: cpu, h100 or a .json file"),
@@ -622,6 +627,7 @@ int main(int argc, char **argv) {
     options.memoryBudget = memoryBudget;
     options.target = targetName;
     options.traceTasks = true;
+    options.runtimeContractions = runtimeContractions;
     if (!timelineDir.empty()) {
       if (std::error_code ec = llvm::sys::fs::create_directories(timelineDir))
         return fail("cannot create " + timelineDir + ": " + ec.message());
@@ -750,6 +756,7 @@ int main(int argc, char **argv) {
   if (fdCheck) {
     pareprop::RevToLLVMOptions options;
     options.mode = "none";
+    options.runtimeContractions = runtimeContractions;
     auto forward =
         compile(*model, options, loss.getSymName(), argTypes, {stepResults[0]});
     if (!forward)

@@ -22,6 +22,11 @@ namespace pareprop {
 #define GEN_PASS_DECL
 #include "pareprop/Conversion/Passes.h.inc"
 
+/// The attribute convert-nn-to-linalg puts on the linalg.generic of a matrix
+/// product (nn.matmul, nn.linear): an i64 of flags, bit 0 when the left
+/// operand is stored transposed, bit 1 when the right one is.
+constexpr llvm::StringLiteral kContractionAttr = "pareprop.contraction";
+
 /// Patterns lowering every nn op to linalg on tensors.
 void populateNNToLinalgPatterns(mlir::RewritePatternSet &patterns);
 

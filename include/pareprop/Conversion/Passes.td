@@ -50,6 +50,11 @@ def ConvertRevToAsync : Pass<"convert-rev-to-async", "mlir::ModuleOp"> {
     Option<"traceTasks", "trace-tasks", "bool", /*default=*/"false",
            "Record each task's start and end through the runtime's "
            "pareprop_trace_begin/end">,
+    Option<"kernelThreads", "kernel-threads", "bool", /*default=*/"false",
+           "Start each task with pareprop_kernel_threads(exclusive): a task "
+           "no other stream's task can overlap (a forward task, or any task "
+           "of a one-stream schedule) lets the runtime's kernels use every "
+           "core, the others one">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::async::AsyncDialect",
@@ -57,6 +62,29 @@ def ConvertRevToAsync : Pass<"convert-rev-to-async", "mlir::ModuleOp"> {
                            "mlir::linalg::LinalgDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::func::FuncDialect"];
+}
+
+def ConvertContractionsToRuntime
+    : Pass<"convert-contractions-to-runtime", "mlir::ModuleOp"> {
+  let summary = "Call the runtime's BLAS-backed GEMM for matrix products on buffers";
+  let description = [{
+    Replaces each `linalg.generic` on memrefs that `convert-nn-to-linalg`
+    tagged `pareprop.contraction` (the products of `nn.matmul` and
+    `nn.linear`: `C[b..., m, n] += op(A)[b..., m, k] op(B)[b..., k, n]`,
+    an operand of rank 2 shared by every batch element) by a call to
+    `pareprop_contract_f32` / `pareprop_contract_f64(A, B, C, flags)` of
+    the runtime library on unranked memrefs. The runtime issues one GEMM per
+    batch element through CBLAS (OpenBLAS) when the strides allow it and
+    runs a loop nest otherwise; C keeps what it held (zeros, or the
+    broadcast bias of a linear), so the call accumulates like the generic.
+
+    Run it after bufferization (after `convert-rev-to-async`) and before
+    `convert-linalg-to-loops`. Untagged generics and tagged ones still on
+    tensors are left alone.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
 }
 
 #endif

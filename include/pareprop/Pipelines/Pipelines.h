@@ -70,6 +70,14 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
                      "stacks: 'stored' or 'checkpoint' (replayed in the "
                      "backward; see rev-build-training-step)"),
       llvm::cl::init("stored")};
+  Option<bool> runtimeContractions{
+      *this, "runtime-contractions",
+      llvm::cl::desc("Run the matrix products of nn.matmul and nn.linear "
+                     "through the runtime library's GEMM (CBLAS/OpenBLAS; "
+                     "see convert-contractions-to-runtime) instead of loop "
+                     "nests. Off by default until the cost model has a "
+                     "rate for them: its predictions assume loop kernels"),
+      llvm::cl::init(false)};
   Option<bool> checkReconstruction{
       *this, "check-reconstruction",
       llvm::cl::desc("Reversible mode: the step also returns the per-block "

@@ -188,11 +188,21 @@ struct MatmulLowering : NNPattern<MatmulOp> {
         op.getTransposeRhs() ? map(n, k) : map(k, n), map(m, n)};
     SmallVector<IteratorType> iterators(loops - 1, IteratorType::parallel);
     iterators.push_back(IteratorType::reduction);
-    rw.replaceOp(op, generic(rw, op.getLoc(),
-                             zeroFilled(rw, op.getLoc(), resultType(op)),
-                             {op.getLhs(), op.getRhs()}, maps, iterators,
-                             multiplyAccumulate));
+    Value product = generic(rw, op.getLoc(),
+                            zeroFilled(rw, op.getLoc(), resultType(op)),
+                            {op.getLhs(), op.getRhs()}, maps, iterators,
+                            multiplyAccumulate);
+    markContraction(rw, product, (op.getTransposeLhs() ? 1 : 0) |
+                                     (op.getTransposeRhs() ? 2 : 0));
+    rw.replaceOp(op, product);
     return success();
+  }
+
+  /// Tags the generic as `C += op(A) op(B)` for
+  /// convert-contractions-to-runtime (bit 0: A transposed, bit 1: B).
+  static void markContraction(OpBuilder &b, Value product, int64_t flags) {
+    product.getDefiningOp()->setAttr(kContractionAttr,
+                                     b.getI64IntegerAttr(flags));
   }
 
   static Value multiplyAccumulate(OpBuilder &b, Location l, ValueRange a) {
@@ -233,9 +243,14 @@ struct LinearLowering : NNPattern<LinearOp> {
                                 AffineMap::get(loops, 0, outExprs, ctx)};
     SmallVector<IteratorType> iterators(rank, IteratorType::parallel);
     iterators.push_back(IteratorType::reduction);
-    rw.replaceOp(op, generic(rw, loc, init, {op.getInput(), op.getWeight()},
-                             maps, iterators,
-                             MatmulLowering::multiplyAccumulate));
+    Value product = generic(rw, loc, init, {op.getInput(), op.getWeight()},
+                            maps, iterators,
+                            MatmulLowering::multiplyAccumulate);
+    // x [..., m, k] times W^T: a batched product with a shared, transposed
+    // right operand (a vector input has no row dimension: left as loops).
+    if (rank >= 2)
+      MatmulLowering::markContraction(rw, product, 2);
+    rw.replaceOp(op, product);
     return success();
   }
 };

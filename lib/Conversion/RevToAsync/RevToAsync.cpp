@@ -42,11 +42,15 @@ Type memrefFor(Type t) {
 /// Runtime entry points that record a task's start and end (trace-tasks).
 constexpr llvm::StringLiteral kTraceBegin = "pareprop_trace_begin";
 constexpr llvm::StringLiteral kTraceEnd = "pareprop_trace_end";
+/// Runtime entry point that sets how many threads a task's kernels use.
+constexpr llvm::StringLiteral kKernelThreads = "pareprop_kernel_threads";
 
-void declareTraceFunctions(ModuleOp module, SymbolTable &symbols) {
+/// Declares runtime functions taking one i64.
+void declareRuntimeFunctions(ModuleOp module, SymbolTable &symbols,
+                             ArrayRef<StringRef> names) {
   OpBuilder b(module.getBodyRegion());
   b.setInsertionPointToStart(module.getBody());
-  for (StringRef name : {kTraceBegin, kTraceEnd}) {
+  for (StringRef name : names) {
     if (symbols.lookup(name))
       continue;
     auto fn = func::FuncOp::create(
@@ -239,8 +243,8 @@ void buildKernelBufferizationPipeline(OpPassManager &pm) {
 /// Rebuilds a scheduled step on memrefs with one async.execute per task.
 class AsyncStepBuilder {
 public:
-  AsyncStepBuilder(func::FuncOp step, bool traceTasks)
-      : step(step), traceTasks(traceTasks) {}
+  AsyncStepBuilder(func::FuncOp step, bool traceTasks, bool kernelThreads)
+      : step(step), traceTasks(traceTasks), kernelThreads(kernelThreads) {}
   LogicalResult build();
 
 private:
@@ -248,7 +252,7 @@ private:
   void planDeallocations();
 
   func::FuncOp step;
-  bool traceTasks;
+  bool traceTasks, kernelThreads;
   SmallVector<TaskOp> tasks;
   DenseMap<Operation *, unsigned> taskIndex;
   /// happensBefore[i]: tasks that finish before task i starts.
@@ -315,6 +319,9 @@ void AsyncStepBuilder::planDeallocations() {
 LogicalResult AsyncStepBuilder::build() {
   computeOrder();
   planDeallocations();
+  bool singleStream = llvm::all_of(tasks, [&](TaskOp t) {
+    return t.getStream() == tasks.front().getStream();
+  });
   Block &oldBody = step.getBody().front();
   MLIRContext *ctx = step.getContext();
   OpBuilder b(ctx);
@@ -406,6 +413,17 @@ LogicalResult AsyncStepBuilder::build() {
             for (Value v : call.getOperands())
               args.push_back(inner.contains(v) ? inner.lookup(v)
                                                : map.lookup(v));
+            if (kernelThreads) {
+              // Forward tasks never overlap another stream's work (the
+              // backward waits for the loss); neither does anything in a
+              // one-stream schedule.
+              bool exclusive = singleStream ||
+                               task.getKind().value_or("forward") == "forward";
+              func::CallOp::create(
+                  nb, loc, kKernelThreads, TypeRange(),
+                  ValueRange{arith::ConstantIntOp::create(nb, loc, exclusive,
+                                                          64)});
+            }
             Value id;
             if (traceTasks) {
               id = arith::ConstantIntOp::create(nb, loc, index, 64);
@@ -504,9 +522,11 @@ struct ConvertRevToAsyncPass
             })))
       return signalPassFailure();
     if (traceTasks && !steps.empty())
-      declareTraceFunctions(module, symbols);
+      declareRuntimeFunctions(module, symbols, {kTraceBegin, kTraceEnd});
+    if (kernelThreads && !steps.empty())
+      declareRuntimeFunctions(module, symbols, {kKernelThreads});
     for (func::FuncOp step : steps)
-      if (failed(AsyncStepBuilder(step, traceTasks).build()))
+      if (failed(AsyncStepBuilder(step, traceTasks, kernelThreads).build()))
         return signalPassFailure();
   }
 };

@@ -1,0 +1,91 @@
+//===- ContractionsToRuntime.cpp - matrix products -> runtime GEMM --------===//
+//
+// The matrix products of nn.matmul and nn.linear, once on buffers, become
+// calls of the runtime library's pareprop_contract_f32/f64, which run them
+// through CBLAS (lib/Runtime/Kernels.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#include "pareprop/Conversion/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace pareprop {
+#define GEN_PASS_DEF_CONVERTCONTRACTIONSTORUNTIME
+#include "pareprop/Conversion/Passes.h.inc"
+} // namespace pareprop
+
+using namespace mlir;
+
+namespace {
+
+/// The runtime entry point for element type `elem`, declared on first use.
+func::FuncOp runtimeFunction(ModuleOp module, SymbolTable &symbols, Type elem) {
+  std::string name =
+      elem.isF64() ? "pareprop_contract_f64" : "pareprop_contract_f32";
+  if (auto fn = symbols.lookup<func::FuncOp>(name))
+    return fn;
+  OpBuilder b(module.getBodyRegion());
+  b.setInsertionPointToStart(module.getBody());
+  Type unranked = UnrankedMemRefType::get(elem, 0);
+  auto fn = func::FuncOp::create(
+      b, module.getLoc(), name,
+      b.getFunctionType({unranked, unranked, unranked, b.getI64Type()}, {}));
+  fn.setPrivate();
+  symbols.insert(fn);
+  return fn;
+}
+
+/// Whether `op` is a tagged product on memrefs the runtime can take: f32 or
+/// f64, output of rank >= 2, operands of the output's rank or of rank 2.
+bool isRuntimeContraction(linalg::GenericOp op) {
+  if (!op->hasAttr(pareprop::kContractionAttr) ||
+      !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1)
+    return false;
+  auto c = dyn_cast<MemRefType>(op.getDpsInits()[0].getType());
+  if (!c || c.getRank() < 2 ||
+      !(c.getElementType().isF32() || c.getElementType().isF64()))
+    return false;
+  for (Value in : op.getDpsInputs()) {
+    auto t = dyn_cast<MemRefType>(in.getType());
+    if (!t || t.getElementType() != c.getElementType() ||
+        (t.getRank() != c.getRank() && t.getRank() != 2))
+      return false;
+  }
+  return true;
+}
+
+struct ConvertContractionsToRuntimePass
+    : pareprop::impl::ConvertContractionsToRuntimeBase<
+          ConvertContractionsToRuntimePass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    SmallVector<linalg::GenericOp> products;
+    module.walk([&](linalg::GenericOp op) {
+      if (isRuntimeContraction(op))
+        products.push_back(op);
+    });
+    for (linalg::GenericOp op : products) {
+      OpBuilder b(op);
+      Location loc = op.getLoc();
+      Type elem =
+          cast<MemRefType>(op.getDpsInits()[0].getType()).getElementType();
+      func::FuncOp fn = runtimeFunction(module, symbols, elem);
+      SmallVector<Value> args;
+      for (Value v : llvm::concat<Value>(op.getDpsInputs(), op.getDpsInits()))
+        args.push_back(memref::CastOp::create(
+            b, loc, UnrankedMemRefType::get(elem, 0), v));
+      args.push_back(arith::ConstantIntOp::create(
+          b, loc,
+          op->getAttrOfType<IntegerAttr>(pareprop::kContractionAttr).getInt(),
+          64));
+      func::CallOp::create(b, loc, fn, args);
+      op.erase();
+    }
+  }
+};
+
+} // namespace
