@@ -9,7 +9,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${PAREPROP_BUILD_DIR:-$root/build}"
 
 packages=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
-          cmake ninja-build libgtest-dev python3 python3-torch libtorch-dev)
+          cmake ninja-build libgtest-dev python3 python3-torch libtorch-dev
+          libopenblas-dev)
 if [ "${1:-}" = "--tests" ]; then
   packages+=(python3-pytest python3-venv python3-pip)
 fi
