@@ -182,6 +182,7 @@ class _Function:
         self.key = None
         self.dropouts = 0
         self.counter = 0
+        self.constants = {}
 
     def fresh(self, shape, elem):
         self.counter += 1
@@ -199,6 +200,25 @@ class _Function:
                        _elem(tensor.dtype, path))
             p = self.params[id(tensor)] = _Param(tensor, path, v)
         return p.value
+
+    def constant(self, tensor, path):
+        """A buffer or tensor constant as an arith.constant (raw bytes,
+        little-endian), once per function."""
+        key = ("const", id(tensor))
+        cached = self.constants.get(key)
+        if cached is not None:
+            return cached
+        if tensor.dtype == torch.bool:
+            tensor = tensor.to(torch.float32)
+        if tensor.dtype == torch.int32:
+            tensor = tensor.to(torch.int64)
+        elem = _elem(tensor.dtype, path)
+        data = tensor.detach().contiguous().cpu().numpy().tobytes()
+        v = self.fresh(tuple(tensor.shape), elem)
+        self.lines.append(f"  {v.name} = arith.constant dense<\"0x"
+                          f"{data.hex().upper()}\"> : {v.type}")
+        self.constants[key] = v
+        return v
 
     def key_value(self):
         if self.key is None:
@@ -513,9 +533,11 @@ class _GraphEmitter:
             obj = getattr(obj, part)
         if isinstance(obj, torch.nn.Parameter):
             return self.fn.param(obj, self.exporter.param_path(obj, n.target))
-        raise ExportError(f"{self.path}.{n.target}: tensor constants and "
-                          "buffers are not supported (make it a Parameter "
-                          "or an input)")
+        if isinstance(obj, torch.Tensor):
+            # A buffer or a tensor constant: its value at export time.
+            return self.fn.constant(obj, f"{self.path}.{n.target}")
+        raise ExportError(f"{self.path}.{n.target}: attributes of type "
+                          f"{type(obj).__name__} are not supported")
 
     # Arguments -------------------------------------------------------------
 

@@ -96,6 +96,51 @@ def test_blocks_share_functions_and_name_parameters():
         assert f'rev.param = "{name}"' in text
 
 
+class Gained(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.lin = nn.Linear(d, d)
+        self.register_buffer("gain", torch.linspace(0.5, 1.5, d))
+
+    def forward(self, x):
+        return torch.tanh(self.lin(x)) * self.gain
+
+
+class WithBuffers(nn.Module):
+    """Buffers become constants: a float gain inside F and G, integer
+    position ids, a float mask."""
+
+    def __init__(self, d=6, depth=3):
+        super().__init__()
+        self.tokens = nn.Embedding(10, d)
+        self.register_buffer("positions", torch.arange(5))
+        self.pos = nn.Embedding(5, d)
+        self.blocks = ReversibleSequence([
+            ReversibleBlock(Gained(d), Gained(d)) for _ in range(depth)])
+        self.register_buffer(
+            "mask", torch.tensor([1.0, 0.0, 1.0, 1.0, 0.5]).reshape(1, 5, 1))
+
+    def forward(self, ids, target):
+        x = self.tokens(ids) + self.pos(self.positions)
+        y1, y2 = self.blocks(x, x)
+        return ((y1 + y2) * self.mask - target).mean()
+
+
+def test_buffers_become_constants():
+    torch.manual_seed(0)
+    module = WithBuffers()
+    inputs = (torch.randint(0, 10, (2, 5)), torch.randn(2, 5, 6))
+    text = pareprop.export(module, inputs)
+    # F and G have equal code and equal gains: one function holds the gain;
+    # the loss holds the positions and the mask.
+    assert text.count("func.func private") == 1
+    assert text.count("arith.constant dense<") == 3
+    ref_loss, ref_grads = autograd(module, inputs)
+    for schedule in ["standard", "pareprop", "auto"]:
+        loss, grads = pareprop.compile(module, inputs, schedule)(*inputs)
+        assert_matches(loss, grads, ref_loss, ref_grads, 1e-4)
+
+
 class Sigmoid(nn.Module):
     def forward(self, x):
         return torch.sigmoid(x)

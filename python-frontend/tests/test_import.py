@@ -109,3 +109,27 @@ def test_unsupported_graph_is_a_clear_error(tmp_path):
     assert "unsupported op aten::sigmoid at blocks.blocks.0.g" in r.stderr
     r = run_import(tmp_path / "missing.pt")
     assert r.returncode != 0 and "pareprop-import:" in r.stderr
+
+
+def test_buffers_are_imported_as_constants(tmp_path):
+    from test_export import WithBuffers
+
+    torch.manual_seed(0)
+    module = WithBuffers()
+    inputs = (torch.randint(0, 10, (2, 5)), torch.randn(2, 5, 6))
+    archive = tmp_path / "buffers.pt"
+    pareprop.save_torchscript(module, inputs, archive)
+    r = run_import(archive)
+    assert r.returncode == 0, r.stderr
+    mlir = r.stdout
+    assert "arith.constant dense<" in mlir
+    fx_loss, fx_grads = pareprop.compile(module, inputs, "pareprop")(*inputs)
+    names = param_names(mlir)
+    params = dict(module.named_parameters())
+    args = list(inputs) + [params[n] for n in names[len(inputs):]]
+    step = CompiledFunction(mlir, "pareprop")
+    results = step(args)
+    assert abs(results[0].item() - fx_loss.item()) <= 1e-5 * abs(
+        fx_loss.item())
+    for spec, value in zip(step.signature["results"][1:], results[1:]):
+        assert max_rel_diff(value, fx_grads[names[spec["arg"]]]) <= 1e-4

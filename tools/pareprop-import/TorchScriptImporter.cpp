@@ -138,6 +138,31 @@ public:
     names[t.unsafeGetTensorImpl()] = v;
     return v;
   }
+  /// A buffer or tensor constant: an arith.constant of its bytes at import
+  /// time (little-endian), once per function.
+  Val constant(at::Tensor t, const std::string &where) {
+    auto it = names.find(t.unsafeGetTensorImpl());
+    if (it != names.end())
+      return it->second;
+    const c10::TensorImpl *impl = t.unsafeGetTensorImpl();
+    if (t.scalar_type() == at::kBool)
+      t = t.to(at::kFloat);
+    else if (t.scalar_type() == at::kInt)
+      t = t.to(at::kLong);
+    t = t.contiguous();
+    Val v = fresh(shapeOf(t), elemOf(t.scalar_type(), where));
+    static const char *digits = "0123456789ABCDEF";
+    std::string hex;
+    const auto *bytes = static_cast<const uint8_t *>(t.data_ptr());
+    for (size_t i = 0; i < size_t(t.nbytes()); ++i) {
+      hex += digits[bytes[i] >> 4];
+      hex += digits[bytes[i] & 15];
+    }
+    lines.push_back("  " + v.name + " = arith.constant dense<\"0x" + hex +
+                    "\"> : " + v.type());
+    names[impl] = v;
+    return v;
+  }
   const Val &lookup(const at::Tensor &t, const std::string &where) {
     auto it = names.find(t.unsafeGetTensorImpl());
     if (it == names.end())
@@ -484,10 +509,10 @@ void Importer::node(Function &fn, Node *n,
       paths[value.toObject().get()] = path;
     else if (value.isTensor()) {
       auto slot = obj->type()->findAttributeSlot(name);
-      if (!slot || !obj->type()->is_parameter(*slot))
-        throw Error(path + ": tensor attributes that are not parameters "
-                           "(buffers, constants) are not supported");
-      fn.param(value.toTensor(), path);
+      if (slot && obj->type()->is_parameter(*slot))
+        fn.param(value.toTensor(), path);
+      else // A buffer: its value now.
+        fn.constant(value.toTensor(), path);
     }
     outs.push_back(value);
   } else if (n->kind() == c10::prim::CallMethod) {
