@@ -16,8 +16,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #ifdef PAREPROP_HAVE_OPENBLAS
@@ -44,16 +48,71 @@ template <typename T> struct View {
 
 std::atomic<int> kernelThreads{0};
 
-/// Threads a task that runs alone may use: PAREPROP_KERNEL_THREADS, or one.
+/// Whether the task running on this thread runs alone (set by
+/// pareprop_kernel_threads at the start of each task).
+thread_local bool taskRunsAlone = false;
+
+/// A second thread for the kernels of a task that runs alone. It blocks on
+/// a condition variable between jobs: OpenBLAS's own pool threads spin
+/// after a job and take a core from the two-stream backward that follows.
+class Helper {
+public:
+  static Helper &get() {
+    static Helper *helper = new Helper; // Never joined: lives to exit.
+    return *helper;
+  }
+  /// Runs `job` on the helper while the caller runs `mine`; returns when
+  /// both are done.
+  void split(const std::function<void()> &job,
+             const std::function<void()> &mine) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      pending = &job;
+    }
+    wake.notify_one();
+    mine();
+    std::unique_lock<std::mutex> lock(mutex);
+    finished.wait(lock, [&] { return pending == nullptr; });
+  }
+
+private:
+  Helper() : thread([this] { loop(); }) { thread.detach(); }
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex);
+    while (true) {
+      wake.wait(lock, [&] { return pending != nullptr; });
+      const std::function<void()> *job = pending;
+      lock.unlock();
+      (*job)();
+      lock.lock();
+      pending = nullptr;
+      finished.notify_one();
+    }
+  }
+  std::mutex mutex;
+  std::condition_variable wake, finished;
+  const std::function<void()> *pending = nullptr;
+  std::thread thread;
+};
+
+/// Threads a task that runs alone may use (at most two: the task's own and
+/// the helper): PAREPROP_KERNEL_THREADS, or two on a machine with two cores
+/// or more.
 int exclusiveThreads() {
   static const int threads = [] {
     if (const char *env = std::getenv("PAREPROP_KERNEL_THREADS"))
       if (int n = std::atoi(env); n > 0)
-        return n;
-    return 1;
+        return std::min(n, 2);
+    return std::thread::hardware_concurrency() >= 2 ? 2 : 1;
   }();
   return threads;
 }
+
+/// Products smaller than this many multiply-adds are not split: waking the
+/// helper costs about as much as half of one (measured: splitting products
+/// of 2M multiply-adds made the MLP example slower, splitting RevViT-Tiny's
+/// 30M ones made it faster; docs/benchmarks.md).
+constexpr double kSplitMultiplyAdds = 4.0 * 1024 * 1024;
 
 void setThreads(int want) {
   if (kernelThreads.exchange(want) == want)
@@ -125,6 +184,54 @@ void gemm(int64_t m, int64_t n, int64_t k, const T *a, int64_t as0, int64_t as1,
   gemmNaive(m, n, k, a, as0, as1, b, bs0, bs1, c, cs0, cs1);
 }
 
+/// The matrices of one product: op(A) is m x k, op(B) is k x n, with the
+/// element strides of their rows and columns.
+template <typename T> struct Product {
+  View<T> a, b, c;
+  int64_t batch, count, m, n, k, as0, as1, bs0, bs1;
+
+  Product(View<T> a, View<T> b, View<T> c, bool ta, bool tb)
+      : a(std::move(a)), b(std::move(b)), c(std::move(c)) {
+    const View<T> &A = this->a, &B = this->b, &C = this->c;
+    batch = C.rank() - 2;
+    m = C.sizes[batch];
+    n = C.sizes[batch + 1];
+    k = ta ? A.sizes[A.rank() - 2] : A.sizes[A.rank() - 1];
+    as0 = A.strides[A.rank() - 2];
+    as1 = A.strides[A.rank() - 1];
+    bs0 = B.strides[B.rank() - 2];
+    bs1 = B.strides[B.rank() - 1];
+    if (ta)
+      std::swap(as0, as1);
+    if (tb)
+      std::swap(bs0, bs1);
+    count = 1;
+    for (int64_t i = 0; i < batch; ++i)
+      count *= C.sizes[i];
+  }
+
+  /// Batch elements [begin, end), rows [row0, row1) of each.
+  void run(int64_t begin, int64_t end, int64_t row0, int64_t row1) const {
+    for (int64_t e = begin; e < end; ++e) {
+      // Row-major decomposition of e over the batch dimensions; an operand
+      // without batch dimensions (a weight) is shared.
+      int64_t offA = 0, offB = 0, offC = 0;
+      for (int64_t i = batch - 1, rest = e; i >= 0; --i) {
+        int64_t index = rest % c.sizes[i];
+        rest /= c.sizes[i];
+        if (a.rank() == c.rank())
+          offA += index * a.strides[i];
+        if (b.rank() == c.rank())
+          offB += index * b.strides[i];
+        offC += index * c.strides[i];
+      }
+      int64_t cs0 = c.strides[batch], cs1 = c.strides[batch + 1];
+      gemm<T>(row1 - row0, n, k, a.data + offA + row0 * as0, as0, as1,
+              b.data + offB, bs0, bs1, c.data + offC + row0 * cs0, cs0, cs1);
+    }
+  }
+};
+
 /// C[batch..., m, n] += op(A)[batch..., m, k] * op(B)[batch..., k, n]; an
 /// operand of rank 2 is shared by every batch element. `flags`: bit 0
 /// transposes A (stored [.., k, m]), bit 1 transposes B (stored [.., n, k]).
@@ -135,42 +242,25 @@ void contract(int64_t rankA, void *descA, int64_t rankB, void *descB,
   // kernel (OpenBLAS would otherwise take every core).
   if (kernelThreads.load() == 0)
     setThreads(1);
-  View<T> a(rankA, descA), b(rankB, descB), c(rankC, descC);
-  bool ta = flags & 1, tb = flags & 2;
-  int64_t batch = c.rank() - 2;
-  int64_t m = c.sizes[batch], n = c.sizes[batch + 1];
-  int64_t k = ta ? a.sizes[a.rank() - 2] : a.sizes[a.rank() - 1];
-  auto matrix = [](const View<T> &v, bool transposed, int64_t &s0,
-                   int64_t &s1) {
-    s0 = v.strides[v.rank() - 2];
-    s1 = v.strides[v.rank() - 1];
-    if (transposed)
-      std::swap(s0, s1);
-  };
-  int64_t as0, as1, bs0, bs1;
-  matrix(a, ta, as0, as1);
-  matrix(b, tb, bs0, bs1);
-  int64_t count = 1;
-  for (int64_t i = 0; i < batch; ++i)
-    count *= c.sizes[i];
-  std::vector<int64_t> index(batch, 0);
-  for (int64_t e = 0; e < count; ++e) {
-    int64_t offA = 0, offB = 0, offC = 0;
-    for (int64_t i = 0; i < batch; ++i) {
-      // Operands without batch dimensions (a weight) broadcast.
-      if (a.rank() == c.rank())
-        offA += index[i] * a.strides[i];
-      if (b.rank() == c.rank())
-        offB += index[i] * b.strides[i];
-      offC += index[i] * c.strides[i];
-    }
-    gemm<T>(m, n, k, a.data + offA, as0, as1, b.data + offB, bs0, bs1,
-            c.data + offC, c.strides[batch], c.strides[batch + 1]);
-    for (int64_t i = batch - 1; i >= 0; --i) {
-      if (++index[i] < c.sizes[i])
-        break;
-      index[i] = 0;
-    }
+  Product<T> p(View<T>(rankA, descA), View<T>(rankB, descB),
+               View<T>(rankC, descC), flags & 1, flags & 2);
+  // A task that runs alone shares a large product with the helper thread:
+  // half the batch elements, or half the rows of a single matrix.
+  bool split = taskRunsAlone && exclusiveThreads() > 1 &&
+               double(p.count) * p.m * p.n * p.k >= kSplitMultiplyAdds &&
+               (p.count > 1 || p.m > 1);
+  if (!split) {
+    p.run(0, p.count, 0, p.m);
+    return;
+  }
+  if (p.count > 1) {
+    int64_t half = p.count / 2;
+    Helper::get().split([&] { p.run(half, p.count, 0, p.m); },
+                        [&] { p.run(0, half, 0, p.m); });
+  } else {
+    int64_t half = p.m / 2;
+    Helper::get().split([&] { p.run(0, 1, half, p.m); },
+                        [&] { p.run(0, 1, 0, half); });
   }
 }
 
@@ -193,7 +283,10 @@ void pareprop_contract_f64(int64_t rankA, void *descA, int64_t rankB,
 /// Called first in every task: `exclusive` says no other stream's task can
 /// run at the same time.
 void pareprop_kernel_threads(int64_t exclusive) {
-  setThreads(exclusive ? exclusiveThreads() : 1);
+  // BLAS itself always runs one thread; a task that runs alone splits its
+  // products with the helper thread instead (see contract()).
+  taskRunsAlone = exclusive != 0;
+  setThreads(1);
 }
 
 /// Whether the kernels go through BLAS (for reports and tests).
