@@ -1,21 +1,20 @@
 //===- Kernels.cpp - BLAS-backed contractions for compiled steps ----------===//
 //
 // Compiled steps call these for the matrix products of nn.matmul and
-// nn.linear (see convert-contractions-to-runtime-calls): strided memrefs in,
-// one GEMM per batch element, through CBLAS (OpenBLAS when the build found
-// it; a plain loop nest otherwise).
+// nn.linear (see convert-contractions-to-runtime): strided memrefs in, one
+// GEMM per batch element, through CBLAS (OpenBLAS when the build found it; a
+// plain loop nest otherwise).
 //
-// Threads: a task that may overlap another stream's task runs its kernels on
-// one thread, so two streams do not fight over the same cores. A task that
-// runs alone (the forward, or any task of a one-stream schedule) may use
-// PAREPROP_KERNEL_THREADS threads; the default is one as well, because
-// OpenBLAS's pool threads keep spinning after a multi-threaded GEMM and slow
-// the two streams of the backward that follows (measured: docs/benchmarks.md).
+// Threads: BLAS always runs one thread, so two streams do not fight over the
+// same cores. A task that runs alone (the forward, or any task of a
+// one-stream schedule) shares its large products with a helper thread that
+// blocks between jobs; OpenBLAS's own pool threads keep spinning after a
+// multi-threaded GEMM and slowed the two-stream backward that follows
+// (measured: docs/benchmarks.md).
 //
 //===----------------------------------------------------------------------===//
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -45,8 +44,6 @@ template <typename T> struct View {
   }
   int64_t rank() const { return int64_t(sizes.size()); }
 };
-
-std::atomic<int> kernelThreads{0};
 
 /// Whether the task running on this thread runs alone (set by
 /// pareprop_kernel_threads at the start of each task).
@@ -114,11 +111,14 @@ int exclusiveThreads() {
 /// 30M ones made it faster; docs/benchmarks.md).
 constexpr double kSplitMultiplyAdds = 4.0 * 1024 * 1024;
 
-void setThreads(int want) {
-  if (kernelThreads.exchange(want) == want)
-    return;
+/// Keeps OpenBLAS to one thread (by default it takes every core).
+void useOneBlasThread() {
 #ifdef PAREPROP_HAVE_OPENBLAS
-  openblas_set_num_threads(want);
+  static const bool once = [] {
+    openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)once;
 #endif
 }
 
@@ -238,10 +238,7 @@ template <typename T> struct Product {
 template <typename T>
 void contract(int64_t rankA, void *descA, int64_t rankB, void *descB,
               int64_t rankC, void *descC, int64_t flags) {
-  // Code compiled without kernel-threads calls still runs one thread per
-  // kernel (OpenBLAS would otherwise take every core).
-  if (kernelThreads.load() == 0)
-    setThreads(1);
+  useOneBlasThread();
   Product<T> p(View<T>(rankA, descA), View<T>(rankB, descB),
                View<T>(rankC, descC), flags & 1, flags & 2);
   // A task that runs alone shares a large product with the helper thread:
@@ -283,19 +280,9 @@ void pareprop_contract_f64(int64_t rankA, void *descA, int64_t rankB,
 /// Called first in every task: `exclusive` says no other stream's task can
 /// run at the same time.
 void pareprop_kernel_threads(int64_t exclusive) {
-  // BLAS itself always runs one thread; a task that runs alone splits its
-  // products with the helper thread instead (see contract()).
+  // A task that runs alone splits its products with the helper thread (see
+  // contract()).
   taskRunsAlone = exclusive != 0;
-  setThreads(1);
-}
-
-/// Whether the kernels go through BLAS (for reports and tests).
-int64_t pareprop_kernels_use_blas() {
-#ifdef PAREPROP_HAVE_OPENBLAS
-  return 1;
-#else
-  return 0;
-#endif
 }
 
 } // extern "C"

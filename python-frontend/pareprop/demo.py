@@ -46,12 +46,11 @@ def run(model="revvit", steps=3, schedules=("standard", "vanilla",
     # PyTorch eager on the same steps: the reference losses and the baseline
     # step time.
     module = copy.deepcopy(base)
-    torch_losses, torch_times, first_grads = [], [], None
+    torch_losses, torch_times = [], []
     for _ in range(steps):
         start = time.perf_counter()
         loss, grads = _torch_step(module, inputs)
         torch_times.append(time.perf_counter() - start)
-        first_grads = first_grads or grads
         torch_losses.append(loss.item())
         with torch.no_grad():
             for n, p in module.named_parameters():

@@ -377,17 +377,17 @@ class _Function:
 
     # -- text ----------------------------------------------------------------
 
-    def signature(self, extra_args=()):
+    def signature(self):
         parts = []
         for v, attrs in self.args:
             parts.append(f"{v.name}: {v.type}" + (f" {{{attrs}}}"
                                                   if attrs else ""))
+        # Parameters are named where users see them: on @loss. F and G are
+        # shared between blocks, so theirs have no one name.
+        named = self is self.exporter.top
         for p in self.params.values():
-            parts.append(f"{p.value.name}: {p.value.type}"
-                         f" {{rev.param = \"{p.path}\"}}"
-                         if self.exporter.name_params else
-                         f"{p.value.name}: {p.value.type}")
-        parts.extend(extra_args)
+            parts.append(f"{p.value.name}: {p.value.type}" +
+                         (f" {{rev.param = \"{p.path}\"}}" if named else ""))
         if self.key is not None:
             parts.append(f"{self.key}: i64")
         return ", ".join(parts)
@@ -415,9 +415,9 @@ def _broadcast(a, b, path):
 # fx nodes -> ops
 # --------------------------------------------------------------------------
 
-def _bind(node, names, defaults=None, skip=0):
+def _bind(node, names, defaults=None):
     """Positional and keyword arguments of `node` by parameter name."""
-    args = list(node.args)[skip:]
+    args = list(node.args)
     out = dict(defaults or {})
     for name, a in zip(names, args):
         out[name] = a
@@ -548,9 +548,8 @@ class _GraphEmitter:
         return v
 
     def args(self, n, names, defaults=None):
-        skip = 0
         return {k: self.value(v) for k, v in
-                _bind(n, names, defaults, skip).items()}
+                _bind(n, names, defaults).items()}
 
     # Elementwise -------------------------------------------------------------
 
@@ -1024,9 +1023,8 @@ def _holds_tensor(meta):
 # --------------------------------------------------------------------------
 
 class _Exporter:
-    def __init__(self, module, name_params=True):
+    def __init__(self, module):
         self.module = module
-        self.name_params = name_params
         self.names = {id(p): name for name, p in
                       module.named_parameters()}
         self.top = None
@@ -1055,10 +1053,7 @@ class _Exporter:
                               f" shape {list(inputs[0].shape)}")
         if result.elem != args[0].elem:
             raise ExportError(f"{path}: must return its input's dtype")
-        saved = self.name_params
-        self.name_params = False
         sig = fn.signature()
-        self.name_params = saved
         body = "\n".join(fn.lines + [f"  return {result.name} : "
                                      f"{result.type}"])
         text = f"({sig}) -> {result.type} {{\n{body}\n}}"

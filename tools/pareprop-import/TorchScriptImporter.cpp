@@ -705,12 +705,10 @@ void Importer::emit(Function &fn, Node *n, const std::vector<IValue> &ins,
   for (const IValue &o : outs)
     producesTensors |= holdsTensor(o);
   std::string kind = n->kind().toQualString();
-  static const std::set<std::string> structural = {
-      "prim::ListConstruct", "prim::ListUnpack",       "prim::TupleConstruct",
-      "prim::TupleUnpack",   "prim::TupleIndex",       "aten::__getitem__",
-      "prim::NumToTensor",   "aten::broadcast_tensors"};
-  if (!producesTensors ||
-      (structural.count(kind) && kind != "aten::broadcast_tensors"))
+  // A list element keeps its TensorImpl, hence its name; a number wrapped
+  // in a tensor is a size, not a model value.
+  if (!producesTensors || kind == "aten::__getitem__" ||
+      kind == "prim::NumToTensor")
     return;
   // Arithmetic on sizes (traced as 0-d tensors: `q / math.sqrt(E)`) only
   // makes constants: an op none of whose tensors is a model value is run,

@@ -53,8 +53,8 @@ def ConvertRevToAsync : Pass<"convert-rev-to-async", "mlir::ModuleOp"> {
     Option<"kernelThreads", "kernel-threads", "bool", /*default=*/"false",
            "Start each task with pareprop_kernel_threads(exclusive): a task "
            "no other stream's task can overlap (a forward task, or any task "
-           "of a one-stream schedule) lets the runtime's kernels use every "
-           "core, the others one">,
+           "of a one-stream schedule) lets the runtime's kernels share "
+           "large products with a second thread, the others use one">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::async::AsyncDialect",
