@@ -68,9 +68,14 @@ unsigned BackwardGraph::addValue(unsigned producer, int64_t bytes,
 void BackwardGraph::assignCosts(const TargetDescription &target) {
   for (WorkNode &n : nodes) {
     n.seconds = target.taskSeconds(n.kernels);
-    n.units = 1;
-    for (const OpWork &k : n.kernels)
+    n.aloneSeconds = target.taskSeconds(n.kernels, /*alone=*/true);
+    n.units = n.aloneUnits = 1;
+    for (const OpWork &k : n.kernels) {
       n.units = std::max(n.units, target.unitsFor(k.elements));
+      n.aloneUnits =
+          std::max(n.aloneUnits, target.unitsFor(k.elements) *
+                                     target.splitFor(k, /*alone=*/true));
+    }
   }
 }
 

@@ -92,14 +92,20 @@ void OpCostModel::add(Operation *op, Work &work) {
   for (Value v : op->getOperands())
     bytes += double(bytesOf(v.getType()));
   double flops = elements;
+  bool contraction = false;
   if (auto mm = dyn_cast<nn::MatmulOp>(op)) {
     auto lhs = mm.getLhs().getType();
     int64_t rank = lhs.getRank();
     int64_t k = lhs.getDimSize(mm.getTransposeLhs() ? rank - 2 : rank - 1);
     flops = 2.0 * elements * double(k);
+    contraction = true;
   } else if (auto lin = dyn_cast<nn::LinearOp>(op)) {
     auto x = cast<ShapedType>(lin.getOperand(0).getType());
     flops = 2.0 * elements * double(x.getDimSize(x.getRank() - 1));
+    contraction = true;
+    // The output starts as the broadcast bias (or zeros): one more loop.
+    double resultBytes = double(bytesOf(lin.getType()));
+    work.kernels.push_back({elements, 2.0 * resultBytes, elements});
   } else if (isa<nn::SliceOp>(op)) {
     // A view once bufferized; counted as the copy a consumer may make.
     bytes = 2.0 * double(bytesOf(op->getResult(0).getType()));
@@ -123,7 +129,7 @@ void OpCostModel::add(Operation *op, Work &work) {
     // Reductions and broadcasts touch every input element.
     flops = std::max(elements, numElements(op->getOperand(0).getType()));
   }
-  work.kernels.push_back({flops, bytes, elements});
+  work.kernels.push_back({flops, bytes, elements, contraction});
 }
 
 int64_t OpCostModel::functionPeak(StringRef name) {

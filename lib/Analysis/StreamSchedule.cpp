@@ -205,6 +205,11 @@ StreamSchedule pareprop::scheduleGraph(const BackwardGraph &graph,
 // Simulation and memory
 //===----------------------------------------------------------------------===//
 
+bool pareprop::runsAlone(const BackwardGraph &graph, const StreamSchedule &s,
+                         unsigned node) {
+  return s.numStreams == 1 || graph.nodes[node].kind == WorkKind::Forward;
+}
+
 void pareprop::simulate(const BackwardGraph &graph,
                         const TargetDescription &target, StreamSchedule &s) {
   unsigned n = graph.nodes.size();
@@ -239,9 +244,15 @@ void pareprop::simulate(const BackwardGraph &graph,
     if (pending[i] == 0)
       ready.push({0.0, position[i]});
   SmallVector<unsigned, 8> running;
-  std::vector<double> remaining(n);
-  for (unsigned i = 0; i < n; ++i)
-    remaining[i] = std::max(graph.nodes[i].seconds, 1e-12);
+  std::vector<double> remaining(n), units(n);
+  for (unsigned i = 0; i < n; ++i) {
+    bool alone = runsAlone(graph, s, i);
+    const WorkNode &node = graph.nodes[i];
+    bool wide = alone && node.aloneSeconds > 0;
+    remaining[i] = std::max(wide ? node.aloneSeconds : node.seconds, 1e-12);
+    units[i] = wide ? std::max(node.units, node.aloneUnits) : node.units;
+  }
+  std::vector<double> total = remaining;
   unsigned workers = std::max(1u, target.maxConcurrentTasks), done = 0;
   double now = 0;
   auto release = [&](unsigned i) {
@@ -259,7 +270,7 @@ void pareprop::simulate(const BackwardGraph &graph,
       break; // A cycle: cannot happen for a schedule built from a DAG.
     double demand = 0;
     for (unsigned i : running)
-      demand += graph.nodes[i].units;
+      demand += units[i];
     double share = std::min(1.0, double(target.computeUnits) / demand);
     double rate =
         share / (1.0 + target.contention * double(running.size() - 1));
@@ -270,7 +281,7 @@ void pareprop::simulate(const BackwardGraph &graph,
     SmallVector<unsigned, 8> still;
     for (unsigned i : running) {
       remaining[i] -= rate * dt;
-      if (remaining[i] > 1e-9 * std::max(graph.nodes[i].seconds, 1e-12)) {
+      if (remaining[i] > 1e-9 * total[i]) {
         still.push_back(i);
         continue;
       }

@@ -19,20 +19,42 @@ double TargetDescription::unitsFor(double elements) const {
                     double(computeUnits));
 }
 
-double TargetDescription::kernelSeconds(const OpWork &work) const {
-  double units = unitsFor(work.elements);
-  double compute = work.flops / (flopsPerUnit * units);
+double TargetDescription::splitFor(const OpWork &work, bool alone) const {
+  if (!alone || !work.contraction || splitUnits <= 1 ||
+      work.flops < splitFlops)
+    return 1.0;
+  return double(std::min(splitUnits, computeUnits));
+}
+
+double TargetDescription::flopRate(const OpWork &work) const {
+  return work.contraction && contractionFlopsPerUnit > 0
+             ? contractionFlopsPerUnit
+             : flopsPerUnit;
+}
+
+double TargetDescription::kernelSeconds(const OpWork &work, bool alone) const {
+  double units = unitsFor(work.elements) * splitFor(work, alone);
+  double compute = work.flops / (flopRate(work) * units);
   double memory =
       work.bytes / std::min(bandwidth, bandwidthPerUnit * units);
   return kernelOverhead + (overlapComputeAndMemory ? std::max(compute, memory)
                                                    : compute + memory);
 }
 
-double TargetDescription::taskSeconds(llvm::ArrayRef<OpWork> kernels) const {
+double TargetDescription::taskSeconds(llvm::ArrayRef<OpWork> kernels,
+                                      bool alone) const {
   double seconds = taskOverhead;
   for (const OpWork &k : kernels)
-    seconds += kernelSeconds(k);
+    seconds += kernelSeconds(k, alone);
   return seconds;
+}
+
+TargetDescription TargetDescription::withoutContractionLibrary() const {
+  TargetDescription t = *this;
+  t.contractionFlopsPerUnit = 0;
+  t.splitUnits = 1;
+  t.splitFlops = 0;
+  return t;
 }
 
 Expected<TargetDescription> TargetDescription::builtin(StringRef name) {
@@ -44,6 +66,12 @@ Expected<TargetDescription> TargetDescription::builtin(StringRef name) {
     t.name = "cpu";
     t.computeUnits = 2;
     t.flopsPerUnit = 1.1e9;
+    // Products through OpenBLAS on one thread; a task that runs alone
+    // shares products of 4M multiply-adds or more with the helper thread
+    // (lib/Runtime/Kernels.cpp).
+    t.contractionFlopsPerUnit = 40e9;
+    t.splitUnits = 2;
+    t.splitFlops = 8e6;
     t.bandwidthPerUnit = 2.5e9;
     t.bandwidth = 5e9;
     t.elementsPerUnit = 0;
@@ -121,6 +149,12 @@ Expected<TargetDescription> TargetDescription::fromJSON(StringRef text) {
       err = count(t->maxConcurrentTasks);
     else if (k == "flops_per_unit")
       err = number(t->flopsPerUnit, 1);
+    else if (k == "contraction_flops_per_unit")
+      err = number(t->contractionFlopsPerUnit, 0);
+    else if (k == "split_units")
+      err = count(t->splitUnits);
+    else if (k == "split_flops")
+      err = number(t->splitFlops, 0);
     else if (k == "bandwidth_per_unit")
       err = number(t->bandwidthPerUnit, 1);
     else if (k == "bandwidth")
@@ -167,6 +201,9 @@ std::string TargetDescription::toJSON() const {
       {"name", name},
       {"compute_units", int64_t(computeUnits)},
       {"flops_per_unit", flopsPerUnit},
+      {"contraction_flops_per_unit", contractionFlopsPerUnit},
+      {"split_units", int64_t(splitUnits)},
+      {"split_flops", splitFlops},
       {"bandwidth_per_unit", bandwidthPerUnit},
       {"bandwidth", bandwidth},
       {"elements_per_unit", elementsPerUnit},
@@ -182,16 +219,21 @@ std::string TargetDescription::toJSON() const {
   return out;
 }
 
+namespace {
+/// Columns of the calibration fit: seconds = sum_c coefficient_c * column_c.
+enum Column { Flops, ContractionFlops, Bytes, Kernels, Constant, NumColumns };
+using Row = std::array<double, NumColumns>;
+} // namespace
+
 /// Solves the normal equations of min |A x - y| over the columns in `use`
 /// (Gaussian elimination with partial pivoting); false when singular.
-static bool leastSquares(llvm::ArrayRef<std::array<double, 4>> rows,
-                         llvm::ArrayRef<double> y, const bool use[4],
-                         double x[4]) {
-  int cols[4], n = 0;
-  for (int c = 0; c < 4; ++c)
+static bool leastSquares(llvm::ArrayRef<Row> rows, llvm::ArrayRef<double> y,
+                         const bool use[NumColumns], double x[NumColumns]) {
+  int cols[NumColumns], n = 0;
+  for (int c = 0; c < NumColumns; ++c)
     if (use[c])
       cols[n++] = c;
-  double m[4][5] = {};
+  double m[NumColumns][NumColumns + 1] = {};
   for (size_t r = 0; r < rows.size(); ++r)
     for (int i = 0; i < n; ++i) {
       for (int j = 0; j < n; ++j)
@@ -214,11 +256,31 @@ static bool leastSquares(llvm::ArrayRef<std::array<double, 4>> rows,
         m[r][c] -= f * m[i][c];
     }
   }
-  for (int c = 0; c < 4; ++c)
+  for (int c = 0; c < NumColumns; ++c)
     x[c] = 0;
   for (int i = 0; i < n; ++i)
     x[cols[i]] = m[i][n] / m[i][i];
   return true;
+}
+
+TimedTask TimedTask::of(const TargetDescription &target,
+                        llvm::ArrayRef<OpWork> kernels, bool alone,
+                        double seconds) {
+  TimedTask t;
+  bool library = target.contractionFlopsPerUnit > 0;
+  for (const OpWork &k : kernels) {
+    // A product spread over several units moves its bytes through all of
+    // them too.
+    double split = target.splitFor(k, alone);
+    if (library && k.contraction)
+      t.contractionFlops += k.flops / split;
+    else
+      t.flops += k.flops;
+    t.bytes += k.bytes / split;
+  }
+  t.kernels = double(kernels.size());
+  t.seconds = seconds;
+  return t;
 }
 
 TargetDescription pareprop::calibrate(const TargetDescription &base,
@@ -227,42 +289,51 @@ TargetDescription pareprop::calibrate(const TargetDescription &base,
   if (alone.empty())
     return t;
   // Columns scaled to order 1 so the normal equations are well conditioned.
-  std::vector<std::array<double, 4>> rows;
+  std::vector<Row> rows;
   std::vector<double> y;
   for (const TimedTask &s : alone) {
-    rows.push_back({s.flops * 1e-9, s.bytes * 1e-9, s.kernels, 1.0});
+    rows.push_back({s.flops * 1e-9, s.contractionFlops * 1e-9, s.bytes * 1e-9,
+                    s.kernels, 1.0});
     y.push_back(s.seconds);
   }
   // Active-set non-negative least squares: drop the most negative
-  // coefficient and refit until all are >= 0.
-  bool use[4] = {true, true, true, true};
-  double x[4];
-  for (int round = 0; round < 4; ++round) {
+  // coefficient and refit until all are >= 0. A column no sample has is
+  // left out from the start.
+  bool use[NumColumns];
+  for (int c = 0; c < NumColumns; ++c) {
+    use[c] = false;
+    for (const Row &r : rows)
+      use[c] |= r[c] != 0;
+  }
+  double x[NumColumns];
+  for (int round = 0; round < NumColumns; ++round) {
     if (!leastSquares(rows, y, use, x)) {
       // Collinear columns (e.g. every task has the same kernel count): drop
       // the kernel column, then the constant.
-      if (use[2])
-        use[2] = false;
-      else if (use[3])
-        use[3] = false;
+      if (use[Kernels])
+        use[Kernels] = false;
+      else if (use[Constant])
+        use[Constant] = false;
       else
         return t;
       continue;
     }
     int worst = -1;
-    for (int c = 0; c < 4; ++c)
+    for (int c = 0; c < NumColumns; ++c)
       if (use[c] && x[c] < 0 && (worst < 0 || x[c] < x[worst]))
         worst = c;
     if (worst < 0)
       break;
     use[worst] = false;
   }
-  if (use[0] && x[0] > 0)
-    t.flopsPerUnit = 1e9 / x[0];
-  if (use[1] && x[1] > 0)
-    t.bandwidthPerUnit = 1e9 / x[1];
-  t.kernelOverhead = use[2] ? x[2] : 0.0;
-  t.taskOverhead = use[3] ? x[3] : 0.0;
+  if (use[Flops] && x[Flops] > 0)
+    t.flopsPerUnit = 1e9 / x[Flops];
+  if (use[ContractionFlops] && x[ContractionFlops] > 0)
+    t.contractionFlopsPerUnit = 1e9 / x[ContractionFlops];
+  if (use[Bytes] && x[Bytes] > 0)
+    t.bandwidthPerUnit = 1e9 / x[Bytes];
+  t.kernelOverhead = use[Kernels] ? x[Kernels] : 0.0;
+  t.taskOverhead = use[Constant] ? x[Constant] : 0.0;
   t.overlapComputeAndMemory = false;
   return t;
 }

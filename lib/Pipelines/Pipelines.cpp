@@ -37,6 +37,7 @@ void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
     schedule.streams = options.streams;
     schedule.memoryBudget = options.memoryBudget;
     schedule.targetName = options.target;
+    schedule.runtimeContractions = options.runtimeContractions;
     schedule.timelineFile = options.timeline;
     pm.addPass(rev::createRevScheduleBackward(schedule));
   }

@@ -451,4 +451,110 @@ TEST(TargetDescription, CalibrationRecoversTheParameters) {
   EXPECT_NEAR(t.contention, 0.2, 1e-12);
 }
 
+/// A target with a kernel library whose products are 10x the loops' rate
+/// and split over both units when a task runs alone.
+TargetDescription withLibrary() {
+  TargetDescription t = twoCores();
+  t.flopsPerUnit = 1e9;
+  t.contractionFlopsPerUnit = 1e10;
+  t.splitUnits = 2;
+  t.splitFlops = 1e6;
+  t.taskOverhead = 0;
+  return t;
+}
+
+TEST(TargetDescription, LibraryProductsAndSplitting) {
+  TargetDescription t = withLibrary();
+  OpWork product{1e8, 0, 1e4, /*contraction=*/true};
+  OpWork small{1e5, 0, 1e3, /*contraction=*/true};
+  OpWork loop{1e8, 0, 1e4, /*contraction=*/false};
+  EXPECT_DOUBLE_EQ(t.kernelSeconds(product), 1e-2);
+  EXPECT_DOUBLE_EQ(t.kernelSeconds(product, /*alone=*/true), 0.5e-2);
+  // Too small to be worth waking the helper; loops are never split.
+  EXPECT_DOUBLE_EQ(t.kernelSeconds(small, true), t.kernelSeconds(small));
+  EXPECT_DOUBLE_EQ(t.kernelSeconds(loop, true), 1e-1);
+  TargetDescription loops = t.withoutContractionLibrary();
+  EXPECT_DOUBLE_EQ(loops.kernelSeconds(product, true), 1e-1);
+  // The fields round-trip through JSON.
+  auto parsed = TargetDescription::fromJSON(t.toJSON());
+  ASSERT_TRUE(bool(parsed));
+  EXPECT_DOUBLE_EQ(parsed->contractionFlopsPerUnit, 1e10);
+  EXPECT_EQ(parsed->splitUnits, 2u);
+  EXPECT_DOUBLE_EQ(parsed->splitFlops, 1e6);
+}
+
+/// reversibleGraph whose nodes each run one kernel of `flops` FLOPs, costed
+/// on `target`.
+BackwardGraph costedGraph(const TargetDescription &target, bool products) {
+  BackwardGraph g = reversibleGraph(6, 1, 1, 2, true);
+  for (WorkNode &n : g.nodes)
+    n.kernels = {{n.seconds * 1e8, 0, 1e4, products}};
+  g.assignCosts(target);
+  return g;
+}
+
+TEST(StreamSchedule, TasksThatRunAloneSpreadLargeProducts) {
+  TargetDescription t = withLibrary();
+  BackwardGraph g = costedGraph(t, /*products=*/true);
+  StreamSchedule vanilla = scheduleGraph(g, {PolicyKind::Vanilla, 1, 1}, t);
+  StreamSchedule pareprop = scheduleGraph(g, {PolicyKind::PaReprop, 1, 2}, t);
+  for (unsigned i = 0; i < g.nodes.size(); ++i) {
+    EXPECT_TRUE(runsAlone(g, vanilla, i));
+    EXPECT_EQ(runsAlone(g, pareprop, i), g.nodes[i].kind == WorkKind::Forward);
+    EXPECT_NEAR(g.nodes[i].aloneSeconds, g.nodes[i].seconds / 2, 1e-12);
+    // Pareprop's backward tasks share the units with the other stream.
+    double ran = pareprop.finish[i] - pareprop.start[i];
+    EXPECT_GE(ran, (runsAlone(g, pareprop, i) ? g.nodes[i].aloneSeconds
+                                              : g.nodes[i].seconds) *
+                       (1 - 1e-9));
+  }
+  // Every task of the one-stream schedule uses both units.
+  EXPECT_NEAR(vanilla.makespan, g.serialSeconds() / 2, 1e-9);
+}
+
+TEST(StreamSchedule, AutoPrefersIntraOpParallelismWhenProductsDominate) {
+  ScheduleRequest request;
+  request.policy.kind = PolicyKind::Auto;
+  TargetDescription t = withLibrary();
+  // Large products: the one-stream schedule splits each of them over both
+  // units, which no overlap of whole tasks can beat.
+  BackwardGraph products = costedGraph(t, true);
+  auto choice = chooseSchedule(products, t, request);
+  ASSERT_TRUE(bool(choice));
+  EXPECT_EQ(choice->schedule.policy.kind, PolicyKind::Vanilla);
+  // Loop kernels run on one unit: overlap is what fills the second.
+  BackwardGraph loops = costedGraph(t, false);
+  choice = chooseSchedule(loops, t, request);
+  ASSERT_TRUE(bool(choice));
+  EXPECT_NE(choice->schedule.policy.kind, PolicyKind::Vanilla);
+}
+
+TEST(TargetDescription, CalibrationRecoversTheLibraryRate) {
+  TargetDescription truth = withLibrary();
+  truth.contractionFlopsPerUnit = 3e10;
+  truth.flopsPerUnit = 2e9;
+  truth.bandwidthPerUnit = 4e9;
+  truth.taskOverhead = 3e-6;
+  // The fit starts from a guess at the library's rate; which products were
+  // split comes from the target's split rule.
+  TargetDescription guess = truth;
+  guess.contractionFlopsPerUnit = 1e10;
+  std::vector<TimedTask> samples;
+  std::mt19937 rng(5);
+  for (int i = 0; i < 60; ++i) {
+    std::vector<OpWork> kernels;
+    for (int k = 0, n = 1 + rng() % 6; k < n; ++k)
+      kernels.push_back({1e5 * (1 + rng() % 100), 1e3 * (1 + rng() % 1000),
+                         1e3, rng() % 2 == 0});
+    bool alone = rng() % 2 == 0;
+    samples.push_back(TimedTask::of(guess, kernels, alone,
+                                    truth.taskSeconds(kernels, alone)));
+  }
+  TargetDescription fitted = calibrate(guess, samples);
+  EXPECT_NEAR(fitted.contractionFlopsPerUnit / 3e10, 1.0, 1e-6);
+  EXPECT_NEAR(fitted.flopsPerUnit / 2e9, 1.0, 1e-6);
+  EXPECT_NEAR(fitted.bandwidthPerUnit / 4e9, 1.0, 1e-6);
+  EXPECT_NEAR(fitted.taskOverhead, 3e-6, 1e-12);
+}
+
 } // namespace

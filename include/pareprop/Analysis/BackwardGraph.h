@@ -61,6 +61,10 @@ struct WorkNode {
   double seconds = 0;
   /// Units of the device it occupies while it runs (max over kernels).
   double units = 1;
+  /// The same when it is scheduled to run alone (see runsAlone): large
+  /// products spread over more units. aloneSeconds 0: as `seconds`.
+  double aloneSeconds = 0;
+  double aloneUnits = 1;
   /// Memory its kernels hold only while it runs.
   int64_t transientBytes = 0;
   /// Data edges: earlier nodes whose values it reads.

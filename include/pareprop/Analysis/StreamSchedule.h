@@ -73,6 +73,13 @@ struct StreamSchedule {
   int64_t peakBytes = 0;
 };
 
+/// Whether `node` runs with nothing of another stream beside it, so that the
+/// runtime lets it use more units (TargetDescription::splitUnits): every node
+/// of a one-stream schedule, and forward nodes (the backward waits for the
+/// loss). convert-rev-to-async applies the same rule.
+bool runsAlone(const BackwardGraph &graph, const StreamSchedule &schedule,
+               unsigned node);
+
 /// Streams, order, memory-window edges and waits for `policy` (not Auto),
 /// then simulate() for times and the peak.
 StreamSchedule scheduleGraph(const BackwardGraph &graph,

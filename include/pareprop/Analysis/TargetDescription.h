@@ -25,6 +25,9 @@ struct OpWork {
   /// Elements of the largest result: how much of the device one kernel can
   /// occupy.
   double elements = 0;
+  /// A matrix product (nn.matmul, nn.linear and their gradients' halves):
+  /// runs through the target's contraction kernels when it has them.
+  bool contraction = false;
 };
 
 struct TargetDescription {
@@ -33,6 +36,14 @@ struct TargetDescription {
   unsigned computeUnits = 2;
   /// FLOP/s one unit sustains on the generated kernels.
   double flopsPerUnit = 1e9;
+  /// FLOP/s one unit sustains on matrix products run by a kernel library
+  /// (BLAS); 0: products are generated kernels like the rest.
+  double contractionFlopsPerUnit = 0;
+  /// A task that runs alone (nothing on another stream can overlap it)
+  /// spreads each product of at least `splitFlops` FLOPs over `splitUnits`
+  /// units (the CPU runtime's helper thread). 1: never split.
+  unsigned splitUnits = 1;
+  double splitFlops = 0;
   /// Bytes/s one unit can draw on its own, and the whole device's bandwidth.
   double bandwidthPerUnit = 5e9;
   double bandwidth = 2e10;
@@ -53,10 +64,18 @@ struct TargetDescription {
 
   /// Units a kernel with `elements` result elements occupies.
   double unitsFor(double elements) const;
-  /// Seconds one kernel takes when it has the device to itself.
-  double kernelSeconds(const OpWork &work) const;
-  /// Seconds a task running `kernels` takes alone, with its overhead.
-  double taskSeconds(llvm::ArrayRef<OpWork> kernels) const;
+  /// Units a product spreads over in a task that runs alone (1 otherwise).
+  double splitFor(const OpWork &work, bool alone) const;
+  /// FLOP/s of one unit on `work`'s kind of kernel.
+  double flopRate(const OpWork &work) const;
+  /// Seconds one kernel takes when it has the device to itself; `alone`:
+  /// its task is scheduled so that nothing else can overlap it.
+  double kernelSeconds(const OpWork &work, bool alone = false) const;
+  /// Seconds a task running `kernels` takes, with its overhead.
+  double taskSeconds(llvm::ArrayRef<OpWork> kernels, bool alone = false) const;
+  /// The same target with matrix products compiled like every other kernel
+  /// (no kernel library, no splitting).
+  TargetDescription withoutContractionLibrary() const;
 
   /// "cpu" (this project's CPU machines), "h100".
   static llvm::Expected<TargetDescription> builtin(llvm::StringRef name);
@@ -68,14 +87,25 @@ struct TargetDescription {
 
 /// A task timed on the device, running alone (for calibration).
 struct TimedTask {
-  double flops = 0, bytes = 0, kernels = 0;
+  /// FLOPs of generated kernels; FLOPs of library products divided by the
+  /// units each was spread over (see TimedTask::of).
+  double flops = 0, contractionFlops = 0;
+  double bytes = 0, kernels = 0;
   double seconds = 0;
+
+  /// The columns of a task that ran `kernels` on `target` (`alone` as in
+  /// taskSeconds) in `seconds`.
+  static TimedTask of(const TargetDescription &target,
+                      llvm::ArrayRef<OpWork> kernels, bool alone,
+                      double seconds);
 };
 
-/// Fits flopsPerUnit, bandwidthPerUnit, kernelOverhead and taskOverhead of an
+/// Fits flopsPerUnit, contractionFlopsPerUnit (when the target has a kernel
+/// library), bandwidthPerUnit, kernelOverhead and taskOverhead of an
 /// additive (CPU-like) target to tasks timed one at a time, by non-negative
-/// least squares on seconds = flops/F + bytes/B + kernels*k + t. Parameters
-/// the samples cannot determine keep their value in `base`.
+/// least squares on seconds = flops/F + contractionFlops/C + bytes/B +
+/// kernels*k + t. Parameters the samples cannot determine keep their value
+/// in `base`.
 TargetDescription calibrate(const TargetDescription &base,
                             llvm::ArrayRef<TimedTask> alone);
 

@@ -75,9 +75,10 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::desc("Run the matrix products of nn.matmul and nn.linear "
                      "through the runtime library's GEMM (CBLAS/OpenBLAS; "
                      "see convert-contractions-to-runtime) instead of loop "
-                     "nests. Off by default until the cost model has a "
-                     "rate for them: its predictions assume loop kernels"),
-      llvm::cl::init(false)};
+                     "nests, and cost them so in the scheduler; tasks that "
+                     "run alone share large products with a helper thread. "
+                     "false: loop nests everywhere (no BLAS at run time)"),
+      llvm::cl::init(true)};
   Option<bool> checkReconstruction{
       *this, "check-reconstruction",
       llvm::cl::desc("Reversible mode: the step also returns the per-block "

@@ -195,6 +195,8 @@ struct ScheduleBackwardPass
     llvm::Expected<TargetDescription> target = TargetDescription::load(targetName);
     if (!target)
       return fail(llvm::toString(target.takeError()));
+    if (!runtimeContractions)
+      *target = target->withoutContractionLibrary();
     request.maxStreams = std::max(2u, target->maxConcurrentTasks > 4
                                           ? 4u
                                           : target->maxConcurrentTasks);

@@ -124,8 +124,12 @@ def RevScheduleBackward : Pass<"rev-schedule-backward", "mlir::ModuleOp"> {
     the forward gives way to ordinary backprop; constants stay outside
     tasks. Values passed between nodes are data edges. The cost model turns
     each node's kernels (FLOPs, bytes) into seconds with a target
-    description, and a discrete-event simulation predicts each schedule's
-    step time and its peak memory.
+    description (matrix products at the rate of the target's kernel library
+    unless `runtime-contractions=false`), and a discrete-event simulation
+    predicts each schedule's step time and its peak memory. Tasks that run
+    alone (every task of a one-stream schedule, and forward tasks) may
+    spread large products over several units, as the runtime does; tasks
+    of different streams share the units.
 
     Policies:
 
@@ -167,6 +171,12 @@ def RevScheduleBackward : Pass<"rev-schedule-backward", "mlir::ModuleOp"> {
     Option<"targetName", "target", "std::string", /*default=*/"\"cpu\"",
            "Cost-model target: 'cpu', 'h100', or a JSON target file "
            "(path ending in .json; see docs/scheduling.md)">,
+    Option<"runtimeContractions", "runtime-contractions", "bool",
+           /*default=*/"true",
+           "Matrix products will run through the runtime's kernel library "
+           "(convert-contractions-to-runtime): cost them at the target's "
+           "contraction rate, and let a task that runs alone spread large "
+           "ones over splitUnits units. false: cost them as loop kernels">,
     Option<"explain", "explain", "bool", /*default=*/"false",
            "Emit a remark with every candidate's predicted time and peak">,
     Option<"timelineFile", "timeline", "std::string", /*default=*/"\"\"",
