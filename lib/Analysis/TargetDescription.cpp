@@ -20,8 +20,13 @@ double TargetDescription::unitsFor(double elements) const {
 }
 
 double TargetDescription::splitFor(const OpWork &work, bool alone) const {
-  if (!alone || !work.contraction || splitUnits <= 1 ||
-      work.flops < splitFlops)
+  if (!alone || splitUnits <= 1)
+    return 1.0;
+  // Products split in the runtime library when it runs them; everything
+  // else (and products compiled to loops) as loop kernels.
+  bool library = work.contraction && contractionFlopsPerUnit > 0;
+  double threshold = library ? splitFlops : splitLoopFlops;
+  if (threshold <= 0 || work.flops < threshold)
     return 1.0;
   return double(std::min(splitUnits, computeUnits));
 }
@@ -52,7 +57,6 @@ double TargetDescription::taskSeconds(llvm::ArrayRef<OpWork> kernels,
 TargetDescription TargetDescription::withoutContractionLibrary() const {
   TargetDescription t = *this;
   t.contractionFlopsPerUnit = 0;
-  t.splitUnits = 1;
   t.splitFlops = 0;
   return t;
 }
@@ -72,6 +76,9 @@ Expected<TargetDescription> TargetDescription::builtin(StringRef name) {
     t.contractionFlopsPerUnit = 40e9;
     t.splitUnits = 2;
     t.splitFlops = 8e6;
+    // split-kernels-across-threads cuts loop kernels of 64Ki iterations or
+    // more.
+    t.splitLoopFlops = 65536;
     t.bandwidthPerUnit = 2.5e9;
     t.bandwidth = 5e9;
     t.elementsPerUnit = 0;
@@ -155,6 +162,8 @@ Expected<TargetDescription> TargetDescription::fromJSON(StringRef text) {
       err = count(t->splitUnits);
     else if (k == "split_flops")
       err = number(t->splitFlops, 0);
+    else if (k == "split_loop_flops")
+      err = number(t->splitLoopFlops, 0);
     else if (k == "bandwidth_per_unit")
       err = number(t->bandwidthPerUnit, 1);
     else if (k == "bandwidth")
@@ -204,6 +213,7 @@ std::string TargetDescription::toJSON() const {
       {"contraction_flops_per_unit", contractionFlopsPerUnit},
       {"split_units", int64_t(splitUnits)},
       {"split_flops", splitFlops},
+      {"split_loop_flops", splitLoopFlops},
       {"bandwidth_per_unit", bandwidthPerUnit},
       {"bandwidth", bandwidth},
       {"elements_per_unit", elementsPerUnit},

@@ -38,6 +38,8 @@ void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
     schedule.memoryBudget = options.memoryBudget;
     schedule.targetName = options.target;
     schedule.runtimeContractions = options.runtimeContractions;
+    schedule.splitMinIterations =
+        options.splitKernels ? int64_t(options.splitMinIterations) : 0;
     schedule.timelineFile = options.timeline;
     pm.addPass(rev::createRevScheduleBackward(schedule));
   }
@@ -53,10 +55,15 @@ void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   ConvertRevToAsyncOptions async;
   async.traceTasks = options.traceTasks;
-  async.kernelThreads = options.runtimeContractions;
+  async.kernelThreads = options.runtimeContractions || options.splitKernels;
   pm.addPass(createConvertRevToAsync(async));
   if (options.runtimeContractions)
     pm.addPass(createConvertContractionsToRuntime());
+  if (options.splitKernels && options.splitMinIterations > 0) {
+    SplitKernelsAcrossThreadsOptions split;
+    split.minIterations = options.splitMinIterations;
+    pm.addPass(createSplitKernelsAcrossThreads(split));
+  }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());

@@ -20,6 +20,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Helper.h"
+
 #include "mlir/ExecutionEngine/AsyncRuntime.h"
 
 #include <atomic>
@@ -145,6 +147,11 @@ struct Completion : RefCounted {
   }
 
   void wait() {
+    // A task waiting for the helper's half of a kernel polls a moment
+    // first: sleeping and being woken costs more than a small half.
+    if (pareprop::runtime::spinUntil([this] { return ready(); },
+                                     pareprop::runtime::kSpinLimit))
+      return;
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [this] { return ready(); });
   }
@@ -272,6 +279,10 @@ ValueStorage mlirAsyncRuntimeGetValueStorage(AsyncValue *value) {
 }
 
 void mlirAsyncRuntimeExecute(CoroHandle handle, CoroResume resume) {
+  // The second half of a kernel that split-kernels-across-threads cut in
+  // two goes to the helper thread, not behind other tasks in the pool.
+  if (pareprop::runtime::takeHelperDispatch())
+    return pareprop::runtime::postToHelper([handle, resume] { resume(handle); });
   pool().submit([handle, resume] { resume(handle); });
 }
 

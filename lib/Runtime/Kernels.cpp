@@ -14,13 +14,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Helper.h"
+
 #include <algorithm>
-#include <condition_variable>
 #include <cstdint>
-#include <cstdlib>
-#include <functional>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #ifdef PAREPROP_HAVE_OPENBLAS
@@ -44,66 +41,6 @@ template <typename T> struct View {
   }
   int64_t rank() const { return int64_t(sizes.size()); }
 };
-
-/// Whether the task running on this thread runs alone (set by
-/// pareprop_kernel_threads at the start of each task).
-thread_local bool taskRunsAlone = false;
-
-/// A second thread for the kernels of a task that runs alone. It blocks on
-/// a condition variable between jobs: OpenBLAS's own pool threads spin
-/// after a job and take a core from the two-stream backward that follows.
-class Helper {
-public:
-  static Helper &get() {
-    static Helper *helper = new Helper; // Never joined: lives to exit.
-    return *helper;
-  }
-  /// Runs `job` on the helper while the caller runs `mine`; returns when
-  /// both are done.
-  void split(const std::function<void()> &job,
-             const std::function<void()> &mine) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      pending = &job;
-    }
-    wake.notify_one();
-    mine();
-    std::unique_lock<std::mutex> lock(mutex);
-    finished.wait(lock, [&] { return pending == nullptr; });
-  }
-
-private:
-  Helper() : thread([this] { loop(); }) { thread.detach(); }
-  void loop() {
-    std::unique_lock<std::mutex> lock(mutex);
-    while (true) {
-      wake.wait(lock, [&] { return pending != nullptr; });
-      const std::function<void()> *job = pending;
-      lock.unlock();
-      (*job)();
-      lock.lock();
-      pending = nullptr;
-      finished.notify_one();
-    }
-  }
-  std::mutex mutex;
-  std::condition_variable wake, finished;
-  const std::function<void()> *pending = nullptr;
-  std::thread thread;
-};
-
-/// Threads a task that runs alone may use (at most two: the task's own and
-/// the helper): PAREPROP_KERNEL_THREADS, or two on a machine with two cores
-/// or more.
-int exclusiveThreads() {
-  static const int threads = [] {
-    if (const char *env = std::getenv("PAREPROP_KERNEL_THREADS"))
-      if (int n = std::atoi(env); n > 0)
-        return std::min(n, 2);
-    return std::thread::hardware_concurrency() >= 2 ? 2 : 1;
-  }();
-  return threads;
-}
 
 /// Products smaller than this many multiply-adds are not split: waking the
 /// helper costs about as much as half of one (measured: splitting products
@@ -243,7 +180,7 @@ void contract(int64_t rankA, void *descA, int64_t rankB, void *descB,
                View<T>(rankC, descC), flags & 1, flags & 2);
   // A task that runs alone shares a large product with the helper thread:
   // half the batch elements, or half the rows of a single matrix.
-  bool split = taskRunsAlone && exclusiveThreads() > 1 &&
+  bool split = pareprop::runtime::mayUseHelper() &&
                double(p.count) * p.m * p.n * p.k >= kSplitMultiplyAdds &&
                (p.count > 1 || p.m > 1);
   if (!split) {
@@ -252,11 +189,11 @@ void contract(int64_t rankA, void *descA, int64_t rankB, void *descB,
   }
   if (p.count > 1) {
     int64_t half = p.count / 2;
-    Helper::get().split([&] { p.run(half, p.count, 0, p.m); },
+    pareprop::runtime::splitWithHelper([&] { p.run(half, p.count, 0, p.m); },
                         [&] { p.run(0, half, 0, p.m); });
   } else {
     int64_t half = p.m / 2;
-    Helper::get().split([&] { p.run(0, 1, half, p.m); },
+    pareprop::runtime::splitWithHelper([&] { p.run(0, 1, half, p.m); },
                         [&] { p.run(0, 1, 0, half); });
   }
 }
@@ -275,14 +212,6 @@ void pareprop_contract_f64(int64_t rankA, void *descA, int64_t rankB,
                            void *descB, int64_t rankC, void *descC,
                            int64_t flags) {
   contract<double>(rankA, descA, rankB, descB, rankC, descC, flags);
-}
-
-/// Called first in every task: `exclusive` says no other stream's task can
-/// run at the same time.
-void pareprop_kernel_threads(int64_t exclusive) {
-  // A task that runs alone splits its products with the helper thread (see
-  // contract()).
-  taskRunsAlone = exclusive != 0;
 }
 
 } // extern "C"

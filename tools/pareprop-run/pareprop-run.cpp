@@ -145,6 +145,15 @@ static cl::opt<bool> runtimeContractions(
     cl::desc("Matrix products through the runtime's GEMM (OpenBLAS), costed "
              "so by the scheduler; =false: loop nests"),
     cl::init(true));
+static cl::opt<bool> splitKernels(
+    "split-kernels",
+    cl::desc("Tasks that run alone run half of each large loop kernel on the "
+             "runtime's helper thread; =false: one thread per task"),
+    cl::init(true));
+static cl::opt<int64_t> splitMinIterations(
+    "split-min-iterations",
+    cl::desc("Smallest loop kernel --split-kernels cuts, in iterations"),
+    cl::init(65536));
 static cl::opt<std::string>
     targetName("target",
                cl::desc("Cost-model target: cpu, h100 or a .json file"),
@@ -394,6 +403,8 @@ struct TraceApi {
   void (*reset)() = nullptr;
   int64_t (*count)() = nullptr;
   void (*get)(int64_t, int64_t *, double *, double *, uint64_t *) = nullptr;
+  int64_t (*helperJobs)() = nullptr;
+  int64_t (*helperBusyNs)() = nullptr;
 
   bool load() {
     if (reset)
@@ -409,7 +420,11 @@ struct TraceApi {
         lib.getAddressOfSymbol("pareprop_trace_count"));
     get = reinterpret_cast<decltype(get)>(
         lib.getAddressOfSymbol("pareprop_trace_get"));
-    return reset && count && get;
+    helperJobs = reinterpret_cast<int64_t (*)()>(
+        lib.getAddressOfSymbol("pareprop_helper_jobs"));
+    helperBusyNs = reinterpret_cast<int64_t (*)()>(
+        lib.getAddressOfSymbol("pareprop_helper_busy_ns"));
+    return reset && count && get && helperJobs && helperBusyNs;
   }
   std::vector<TaskRecord> take() {
     std::vector<TaskRecord> out(static_cast<size_t>(count()));
@@ -606,6 +621,13 @@ int main(int argc, char **argv) {
   double tolerance =
       rtol >= 0 ? rtol.getValue() : (isF64(stepResults[0]) ? 1e-9 : 1e-4);
   std::map<std::string, double> stepMs;
+  /// Per schedule: kernel halves the runtime's helper thread ran per step,
+  /// and the milliseconds it spent on them.
+  struct HelperUse {
+    std::string schedule;
+    double jobs, ms;
+  };
+  std::vector<HelperUse> helperPerStep;
   // Engines live until exit: code of one may still be referenced by the
   // runtime's worker threads while the next schedule runs.
   std::vector<std::unique_ptr<CompiledFunction>> engines;
@@ -623,6 +645,8 @@ int main(int argc, char **argv) {
     options.target = targetName;
     options.traceTasks = true;
     options.runtimeContractions = runtimeContractions;
+    options.splitKernels = splitKernels;
+    options.splitMinIterations = splitMinIterations;
     if (!timelineDir.empty()) {
       if (std::error_code ec = llvm::sys::fs::create_directories(timelineDir))
         return fail("cannot create " + timelineDir + ": " + ec.message());
@@ -648,7 +672,10 @@ int main(int argc, char **argv) {
     std::vector<HostTensor> results;
     std::optional<HostTensor> reconstruction;
     int64_t peak = 0;
-    for (unsigned i = 0; i < warmup + std::max(1u, iters.getValue()); ++i) {
+    int64_t helperJobsBefore = trace.helperJobs();
+    int64_t helperNsBefore = trace.helperBusyNs();
+    unsigned steps = warmup + std::max(1u, iters.getValue());
+    for (unsigned i = 0; i < steps; ++i) {
       int64_t base = pareprop::liveAllocatedBytes();
       pareprop::resetPeakAllocatedBytes();
       trace.reset();
@@ -696,6 +723,9 @@ int main(int argc, char **argv) {
       for (auto [k, t] : llvm::enumerate(results))
         dumpTensor(dump->os(), "result " + v.name + " " + Twine(k), t);
     stepMs[v.name] = median;
+    helperPerStep.push_back(
+        {v.name, double(trace.helperJobs() - helperJobsBefore) / steps,
+         double(trace.helperBusyNs() - helperNsBefore) / 1e6 / steps});
     std::string check = "ref";
     double err = 0;
     if (reference.empty()) {
@@ -720,6 +750,13 @@ int main(int argc, char **argv) {
                  << " (max relative difference per tensor, tolerance "
                  << tolerance
                  << ")\n";
+  llvm::outs() << "kernel halves on the helper thread per step:";
+  for (const HelperUse &h : helperPerStep)
+    llvm::outs() << " " << h.schedule << " " << llvm::format("%.0f", h.jobs);
+  llvm::outs() << "\nhelper thread busy per step (ms):";
+  for (const HelperUse &h : helperPerStep)
+    llvm::outs() << " " << h.schedule << " " << llvm::format("%.2f", h.ms);
+  llvm::outs() << "\n";
   if (measured.count("auto") && !measured["auto"].info.policy.empty())
     llvm::outs() << "auto chose " << measured["auto"].info.policy << "\n";
   if (stepMs.count("vanilla"))

@@ -475,12 +475,22 @@ TEST(TargetDescription, LibraryProductsAndSplitting) {
   EXPECT_DOUBLE_EQ(t.kernelSeconds(loop, true), 1e-1);
   TargetDescription loops = t.withoutContractionLibrary();
   EXPECT_DOUBLE_EQ(loops.kernelSeconds(product, true), 1e-1);
+  // With split-kernels-across-threads, large loop kernels split too, and so
+  // do products compiled to loops; small ones stay whole.
+  t.splitLoopFlops = 1e6;
+  loops.splitLoopFlops = 1e6;
+  EXPECT_DOUBLE_EQ(t.kernelSeconds(loop, true), 0.5e-1);
+  EXPECT_DOUBLE_EQ(t.kernelSeconds(loop), 1e-1);
+  EXPECT_DOUBLE_EQ(loops.kernelSeconds(product, true), 0.5e-1);
+  OpWork smallLoop{1e5, 0, 1e3, false};
+  EXPECT_DOUBLE_EQ(t.kernelSeconds(smallLoop, true), 1e-4);
   // The fields round-trip through JSON.
   auto parsed = TargetDescription::fromJSON(t.toJSON());
   ASSERT_TRUE(bool(parsed));
   EXPECT_DOUBLE_EQ(parsed->contractionFlopsPerUnit, 1e10);
   EXPECT_EQ(parsed->splitUnits, 2u);
   EXPECT_DOUBLE_EQ(parsed->splitFlops, 1e6);
+  EXPECT_DOUBLE_EQ(parsed->splitLoopFlops, 1e6);
 }
 
 /// reversibleGraph whose nodes each run one kernel of `flops` FLOPs, costed

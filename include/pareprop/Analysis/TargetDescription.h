@@ -40,10 +40,12 @@ struct TargetDescription {
   /// (BLAS); 0: products are generated kernels like the rest.
   double contractionFlopsPerUnit = 0;
   /// A task that runs alone (nothing on another stream can overlap it)
-  /// spreads each product of at least `splitFlops` FLOPs over `splitUnits`
-  /// units (the CPU runtime's helper thread). 1: never split.
+  /// spreads each product of at least `splitFlops` FLOPs, and each other
+  /// kernel of at least `splitLoopFlops` (0: none), over `splitUnits` units
+  /// (the CPU runtime's helper thread). 1: never split.
   unsigned splitUnits = 1;
   double splitFlops = 0;
+  double splitLoopFlops = 0;
   /// Bytes/s one unit can draw on its own, and the whole device's bandwidth.
   double bandwidthPerUnit = 5e9;
   double bandwidth = 2e10;
@@ -74,7 +76,7 @@ struct TargetDescription {
   /// Seconds a task running `kernels` takes, with its overhead.
   double taskSeconds(llvm::ArrayRef<OpWork> kernels, bool alone = false) const;
   /// The same target with matrix products compiled like every other kernel
-  /// (no kernel library, no splitting).
+  /// (no kernel library: products are loop kernels, split like them).
   TargetDescription withoutContractionLibrary() const;
 
   /// "cpu" (this project's CPU machines), "h100".

@@ -87,4 +87,56 @@ def ConvertContractionsToRuntime
                            "mlir::arith::ArithDialect"];
 }
 
+def SplitKernelsAcrossThreads
+    : Pass<"split-kernels-across-threads", "mlir::ModuleOp"> {
+  let summary = "Let a task that runs alone run half of each large loop "
+                "kernel on the runtime's helper thread";
+  let description = [{
+    A task that no other stream's task can overlap (a forward task, or any
+    task of a one-stream schedule) leaves the second core idle while its
+    loop kernels run. This pass cuts each large `linalg.generic` on memrefs
+    in two along a parallel loop and guards the halves with a run-time
+    check:
+
+    ```mlir
+    %split = func.call @pareprop_split_kernel_begin() : () -> i1
+    scf.if %split {
+      %done = async.execute { linalg.generic ... second half ... }
+      linalg.generic ... first half ...
+      async.await %done : !async.token
+    } else {
+      linalg.generic ... whole ...
+    }
+    ```
+
+    `pareprop_split_kernel_begin` (runtime library) is true only in a task
+    that runs alone (`pareprop_kernel_threads(1)`, see
+    `convert-rev-to-async{kernel-threads}`) on a machine with a second
+    core; the `async.execute` it is followed by then runs on the runtime's
+    helper thread, which runs nothing but kernel halves, so the wait always
+    ends. Tasks that may overlap another stream run the whole kernel, as
+    do the coupling functions they share with the forward.
+
+    A generic is cut along its first parallel loop of two or more
+    iterations that every output indexes by a plain dimension and every
+    input either indexes the same way or does not use; generics that read
+    `linalg.index`, have dynamic loop ranges, run fewer than
+    `min-iterations` iterations, or sit directly in an `async.execute`
+    body are left whole.
+
+    Run it after bufferization and `convert-contractions-to-runtime` (the
+    matrix products split in the runtime), before `convert-linalg-to-loops`
+    and `async-to-async-runtime`.
+  }];
+  let options = [
+    Option<"minIterations", "min-iterations", "int64_t", /*default=*/"65536",
+           "Smallest kernel (loop iterations, all loops) worth cutting: "
+           "handing a half to the helper costs a few microseconds">,
+  ];
+  let dependentDialects = ["mlir::async::AsyncDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
 #endif

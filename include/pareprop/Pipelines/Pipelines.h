@@ -79,6 +79,19 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
                      "run alone share large products with a helper thread. "
                      "false: loop nests everywhere (no BLAS at run time)"),
       llvm::cl::init(true)};
+  Option<bool> splitKernels{
+      *this, "split-kernels",
+      llvm::cl::desc("Cut large loop kernels in two so that a task that "
+                     "runs alone (a forward task, any task of a one-stream "
+                     "schedule) runs half of each on the runtime's helper "
+                     "thread (see split-kernels-across-threads); the "
+                     "scheduler models it"),
+      llvm::cl::init(true)};
+  Option<int64_t> splitMinIterations{
+      *this, "split-min-iterations",
+      llvm::cl::desc("split-kernels: smallest loop kernel cut in two, in "
+                     "loop iterations"),
+      llvm::cl::init(65536)};
   Option<bool> checkReconstruction{
       *this, "check-reconstruction",
       llvm::cl::desc("Reversible mode: the step also returns the per-block "

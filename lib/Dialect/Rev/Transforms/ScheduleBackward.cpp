@@ -197,6 +197,8 @@ struct ScheduleBackwardPass
       return fail(llvm::toString(target.takeError()));
     if (!runtimeContractions)
       *target = target->withoutContractionLibrary();
+    if (splitMinIterations >= 0)
+      target->splitLoopFlops = double(splitMinIterations);
     request.maxStreams = std::max(2u, target->maxConcurrentTasks > 4
                                           ? 4u
                                           : target->maxConcurrentTasks);

@@ -1,0 +1,134 @@
+// RUN: pareprop-opt %s -split-kernels-across-threads="min-iterations=64" -split-input-file | FileCheck %s
+// RUN: pareprop-opt %s -split-kernels-across-threads -split-input-file | FileCheck %s --check-prefix=DEFAULT
+
+// An elementwise kernel is cut along its first loop: the second half in an
+// async.execute (the helper thread, when the runtime says the task runs
+// alone), the first half here, the whole kernel otherwise.
+// CHECK-LABEL: func.func private @pareprop_split_kernel_begin() -> i1
+// CHECK-LABEL: func.func @elementwise
+// CHECK:         %[[SPLIT:.*]] = call @pareprop_split_kernel_begin() : () -> i1
+// CHECK:         scf.if %[[SPLIT]] {
+// CHECK-DAG:       %[[A2:.*]] = memref.subview %arg0[8, 0] [8, 16] [1, 1]
+// CHECK-DAG:       %[[B2:.*]] = memref.subview %arg1[8, 0] [8, 16] [1, 1]
+// CHECK:           %[[DONE:.*]] = async.execute {
+// CHECK:             func.call @[[HALF:.*]](%[[A2]], %[[B2]])
+// CHECK:             async.yield
+// CHECK:           }
+// CHECK-DAG:       %[[A1:.*]] = memref.subview %arg0[0, 0] [8, 16] [1, 1]
+// CHECK-DAG:       %[[B1:.*]] = memref.subview %arg1[0, 0] [8, 16] [1, 1]
+// CHECK:           linalg.generic {{.*}} ins(%[[A1]] : {{.*}}) outs(%[[B1]] : {{.*}})
+// CHECK:           async.await %[[DONE]] : !async.token
+// CHECK:         } else {
+// CHECK:           linalg.generic {{.*}} ins(%arg0 : memref<16x16xf32>) outs(%arg1 : memref<16x16xf32>)
+// CHECK:         }
+// The half for the helper is a function of its own: once its loops are
+// branches, an async.execute body must still be one block.
+// CHECK:       func.func private @[[HALF]](%{{.*}}: memref<8x16xf32, strided<[16, 1], offset: 128>>, %{{.*}}: memref<8x16xf32, strided<[16, 1], offset: 128>>)
+// CHECK-NEXT:    linalg.generic
+// CHECK:           math.exp
+// Below min-iterations (64Ki by default), kernels stay whole.
+// DEFAULT-LABEL: func.func @elementwise
+// DEFAULT-NOT:     scf.if
+// DEFAULT-NOT:     async.execute
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @elementwise(%a: memref<16x16xf32>, %b: memref<16x16xf32>) {
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<16x16xf32>) outs(%b : memref<16x16xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %e = math.exp %x : f32
+    linalg.yield %e : f32
+  }
+  return
+}
+
+// -----
+
+// A row reduction with a broadcast operand: cut along the rows; the operand
+// that does not use the rows is read whole by both halves.
+// CHECK-LABEL: func.func @row_sum
+// CHECK:         scf.if
+// CHECK:           %[[X2:.*]] = memref.subview %arg0[4, 0] [4, 32] [1, 1]
+// CHECK:           %[[S2:.*]] = memref.subview %arg2[4] [4] [1]
+// CHECK:           async.execute {
+// CHECK:             func.call @{{.*}}(%[[X2]], %arg1, %[[S2]])
+#row = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+#out = affine_map<(d0, d1) -> (d0)>
+func.func @row_sum(%x: memref<8x32xf32>, %w: memref<32xf32>, %s: memref<8xf32>) {
+  linalg.generic {indexing_maps = [#row, #col, #out], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %w : memref<8x32xf32>, memref<32xf32>) outs(%s : memref<8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// The first loop has one iteration: cut along the second.
+// CHECK-LABEL: func.func @leading_unit
+// CHECK:           memref.subview %arg0[0, 32, 0] [1, 32, 4] [1, 1, 1]
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @leading_unit(%a: memref<1x64x4xf32>, %b: memref<1x64x4xf32>) {
+  linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%a : memref<1x64x4xf32>) outs(%b : memref<1x64x4xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    linalg.yield %x : f32
+  }
+  return
+}
+
+// -----
+
+// A transpose reads loop d0 as its input's rows and writes it as its
+// output's columns: both halves own their part of each.
+// CHECK-LABEL: func.func @transpose
+// CHECK:           memref.subview %arg0[8, 0] [8, 16] [1, 1]
+// CHECK:           memref.subview %arg1[0, 8] [16, 8] [1, 1]
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#t = affine_map<(d0, d1) -> (d1, d0)>
+func.func @transpose(%a: memref<16x16xf32>, %b: memref<16x16xf32>) {
+  linalg.generic {indexing_maps = [#id, #t], iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<16x16xf32>) outs(%b : memref<16x16xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    linalg.yield %x : f32
+  }
+  return
+}
+
+// -----
+
+// Left whole: kernels that read linalg.index (their halves would see
+// shifted indices), kernels on tensors, and a reduction into a scalar
+// (no parallel loop owns the output).
+// CHECK-LABEL: func.func @left_whole
+// CHECK-NOT:     scf.if
+// CHECK-NOT:     async.execute
+// CHECK:         return
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#sum = affine_map<(d0, d1) -> ()>
+func.func @left_whole(%a: memref<16x16xf32>, %b: memref<16x16xf32>, %c: memref<f32>, %t: tensor<16x16xf32>) -> tensor<16x16xf32> {
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<16x16xf32>) outs(%b : memref<16x16xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %i = linalg.index 0 : index
+    %ii = arith.index_cast %i : index to i32
+    %f = arith.sitofp %ii : i32 to f32
+    %s = arith.addf %x, %f : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #sum], iterator_types = ["reduction", "reduction"]}
+      ins(%a : memref<16x16xf32>) outs(%c : memref<f32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%t : tensor<16x16xf32>) outs(%t : tensor<16x16xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    linalg.yield %x : f32
+  } -> tensor<16x16xf32>
+  return %r : tensor<16x16xf32>
+}
