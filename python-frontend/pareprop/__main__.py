@@ -77,7 +77,29 @@ def main(argv=None):
     train.add_argument("--options", default="",
                        help="compiler pipeline options, e.g. "
                        "'memory-budget=8MiB lookahead=1'")
+    bench = sub.add_parser(
+        "bench", help="time compiled training steps against PyTorch eager "
+        "(standard, reversible, PaReprop-style) on RevViT-Tiny-like blocks")
+    bench.add_argument("configs", nargs="*", default=["tiny-b4-d8"],
+                       help="configurations (default: tiny-b4-d8; 'all': "
+                       "every tiny-* one)")
+    bench.add_argument("--steps", type=int, default=5,
+                       help="timed steps per row (median reported)")
+    bench.add_argument("--warmup", type=int, default=1)
+    bench.add_argument("--json", metavar="FILE",
+                       help="also write the records as JSON")
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        from . import bench as bench_module
+        configs = args.configs
+        if configs == ["all"]:
+            configs = [c for c in bench_module.CONFIGS if c.startswith("tiny")]
+        unknown = [c for c in configs if c not in bench_module.CONFIGS]
+        if unknown:
+            parser.error(f"unknown configuration(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(bench_module.CONFIGS)}")
+        bench_module.main(configs, args.steps, args.warmup, args.json)
+        return 0
     if args.command == "train":
         from . import demo
         ok = demo.run(args.model, args.steps, args.schedules.split(","),

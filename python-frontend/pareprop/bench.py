@@ -1,0 +1,305 @@
+"""CPU benchmark: compiled training steps against PyTorch eager on the same
+module and weights, in one run.
+
+Ours: ``standard`` (ordinary backprop), ``vanilla``, ``pareprop`` and
+``auto``, each compiled once by ``pareprop.compile``. PyTorch eager:
+
+* ``standard``: ``loss.backward()``;
+* ``vanilla``: the reversible stack as one ``autograd.Function`` that keeps
+  only the stack's outputs and, in its backward, rebuilds each block's inputs
+  and back-propagates through it (RevViT's implementation);
+* ``pareprop``: the same, with the recompute of block k-1 on a second thread
+  while the gradient of block k runs (PaReprop's schedule).
+
+Each PyTorch variant runs under 1 and 2 intra-op threads and keeps the faster.
+Step time: median over ``steps`` steps after ``warmup``. Peak memory: ours is
+the compiled step's allocator high-water mark (every buffer the step
+allocates: activations, recomputed internals, gradients, temporaries);
+PyTorch's is measured in a fresh process that makes glibc map every block of
+64 KiB or more on its own (``mallopt(M_MMAP_THRESHOLD)``, so a freed tensor
+leaves the resident set at once), as the growth of the peak resident set
+during one step (``VmHWM`` in ``/proc/self/status``, reset through
+``/proc/self/clear_refs``) over the resident set before it, gradients freed.
+"""
+
+import concurrent.futures
+import contextlib
+import copy
+import ctypes
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+from . import zoo
+from .nn import ReversibleSequence
+from .runtime import compile as compile_step
+
+#: RevViT-Tiny-like blocks: dim 192, 3 heads, 196 tokens (224x224 images,
+#: 16x16 patches), the zoo's MLP ratio of 2. The issue's configurations:
+#: batch 4 depth 8, then batch 1 and 8, depth 4 and 24.
+CONFIGS = {
+    "tiny-b4-d8": dict(batch=4, depth=8),
+    "tiny-b1-d8": dict(batch=1, depth=8),
+    "tiny-b8-d8": dict(batch=8, depth=8),
+    "tiny-b4-d4": dict(batch=4, depth=4),
+    "tiny-b4-d24": dict(batch=4, depth=24),
+    # Small enough for the test suite.
+    "small-b2-d3": dict(batch=2, depth=3, image_size=32, patch=8, dim=32,
+                        heads=2),
+}
+
+TINY = dict(image_size=224, patch=16, dim=192, heads=3)
+
+
+def _model(config):
+    options = dict(TINY)
+    options.update(CONFIGS[config])
+    module, inputs = zoo.revvit(**options)
+    module.eval()  # No dropout: every implementation computes the same.
+    return module, inputs, options
+
+
+# --- PyTorch reversible backward -------------------------------------------
+
+def _recompute(block, y1, y2):
+    """Rebuilds a block's inputs from its outputs, keeping the graphs of F
+    and G for the gradient: x2 = y2 - G(y1), x1 = y1 - F(x2)."""
+    with torch.enable_grad():
+        y1 = y1.detach().requires_grad_()
+        g = block.g(y1)
+    with torch.no_grad():
+        x2 = y2 - g
+    with torch.enable_grad():
+        x2 = x2.detach().requires_grad_()
+        f = block.f(x2)
+    with torch.no_grad():
+        x1 = y1 - f
+    return (y1, g, x2, f), x1, x2
+
+
+def _gradient(state, dy1, dy2):
+    """Back-propagates (dy1, dy2) through one block whose graphs _recompute
+    built; parameter gradients accumulate in .grad."""
+    y1, g, x2, f = state
+    torch.autograd.backward(g, dy2)
+    dy1 = dy1 + y1.grad
+    torch.autograd.backward(f, dy1)
+    return dy1, dy2 + x2.grad
+
+
+class _ReversibleStack(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x1, x2, blocks, pool):
+        with torch.no_grad():
+            for block in blocks:
+                x1, x2 = block(x1, x2)
+        ctx.blocks, ctx.pool = blocks, pool
+        ctx.save_for_backward(x1, x2)
+        return x1, x2
+
+    @staticmethod
+    def backward(ctx, dy1, dy2):
+        y1, y2 = ctx.saved_tensors
+        blocks, pool = list(ctx.blocks), ctx.pool
+        state, x1, x2 = _recompute(blocks[-1], y1, y2)
+        for k in range(len(blocks) - 1, -1, -1):
+            pending = None
+            if k > 0:
+                if pool is not None:
+                    # PaReprop: rebuild block k-1 while block k's gradient
+                    # runs here.
+                    pending = pool.submit(_recompute, blocks[k - 1], x1, x2)
+                else:
+                    pending = _recompute(blocks[k - 1], x1, x2)
+            dy1, dy2 = _gradient(state, dy1, dy2)
+            if pending is not None:
+                state, x1, x2 = (pending.result() if pool is not None
+                                 else pending)
+        return dy1, dy2, None, None
+
+
+@contextlib.contextmanager
+def _reversible(module, overlap):
+    """Runs every ReversibleSequence of `module` through _ReversibleStack
+    while the context is active."""
+    pool = concurrent.futures.ThreadPoolExecutor(1) if overlap else None
+    stacks = [m for m in module.modules() if isinstance(m, ReversibleSequence)]
+
+    def run(stack):
+        def forward(x1, x2, context=None):
+            if context is not None:
+                raise NotImplementedError("bench: stacks with a context")
+            return _ReversibleStack.apply(x1, x2, stack.blocks, pool)
+        return forward
+
+    for s in stacks:
+        s.forward = run(s)
+    try:
+        yield
+    finally:
+        for s in stacks:
+            del s.forward
+        if pool is not None:
+            pool.shutdown()
+
+
+def _torch_step(module, inputs):
+    module.zero_grad(set_to_none=True)
+    loss = module(*inputs)
+    loss.backward()
+    return loss.detach(), {n: p.grad.detach().clone()
+                           for n, p in module.named_parameters()}
+
+
+# --- Measurement ------------------------------------------------------------
+
+def _status_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def measure_torch_peak(config, schedule):
+    """Peak memory of one PyTorch step (see the module's docstring); run in
+    a process of its own. None where /proc cannot reset the peak."""
+    libc = ctypes.CDLL("libc.so.6")
+    M_MMAP_THRESHOLD = -3
+    libc.mallopt(M_MMAP_THRESHOLD, 64 * 1024)
+    torch.set_num_threads(1)
+    module, inputs, _ = _model(config)
+    overlap = {"standard": None, "vanilla": False, "pareprop": True}[schedule]
+    ctx = (_reversible(module, overlap) if overlap is not None
+           else contextlib.nullcontext())
+    with ctx:
+        _torch_step(module, inputs)  # Warm-up: lazily built state.
+        module.zero_grad(set_to_none=True)
+        gc.collect()
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            return None
+        before = _status_kib("VmRSS")
+        loss = module(*inputs)
+        loss.backward()
+        peak = _status_kib("VmHWM")
+    return max(0, peak - before) * 1024 if before and peak else None
+
+
+def _torch_peak(config, schedule):
+    """measure_torch_peak in a fresh Python process."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    code = ("from pareprop import bench; "
+            f"print(bench.measure_torch_peak({config!r}, {schedule!r}))")
+    done = subprocess.run([sys.executable, "-c", code], env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"memory measurement of torch {schedule} failed:\n"
+                           + done.stderr)
+    value = done.stdout.strip().splitlines()[-1]
+    return None if value == "None" else int(value)
+
+
+def _time(fn, steps, warmup):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def _max_rel_diff(grads, reference):
+    worst = 0.0
+    for name, ref in reference.items():
+        scale = ref.abs().max().item()
+        diff = (grads[name] - ref).abs().max().item()
+        worst = max(worst, diff / scale if scale > 0 else diff)
+    return worst
+
+
+def run_config(config, steps=5, warmup=1, schedules=("standard", "vanilla",
+                                                      "pareprop", "auto"),
+               threads=(1, 2), out=print):
+    """Measures one configuration; returns its records."""
+    base, inputs, options = _model(config)
+    reference = _torch_step(copy.deepcopy(base), inputs)[1]
+    records = []
+
+    def record(impl, schedule, ms, peak, err, note):
+        rec = dict(model="revvit-tiny" if config.startswith("tiny")
+                   else "revvit-small", config=config,
+                   batch=options["batch"], depth=options["depth"], impl=impl,
+                   schedule=schedule, step_ms=round(ms, 3), peak_bytes=peak,
+                   grad_rel_err=err, note=note)
+        records.append(rec)
+        out(f"{config:<12} {impl:<8} {schedule:<9} {ms:>10.2f} "
+            f"{(peak or 0) / 2**20:>10.2f} {err:>10.2e}  {note}")
+
+    saved = torch.get_num_threads()
+    try:
+        for schedule, overlap in (("standard", None), ("vanilla", False),
+                                  ("pareprop", True)):
+            module = copy.deepcopy(base)
+            ctx = (_reversible(module, overlap) if overlap is not None
+                   else contextlib.nullcontext())
+            with ctx:
+                best = None
+                for t in threads:
+                    torch.set_num_threads(t)
+                    ms = _time(lambda: _torch_step(module, inputs), steps,
+                               warmup)
+                    if best is None or ms < best[0]:
+                        best = (ms, t)
+                torch.set_num_threads(best[1])
+                grads = _torch_step(module, inputs)[1]
+            err = _max_rel_diff(grads, reference)
+            peak = _torch_peak(config, schedule)
+            record("torch", schedule, best[0], peak, err,
+                   f"{best[1]} thread{'s' if best[1] > 1 else ''}")
+    finally:
+        torch.set_num_threads(saved)
+
+    for schedule in schedules:
+        module = copy.deepcopy(base)
+        step = compile_step(module, inputs, schedule=schedule)
+        box = {}
+        ms = _time(lambda: box.update(grads=step(*inputs)[1]), steps, warmup)
+        err = _max_rel_diff(box["grads"], reference)
+        record("pareprop", schedule, ms, step.peak_bytes, err, step.policy)
+    return records
+
+
+def main(configs, steps=5, warmup=1, json_path=None, out=print):
+    out(f"{'config':<12} {'impl':<8} {'schedule':<9} {'step-ms':>10} "
+        f"{'peak-MiB':>10} {'grad-err':>10}  note")
+    records = []
+    for config in configs:
+        records += run_config(config, steps, warmup, out=out)
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(records, f, indent=1)
+    # Ratios within each configuration, measured in this run.
+    for config in configs:
+        rows = {(r["impl"], r["schedule"]): r["step_ms"]
+                for r in records if r["config"] == config}
+        ours = rows.get(("pareprop", "auto"))
+        best_std = rows.get(("torch", "standard"))
+        best_rev = min(rows.get(("torch", "vanilla"), float("inf")),
+                       rows.get(("torch", "pareprop"), float("inf")))
+        if ours and best_std:
+            out(f"{config}: ours auto / torch standard {ours / best_std:.3f}, "
+                f"torch best reversible / ours auto {best_rev / ours:.3f}")
+    return records

@@ -1,0 +1,66 @@
+"""The benchmark's PyTorch baselines compute autograd's gradients (the
+reversible ones rebuild activations, so a slip there would make their times
+meaningless), and one run of a small configuration yields every row with
+the JSON fields the CPU-performance issue asks for."""
+
+import json
+
+import pytest
+import torch
+
+from pareprop import bench, zoo
+from helpers import autograd, max_rel_diff
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("overlap", [False, True], ids=["vanilla", "pareprop"])
+def test_torch_reversible_backward_matches_autograd(depth, overlap):
+    module, inputs = zoo.revvit(batch=2, image_size=8, patch=4, dim=16,
+                                depth=depth, heads=2)
+    module.eval()
+    ref_loss, ref_grads = autograd(module, inputs)
+    with bench._reversible(module, overlap):
+        loss = module(*inputs)
+        loss.backward()
+    assert abs(loss.item() - ref_loss.item()) <= 1e-6 * abs(ref_loss.item())
+    for name, p in module.named_parameters():
+        assert max_rel_diff(p.grad, ref_grads[name]) <= 1e-5, name
+    # Outside the context the model stores activations again.
+    assert not any("forward" in vars(m) for m in module.modules())
+
+
+def test_reversible_forward_keeps_no_block_activations():
+    module, inputs = zoo.revvit(batch=2, image_size=8, patch=4, dim=16,
+                                depth=3, heads=2)
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(
+            lambda t: saved.append(t.numel()) or t, lambda t: t):
+        module(*inputs)
+    stored = sum(saved)
+    saved.clear()
+    with bench._reversible(module, False):
+        with torch.autograd.graph.saved_tensors_hooks(
+                lambda t: saved.append(t.numel()) or t, lambda t: t):
+            module(*inputs)
+    assert sum(saved) < stored / 2, (sum(saved), stored)
+
+
+def test_small_configuration_reports_every_row(tmp_path):
+    lines = []
+    records = bench.main(["small-b2-d3"], steps=1, warmup=0,
+                         json_path=tmp_path / "bench.json", out=lines.append)
+    rows = {(r["impl"], r["schedule"]) for r in records}
+    assert rows == {("torch", s) for s in ("standard", "vanilla", "pareprop")} \
+        | {("pareprop", s) for s in ("standard", "vanilla", "pareprop", "auto")}
+    for r in records:
+        assert r["step_ms"] > 0
+        assert r["grad_rel_err"] <= 1e-4, r
+        assert r["batch"] == 2 and r["depth"] == 3
+        if r["impl"] == "pareprop":
+            assert r["peak_bytes"] > 0
+    written = json.loads((tmp_path / "bench.json").read_text())
+    assert written == records
+    assert {"model", "batch", "depth", "impl", "schedule", "step_ms",
+            "peak_bytes"} <= set(written[0])
+    assert any(line.startswith("small-b2-d3: ours auto / torch standard")
+               for line in lines)
