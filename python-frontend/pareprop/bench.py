@@ -37,6 +37,7 @@ import time
 import torch
 
 from . import zoo
+from .demo import _max_rel_diff, _torch_step
 from .nn import ReversibleSequence
 from .runtime import compile as compile_step
 
@@ -149,14 +150,6 @@ def _reversible(module, overlap):
             pool.shutdown()
 
 
-def _torch_step(module, inputs):
-    module.zero_grad(set_to_none=True)
-    loss = module(*inputs)
-    loss.backward()
-    return loss.detach(), {n: p.grad.detach().clone()
-                           for n, p in module.named_parameters()}
-
-
 # --- Measurement ------------------------------------------------------------
 
 def _status_kib(field):
@@ -219,15 +212,6 @@ def _time(fn, steps, warmup):
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e3
-
-
-def _max_rel_diff(grads, reference):
-    worst = 0.0
-    for name, ref in reference.items():
-        scale = ref.abs().max().item()
-        diff = (grads[name] - ref).abs().max().item()
-        worst = max(worst, diff / scale if scale > 0 else diff)
-    return worst
 
 
 def run_config(config, steps=5, warmup=1, schedules=("standard", "vanilla",
