@@ -2,6 +2,9 @@
 // RUN: not pareprop-opt %s -rev-schedule-backward=policy=greedy 2>&1 | FileCheck %s --check-prefix=POLICY
 // RUN: not pareprop-opt %s -rev-schedule-backward=lookahead=0 2>&1 | FileCheck %s --check-prefix=AHEAD
 // RUN: not pareprop-opt %s -rev-schedule-backward="policy=list streams=0" 2>&1 | FileCheck %s --check-prefix=STREAMS
+// RUN: not pareprop-opt %s -rev-schedule-backward=split-min-iterations=-2 2>&1 | FileCheck %s --check-prefix=SPLIT
+// RUN: echo '{"base": "cpu", "split_units": 0}' > %t.units.json
+// RUN: not pareprop-opt %s -rev-schedule-backward=target=%t.units.json 2>&1 | FileCheck %s --check-prefix=SPLIT-UNITS
 // RUN: not pareprop-opt %s -rev-schedule-backward=memory-budget=lots 2>&1 | FileCheck %s --check-prefix=BUDGET-SYNTAX
 // RUN: not pareprop-opt %s -rev-schedule-backward=target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
 // RUN: not pareprop-opt %s -rev-schedule-backward=target=%t.missing.json 2>&1 | FileCheck %s --check-prefix=TARGET-FILE
@@ -21,6 +24,8 @@
 // POLICY: error: rev-schedule-backward: unknown policy 'greedy' (expected 'vanilla', 'pareprop', 'list' or 'auto')
 // AHEAD: error: rev-schedule-backward: lookahead must be at least 1, got 0
 // STREAMS: error: rev-schedule-backward: streams must be at least 1, got 0
+// SPLIT: error: rev-schedule-backward: split-min-iterations must be -1 (the target's), 0 (no split) or a number of iterations, got -2
+// SPLIT-UNITS: error: rev-schedule-backward: {{.*}}target field 'split_units' must be an integer >= 1
 // BUDGET-SYNTAX: error: rev-schedule-backward: cannot parse memory-budget 'lots' (expected bytes, e.g. 65536, 64KiB, 1.5MiB)
 // TARGET: error: rev-schedule-backward: unknown target 'tpu' (built in: 'cpu', 'h100'; or a JSON file)
 // TARGET-FILE: error: rev-schedule-backward: cannot read target file '{{.*}}missing.json'

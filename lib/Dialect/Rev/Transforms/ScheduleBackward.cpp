@@ -182,6 +182,10 @@ struct ScheduleBackwardPass
     if (lookahead < 1)
       return fail("lookahead must be at least 1, got " +
                   Twine(lookahead.getValue()));
+    if (splitMinIterations < -1)
+      return fail("split-min-iterations must be -1 (the target's), 0 (no "
+                  "split) or a number of iterations, got " +
+                  Twine(int64_t(splitMinIterations)));
     if (streams < 1)
       return fail("streams must be at least 1, got " +
                   Twine(streams.getValue()));
