@@ -85,7 +85,7 @@ std::optional<unsigned> splitLoop(linalg::GenericOp op, int64_t minIterations) {
 
 /// The operands of `op` restricted to iterations [lo, lo + size) of loop
 /// `dim`: a subview of each operand indexed by it, the rest unchanged.
-SmallVector<Value> restrict(OpBuilder &b, linalg::GenericOp op, unsigned dim,
+SmallVector<Value> restrictToRange(OpBuilder &b, linalg::GenericOp op, unsigned dim,
                             int64_t lo, int64_t size) {
   SmallVector<Value> operands;
   for (OpOperand &operand : op->getOpOperands()) {
@@ -195,7 +195,7 @@ struct SplitKernelsAcrossThreadsPass
       auto branch = scf::IfOp::create(b, loc, TypeRange{}, split,
                                       /*withElseRegion=*/true);
       OpBuilder inner = branch.getThenBodyBuilder();
-      SmallVector<Value> second = restrict(inner, op, dim, half, range - half);
+      SmallVector<Value> second = restrictToRange(inner, op, dim, half, range - half);
       func::FuncOp outlined = outlineHalf(module, symbols, op, second);
       auto helper = async::ExecuteOp::create(
           inner, loc, TypeRange{}, ValueRange{}, ValueRange{},
@@ -203,7 +203,7 @@ struct SplitKernelsAcrossThreadsPass
             func::CallOp::create(eb, l, outlined, second);
             async::YieldOp::create(eb, l, ValueRange{});
           });
-      cloneOn(inner, op, restrict(inner, op, dim, 0, half));
+      cloneOn(inner, op, restrictToRange(inner, op, dim, 0, half));
       async::AwaitOp::create(inner, loc, helper.getToken());
       op->moveBefore(branch.elseBlock()->getTerminator());
     }
