@@ -33,6 +33,7 @@ public:
 
 private:
   Helper() : thread([this] { loop(); }) { thread.detach(); }
+
 public:
   /// Jobs run so far, and the time spent in them.
   std::atomic<int64_t> done{0};
@@ -96,7 +97,9 @@ int exclusiveThreads() {
 
 namespace pareprop::runtime {
 
-void postToHelper(std::function<void()> job) { Helper::get().post(std::move(job)); }
+void postToHelper(std::function<void()> job) {
+  Helper::get().post(std::move(job));
+}
 
 void splitWithHelper(const std::function<void()> &job,
                      const std::function<void()> &mine) {

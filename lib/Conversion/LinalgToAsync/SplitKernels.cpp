@@ -54,7 +54,8 @@ std::optional<unsigned> splitLoop(linalg::GenericOp op, int64_t minIterations) {
   // other values.
   llvm::SetVector<Value> captured;
   getUsedValuesDefinedAbove(op.getRegion(), captured);
-  if (!llvm::all_of(captured, [](Value v) { return matchPattern(v, m_Constant()); }))
+  if (!llvm::all_of(captured,
+                    [](Value v) { return matchPattern(v, m_Constant()); }))
     return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   double iterations = 1;
@@ -85,8 +86,8 @@ std::optional<unsigned> splitLoop(linalg::GenericOp op, int64_t minIterations) {
 
 /// The operands of `op` restricted to iterations [lo, lo + size) of loop
 /// `dim`: a subview of each operand indexed by it, the rest unchanged.
-SmallVector<Value> restrictToRange(OpBuilder &b, linalg::GenericOp op, unsigned dim,
-                            int64_t lo, int64_t size) {
+SmallVector<Value> restrictToRange(OpBuilder &b, linalg::GenericOp op,
+                                   unsigned dim, int64_t lo, int64_t size) {
   SmallVector<Value> operands;
   for (OpOperand &operand : op->getOpOperands()) {
     int64_t pos = plainPosition(op.getMatchingIndexingMap(&operand), dim);
@@ -101,8 +102,8 @@ SmallVector<Value> restrictToRange(OpBuilder &b, linalg::GenericOp op, unsigned 
     SmallVector<int64_t> strides(type.getRank(), 1);
     offsets[pos] = lo;
     sizes[pos] = size;
-    operands.push_back(memref::SubViewOp::create(b, op.getLoc(), v, offsets,
-                                                 sizes, strides));
+    operands.push_back(
+        memref::SubViewOp::create(b, op.getLoc(), v, offsets, sizes, strides));
   }
   return operands;
 }
@@ -119,9 +120,9 @@ void cloneOn(OpBuilder &b, linalg::GenericOp op, ValueRange operands) {
 func::FuncOp outlineHalf(ModuleOp module, SymbolTable &symbols,
                          linalg::GenericOp op, ValueRange operands) {
   OpBuilder b(module.getContext());
-  auto fn = func::FuncOp::create(
-      b, op.getLoc(), "split_kernel_half",
-      b.getFunctionType(TypeRange(operands), TypeRange{}));
+  auto fn =
+      func::FuncOp::create(b, op.getLoc(), "split_kernel_half",
+                           b.getFunctionType(TypeRange(operands), TypeRange{}));
   fn.setPrivate();
   symbols.insert(fn); // Renamed when taken.
   Block *body = fn.addEntryBlock();
@@ -130,8 +131,8 @@ func::FuncOp outlineHalf(ModuleOp module, SymbolTable &symbols,
   llvm::SetVector<Value> captured;
   getUsedValuesDefinedAbove(op.getRegion(), captured);
   for (Value v : captured)
-    constants.map(v, b.clone(*v.getDefiningOp())->getResult(
-                         cast<OpResult>(v).getResultNumber()));
+    constants.map(v, b.clone(*v.getDefiningOp())
+                         ->getResult(cast<OpResult>(v).getResultNumber()));
   Operation *copy = b.clone(*op, constants);
   copy->setOperands(body->getArguments());
   func::ReturnOp::create(b, op.getLoc());
@@ -190,12 +191,13 @@ struct SplitKernelsAcrossThreadsPass
       Location loc = op.getLoc();
       OpBuilder b(op);
       int64_t range = op.getStaticLoopRanges()[dim], half = range / 2;
-      Value split = func::CallOp::create(b, loc, begin, ValueRange{})
-                        .getResult(0);
+      Value split =
+          func::CallOp::create(b, loc, begin, ValueRange{}).getResult(0);
       auto branch = scf::IfOp::create(b, loc, TypeRange{}, split,
                                       /*withElseRegion=*/true);
       OpBuilder inner = branch.getThenBodyBuilder();
-      SmallVector<Value> second = restrictToRange(inner, op, dim, half, range - half);
+      SmallVector<Value> second =
+          restrictToRange(inner, op, dim, half, range - half);
       func::FuncOp outlined = outlineHalf(module, symbols, op, second);
       auto helper = async::ExecuteOp::create(
           inner, loc, TypeRange{}, ValueRange{}, ValueRange{},
