@@ -68,17 +68,18 @@ def _model(config):
 
 # --- PyTorch reversible backward -------------------------------------------
 
-def _recompute(block, y1, y2):
+def _recompute(block, y1, y2, extra):
     """Rebuilds a block's inputs from its outputs, keeping the graphs of F
-    and G for the gradient: x2 = y2 - G(y1), x1 = y1 - F(x2)."""
+    and G for the gradient: x2 = y2 - G(y1), x1 = y1 - F(x2). `extra`: the
+    stack's context (a padding mask), if any, which F and G also read."""
     with torch.enable_grad():
         y1 = y1.detach().requires_grad_()
-        g = block.g(y1)
+        g = block.g(y1, *extra)
     with torch.no_grad():
         x2 = y2 - g
     with torch.enable_grad():
         x2 = x2.detach().requires_grad_()
-        f = block.f(x2)
+        f = block.f(x2, *extra)
     with torch.no_grad():
         x1 = y1 - f
     return (y1, g, x2, f), x1, x2
@@ -96,33 +97,30 @@ def _gradient(state, dy1, dy2):
 
 class _ReversibleStack(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x1, x2, blocks, pool):
+    def forward(ctx, x1, x2, context, blocks, pool):
+        extra = () if context is None else (context,)
         with torch.no_grad():
             for block in blocks:
-                x1, x2 = block(x1, x2)
-        ctx.blocks, ctx.pool = blocks, pool
+                x1, x2 = block(x1, x2, *extra)
+        ctx.blocks, ctx.pool, ctx.extra = blocks, pool, extra
         ctx.save_for_backward(x1, x2)
         return x1, x2
 
     @staticmethod
     def backward(ctx, dy1, dy2):
         y1, y2 = ctx.saved_tensors
-        blocks, pool = list(ctx.blocks), ctx.pool
-        state, x1, x2 = _recompute(blocks[-1], y1, y2)
+        blocks, pool, extra = list(ctx.blocks), ctx.pool, ctx.extra
+        state, x1, x2 = _recompute(blocks[-1], y1, y2, extra)
         for k in range(len(blocks) - 1, -1, -1):
-            pending = None
-            if k > 0:
-                if pool is not None:
-                    # PaReprop: rebuild block k-1 while block k's gradient
-                    # runs here.
-                    pending = pool.submit(_recompute, blocks[k - 1], x1, x2)
-                else:
-                    pending = _recompute(blocks[k - 1], x1, x2)
+            # PaReprop: rebuild block k-1 on the pool's thread while block
+            # k's gradient runs here; vanilla rebuilds it afterwards.
+            ahead = (pool.submit(_recompute, blocks[k - 1], x1, x2, extra)
+                     if pool is not None and k > 0 else None)
             dy1, dy2 = _gradient(state, dy1, dy2)
-            if pending is not None:
-                state, x1, x2 = (pending.result() if pool is not None
-                                 else pending)
-        return dy1, dy2, None, None
+            if k > 0:
+                state, x1, x2 = (ahead.result() if ahead is not None else
+                                 _recompute(blocks[k - 1], x1, x2, extra))
+        return dy1, dy2, None, None, None
 
 
 @contextlib.contextmanager
@@ -134,9 +132,7 @@ def _reversible(module, overlap):
 
     def run(stack):
         def forward(x1, x2, context=None):
-            if context is not None:
-                raise NotImplementedError("bench: stacks with a context")
-            return _ReversibleStack.apply(x1, x2, stack.blocks, pool)
+            return _ReversibleStack.apply(x1, x2, context, stack.blocks, pool)
         return forward
 
     for s in stacks:

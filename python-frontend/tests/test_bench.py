@@ -1,6 +1,6 @@
 """The benchmark's PyTorch baselines compute autograd's gradients (the
 reversible ones rebuild activations, so a slip there would make their times
-meaningless), and one run of a small configuration yields every row with
+meaningless; with and without a padding-mask context), and one run of a small configuration yields every row with
 the JSON fields the CPU-performance issue asks for."""
 
 import json
@@ -12,11 +12,12 @@ from pareprop import bench, zoo
 from helpers import autograd, max_rel_diff
 
 
+@pytest.mark.parametrize("model", ["revvit", "revbert"])
 @pytest.mark.parametrize("depth", [1, 2, 3])
 @pytest.mark.parametrize("overlap", [False, True], ids=["vanilla", "pareprop"])
-def test_torch_reversible_backward_matches_autograd(depth, overlap):
-    module, inputs = zoo.revvit(batch=2, image_size=8, patch=4, dim=16,
-                                depth=depth, heads=2)
+def test_torch_reversible_backward_matches_autograd(model, depth, overlap):
+    # RevBERT's stack also passes a padding mask to every F and G.
+    module, inputs = zoo.MODELS[model](depth=depth)
     module.eval()
     ref_loss, ref_grads = autograd(module, inputs)
     with bench._reversible(module, overlap):
