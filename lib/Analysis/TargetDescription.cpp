@@ -40,8 +40,7 @@ double TargetDescription::flopRate(const OpWork &work) const {
 double TargetDescription::kernelSeconds(const OpWork &work, bool alone) const {
   double units = unitsFor(work.elements) * splitFor(work, alone);
   double compute = work.flops / (flopRate(work) * units);
-  double memory =
-      work.bytes / std::min(bandwidth, bandwidthPerUnit * units);
+  double memory = work.bytes / std::min(bandwidth, bandwidthPerUnit * units);
   return kernelOverhead + (overlapComputeAndMemory ? std::max(compute, memory)
                                                    : compute + memory);
 }
@@ -58,6 +57,16 @@ TargetDescription TargetDescription::withoutContractionLibrary() const {
   TargetDescription t = *this;
   t.contractionFlopsPerUnit = 0;
   t.splitFlops = 0;
+  return t;
+}
+
+TargetDescription
+TargetDescription::withKernels(bool contractionLibrary,
+                               int64_t splitMinIterations) const {
+  TargetDescription t =
+      contractionLibrary ? *this : withoutContractionLibrary();
+  if (splitMinIterations >= 0)
+    t.splitLoopFlops = double(splitMinIterations);
   return t;
 }
 

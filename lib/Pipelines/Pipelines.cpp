@@ -20,6 +20,12 @@ bool pareprop::usesOpGranularity(const RevToLLVMOptions &options) {
   return options.granularity == Granularity::Op;
 }
 
+int64_t pareprop::splitLoopIterations(const RevToLLVMOptions &options) {
+  return options.splitKernels && options.splitMinIterations > 0
+             ? int64_t(options.splitMinIterations)
+             : 0;
+}
+
 void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
                                          const RevToLLVMOptions &options) {
   if (options.mode != "none") {
@@ -38,8 +44,7 @@ void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
     schedule.memoryBudget = options.memoryBudget;
     schedule.targetName = options.target;
     schedule.runtimeContractions = options.runtimeContractions;
-    schedule.splitMinIterations =
-        options.splitKernels ? int64_t(options.splitMinIterations) : 0;
+    schedule.splitMinIterations = splitLoopIterations(options);
     schedule.timelineFile = options.timeline;
     pm.addPass(rev::createRevScheduleBackward(schedule));
   }
@@ -55,13 +60,14 @@ void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   ConvertRevToAsyncOptions async;
   async.traceTasks = options.traceTasks;
-  async.kernelThreads = options.runtimeContractions || options.splitKernels;
+  async.kernelThreads =
+      options.runtimeContractions || splitLoopIterations(options) > 0;
   pm.addPass(createConvertRevToAsync(async));
   if (options.runtimeContractions)
     pm.addPass(createConvertContractionsToRuntime());
-  if (options.splitKernels && options.splitMinIterations > 0) {
+  if (int64_t minIterations = splitLoopIterations(options)) {
     SplitKernelsAcrossThreadsOptions split;
-    split.minIterations = options.splitMinIterations;
+    split.minIterations = minIterations;
     pm.addPass(createSplitKernelsAcrossThreads(split));
   }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -31,15 +31,12 @@ public:
     wake.notify_one();
   }
 
-private:
-  Helper() : thread([this] { loop(); }) { thread.detach(); }
-
-public:
   /// Jobs run so far, and the time spent in them.
   std::atomic<int64_t> done{0};
   std::atomic<int64_t> busyNanoseconds{0};
 
 private:
+  Helper() : thread([this] { loop(); }) { thread.detach(); }
   void loop() {
     std::unique_lock<std::mutex> lock(mutex);
     while (true) {
@@ -68,6 +65,7 @@ private:
       lock.lock();
     }
   }
+  /// jobs.size(), readable without the lock while polling.
   std::atomic<int64_t> queued{0};
   std::mutex mutex;
   std::condition_variable wake;
@@ -105,26 +103,19 @@ void splitWithHelper(const std::function<void()> &job,
                      const std::function<void()> &mine) {
   std::mutex mutex;
   std::condition_variable finished;
-  bool done = false;
+  std::atomic<bool> done{false};
   postToHelper([&] {
     job();
     std::lock_guard<std::mutex> lock(mutex);
-    done = true;
+    done.store(true);
     finished.notify_one();
   });
   mine();
+  spinUntil([&] { return done.load(); }, kSpinLimit);
+  // Even when the poll saw `done`, take the lock: the helper may still hold
+  // it, and both it and `finished` die when this returns.
   std::unique_lock<std::mutex> lock(mutex);
-  if (!done) {
-    lock.unlock();
-    spinUntil(
-        [&] {
-          std::lock_guard<std::mutex> peek(mutex);
-          return done;
-        },
-        kSpinLimit);
-    lock.lock();
-  }
-  finished.wait(lock, [&] { return done; });
+  finished.wait(lock, [&] { return done.load(); });
 }
 
 bool mayUseHelper() { return taskRunsAlone && exclusiveThreads() > 1; }

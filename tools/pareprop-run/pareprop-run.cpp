@@ -463,8 +463,12 @@ llvm::Error writeCalibration(StringRef path, const Measured &vanilla,
   auto base = pareprop::TargetDescription::load(targetName);
   if (!base)
     return base.takeError();
-  if (!runtimeContractions)
-    *base = base->withoutContractionLibrary();
+  // The target as the scheduler saw it for the compiled kernels.
+  pareprop::RevToLLVMOptions kernels;
+  kernels.splitKernels = splitKernels;
+  kernels.splitMinIterations = splitMinIterations;
+  *base = base->withKernels(runtimeContractions,
+                            pareprop::splitLoopIterations(kernels));
   // Every task of the one-stream vanilla schedule runs alone.
   std::vector<pareprop::TimedTask> alone;
   for (const TaskRecord &r : vanilla.records) {

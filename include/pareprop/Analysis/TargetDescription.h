@@ -78,6 +78,11 @@ struct TargetDescription {
   /// The same target with matrix products compiled like every other kernel
   /// (no kernel library: products are loop kernels, split like them).
   TargetDescription withoutContractionLibrary() const;
+  /// The target as the compiled kernels will use it: products through the
+  /// library or not, and loop kernels of at least `splitMinIterations`
+  /// iterations split (0: none; negative: keep `splitLoopFlops`).
+  TargetDescription withKernels(bool contractionLibrary,
+                                int64_t splitMinIterations) const;
 
   /// "cpu" (this project's CPU machines), "h100".
   static llvm::Expected<TargetDescription> builtin(llvm::StringRef name);

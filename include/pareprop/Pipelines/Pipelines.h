@@ -90,7 +90,7 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
   Option<int64_t> splitMinIterations{
       *this, "split-min-iterations",
       llvm::cl::desc("split-kernels: smallest loop kernel cut in two, in "
-                     "loop iterations"),
+                     "loop iterations (0 or less: none)"),
       llvm::cl::init(65536)};
   Option<bool> checkReconstruction{
       *this, "check-reconstruction",
@@ -102,6 +102,11 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
 /// Whether `options` ask for op granularity (rev-split-gradients before
 /// scheduling).
 bool usesOpGranularity(const RevToLLVMOptions &options);
+
+/// Smallest loop kernel `options` have split-kernels-across-threads cut, in
+/// iterations; 0 when no kernel is cut (split-kernels off, or a threshold
+/// of 0 or less).
+int64_t splitLoopIterations(const RevToLLVMOptions &options);
 
 /// The first half of rev-to-llvm: build the training step and schedule it
 /// (nothing when mode is 'none').

@@ -199,10 +199,7 @@ struct ScheduleBackwardPass
     llvm::Expected<TargetDescription> target = TargetDescription::load(targetName);
     if (!target)
       return fail(llvm::toString(target.takeError()));
-    if (!runtimeContractions)
-      *target = target->withoutContractionLibrary();
-    if (splitMinIterations >= 0)
-      target->splitLoopFlops = double(splitMinIterations);
+    *target = target->withKernels(runtimeContractions, splitMinIterations);
     request.maxStreams = std::max(2u, target->maxConcurrentTasks > 4
                                           ? 4u
                                           : target->maxConcurrentTasks);
