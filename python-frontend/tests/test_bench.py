@@ -65,3 +65,13 @@ def test_small_configuration_reports_every_row(tmp_path):
             "peak_bytes"} <= set(written[0])
     assert any(line.startswith("small-b2-d3: ours auto / torch standard")
                for line in lines)
+
+
+def test_unknown_configuration_is_a_usage_error(capsys):
+    from pareprop.__main__ import main
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "tiny-b3-d9"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown configuration(s) tiny-b3-d9" in err
+    assert "tiny-b4-d8" in err  # The known ones are listed.

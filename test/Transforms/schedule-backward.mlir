@@ -32,6 +32,9 @@
 //
 // Op granularity (rev-split-gradients first).
 // RUN: pareprop-opt %t.d6.mlir -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=pareprop lookahead=2" | FileCheck %s --check-prefix=OP-WINDOW
+// RUN: %python %utils/gen-rev-vit.py --depth 2 --batch 4 --seq 197 --dim 192 --heads 3 --mlp-hidden 768 --classes 10 > %t.tiny.mlir
+// RUN: pareprop-opt %t.tiny.mlir -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=auto" | FileCheck %s --check-prefix=OP-AUTO-SPLIT
+// RUN: pareprop-opt %t.tiny.mlir -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=auto split-min-iterations=0" | FileCheck %s --check-prefix=OP-AUTO-NOSPLIT
 // RUN: pareprop-opt %t.d3.mlir -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=list timeline=%t.op.json" | FileCheck %s --check-prefix=OP-LIST
 // RUN: %python %S/Inputs/check-timeline.py %t.op.json --streams 2 --blocks 3 | FileCheck %s --check-prefix=OP-TIMELINE
 // RUN: pareprop-opt %t.d3.mlir -rev-build-training-step -rev-split-gradients -rev-schedule-backward="policy=auto explain=1" -mlir-print-op-on-diagnostic=false 2>&1 | FileCheck %s --check-prefix=OP-AUTO
@@ -170,6 +173,13 @@
 // streams: dX, recompute and dW.
 // OP-AUTO-H100-LARGE: rev.schedule = "vanilla"
 // OP-AUTO-H100-SMALL: rev.schedule = "list(streams=3{{.*}})"
+
+// RevViT-Tiny-sized blocks on the CPU: a one-stream schedule runs every
+// task alone, so each large kernel splits over both cores (split-kernels),
+// which beats overlapping whole tasks: auto keeps vanilla. Told that loop
+// kernels stay whole (split-min-iterations=0), it overlaps on two streams.
+// OP-AUTO-SPLIT: rev.schedule = "vanilla"
+// OP-AUTO-NOSPLIT: rev.schedule = "list(streams=2{{.*}})"
 
 // Under a budget, auto keeps the fastest candidate that fits: the list
 // schedules hold cut values longer and go over, pareprop fits (with loop
