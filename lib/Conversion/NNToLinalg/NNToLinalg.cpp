@@ -81,12 +81,12 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
     maps.push_back(
         broadcastMap(ctx, cast<RankedTensorType>(in.getType()), resultType));
   maps.push_back(AffineMap::getMultiDimIdentityMap(resultType.getRank(), ctx));
-  return generic(b, loc, emptyLike(b, loc, resultType), inputs, maps,
-                 SmallVector<IteratorType>(resultType.getRank(),
-                                           IteratorType::parallel),
-                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                   return body(nb, nloc, args.drop_back());
-                 });
+  return generic(
+      b, loc, emptyLike(b, loc, resultType), inputs, maps,
+      SmallVector<IteratorType>(resultType.getRank(), IteratorType::parallel),
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        return body(nb, nloc, args.drop_back());
+      });
 }
 
 /// Map from `rank` loops dropping the last one: how row statistics (mean,
@@ -138,14 +138,13 @@ Value reduceSum(OpBuilder &b, Location loc, Value input,
 /// Reduces the last dimension of `input` with `combine`, from `initValue`.
 Value reduceLastDim(OpBuilder &b, Location loc, Value input, double initValue,
                     CombineFn combine) {
-  SmallVector<bool> reduced(
-      cast<RankedTensorType>(input.getType()).getRank(), false);
+  SmallVector<bool> reduced(cast<RankedTensorType>(input.getType()).getRank(),
+                            false);
   reduced.back() = true;
   return reduce(b, loc, input, reduced, initValue, combine);
 }
 
-template <typename Op>
-struct NNPattern : OpRewritePattern<Op> {
+template <typename Op> struct NNPattern : OpRewritePattern<Op> {
   using OpRewritePattern<Op>::OpRewritePattern;
   RankedTensorType resultType(Op op) const {
     return cast<RankedTensorType>(op->getResult(0).getType());
@@ -153,16 +152,15 @@ struct NNPattern : OpRewritePattern<Op> {
   Type elemType(Op op) const { return resultType(op).getElementType(); }
 };
 
-template <typename Op, typename ArithOp>
-struct BinaryLowering : NNPattern<Op> {
+template <typename Op, typename ArithOp> struct BinaryLowering : NNPattern<Op> {
   using NNPattern<Op>::NNPattern;
   LogicalResult matchAndRewrite(Op op, PatternRewriter &rw) const override {
-    rw.replaceOp(op, elementwise(rw, op.getLoc(), this->resultType(op),
-                                 {op.getLhs(), op.getRhs()},
-                                 [](OpBuilder &b, Location l, ValueRange a) {
-                                   return ArithOp::create(b, l, a[0], a[1])
-                                       .getResult();
-                                 }));
+    rw.replaceOp(
+        op, elementwise(rw, op.getLoc(), this->resultType(op),
+                        {op.getLhs(), op.getRhs()},
+                        [](OpBuilder &b, Location l, ValueRange a) {
+                          return ArithOp::create(b, l, a[0], a[1]).getResult();
+                        }));
     return success();
   }
 };
@@ -183,17 +181,17 @@ struct MatmulLowering : NNPattern<MatmulOp> {
       exprs.append({a, b});
       return AffineMap::get(loops, 0, exprs, ctx);
     };
-    SmallVector<AffineMap> maps{
-        op.getTransposeLhs() ? map(k, m) : map(m, k),
-        op.getTransposeRhs() ? map(n, k) : map(k, n), map(m, n)};
+    SmallVector<AffineMap> maps{op.getTransposeLhs() ? map(k, m) : map(m, k),
+                                op.getTransposeRhs() ? map(n, k) : map(k, n),
+                                map(m, n)};
     SmallVector<IteratorType> iterators(loops - 1, IteratorType::parallel);
     iterators.push_back(IteratorType::reduction);
-    Value product = generic(rw, op.getLoc(),
-                            zeroFilled(rw, op.getLoc(), resultType(op)),
-                            {op.getLhs(), op.getRhs()}, maps, iterators,
-                            multiplyAccumulate);
-    markContraction(rw, product, (op.getTransposeLhs() ? 1 : 0) |
-                                     (op.getTransposeRhs() ? 2 : 0));
+    Value product = generic(
+        rw, op.getLoc(), zeroFilled(rw, op.getLoc(), resultType(op)),
+        {op.getLhs(), op.getRhs()}, maps, iterators, multiplyAccumulate);
+    markContraction(rw, product,
+                    (op.getTransposeLhs() ? 1 : 0) |
+                        (op.getTransposeRhs() ? 2 : 0));
     rw.replaceOp(op, product);
     return success();
   }
@@ -223,10 +221,9 @@ struct LinearLowering : NNPattern<LinearOp> {
     int64_t rank = out.getRank(), loops = rank + 1;
     Value init;
     if (Value bias = op.getBias())
-      init = elementwise(rw, loc, out, {bias},
-                         [](OpBuilder &, Location, ValueRange a) {
-                           return a[0];
-                         });
+      init =
+          elementwise(rw, loc, out, {bias},
+                      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
     else
       init = zeroFilled(rw, loc, out);
     AffineExpr n = getAffineDimExpr(rank - 1, ctx),
@@ -243,9 +240,9 @@ struct LinearLowering : NNPattern<LinearOp> {
                                 AffineMap::get(loops, 0, outExprs, ctx)};
     SmallVector<IteratorType> iterators(rank, IteratorType::parallel);
     iterators.push_back(IteratorType::reduction);
-    Value product = generic(rw, loc, init, {op.getInput(), op.getWeight()},
-                            maps, iterators,
-                            MatmulLowering::multiplyAccumulate);
+    Value product =
+        generic(rw, loc, init, {op.getInput(), op.getWeight()}, maps, iterators,
+                MatmulLowering::multiplyAccumulate);
     // x [..., m, k] times W^T: a batched product with a shared, transposed
     // right operand (a vector input has no row dimension: left as loops).
     if (rank >= 2)
@@ -280,19 +277,20 @@ struct LayerNormLowering : NNPattern<LayerNormOp> {
     AffineMap row = rowMap(ctx, rank);
     SmallVector<IteratorType> reduceIters(rank, IteratorType::parallel);
     reduceIters.back() = IteratorType::reduction;
-    Value squares = generic(
-        rw, loc, zeroFilled(rw, loc, statType), {op.getInput(), mean},
-        {id, row, row}, reduceIters,
-        [](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value d = arith::SubFOp::create(b, l, a[0], a[1]);
-          return arith::AddFOp::create(b, l, a[2],
-                                       arith::MulFOp::create(b, l, d, d));
-        });
+    Value squares =
+        generic(rw, loc, zeroFilled(rw, loc, statType), {op.getInput(), mean},
+                {id, row, row}, reduceIters,
+                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  Value d = arith::SubFOp::create(b, l, a[0], a[1]);
+                  return arith::AddFOp::create(
+                      b, l, a[2], arith::MulFOp::create(b, l, d, d));
+                });
     double eps = op.getEpsilon().convertToDouble();
     Value rstd = perRow(squares, [&](OpBuilder &b, Location l, ValueRange a) {
       Value var =
           arith::DivFOp::create(b, l, a[0], floatConst(b, l, et, features));
-      Value shifted = arith::AddFOp::create(b, l, var, floatConst(b, l, et, eps));
+      Value shifted =
+          arith::AddFOp::create(b, l, var, floatConst(b, l, et, eps));
       // 1 / sqrt: math.rsqrt has no f64 lowering on the CPU path.
       return arith::DivFOp::create(b, l, floatConst(b, l, et, 1.0),
                                    math::SqrtOp::create(b, l, shifted))
@@ -300,18 +298,17 @@ struct LayerNormLowering : NNPattern<LayerNormOp> {
     });
     AffineMap feature =
         AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, ctx)}, ctx);
-    Value y = generic(
-        rw, loc, emptyLike(rw, loc, type),
-        {op.getInput(), mean, rstd, op.getGamma(), op.getBeta()},
-        {id, row, row, feature, feature, id},
-        SmallVector<IteratorType>(rank, IteratorType::parallel),
-        [](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value xhat = arith::MulFOp::create(
-              b, l, arith::SubFOp::create(b, l, a[0], a[1]), a[2]);
-          return arith::AddFOp::create(b, l,
-                                       arith::MulFOp::create(b, l, xhat, a[3]),
-                                       a[4]);
-        });
+    Value y =
+        generic(rw, loc, emptyLike(rw, loc, type),
+                {op.getInput(), mean, rstd, op.getGamma(), op.getBeta()},
+                {id, row, row, feature, feature, id},
+                SmallVector<IteratorType>(rank, IteratorType::parallel),
+                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  Value xhat = arith::MulFOp::create(
+                      b, l, arith::SubFOp::create(b, l, a[0], a[1]), a[2]);
+                  return arith::AddFOp::create(
+                      b, l, arith::MulFOp::create(b, l, xhat, a[3]), a[4]);
+                });
     rw.replaceOp(op, {y, mean, rstd});
     return success();
   }
@@ -341,11 +338,11 @@ struct SoftmaxLowering : NNPattern<SoftmaxOp> {
                                b, l, arith::SubFOp::create(b, l, a[0], a[1]));
                          });
     Value sum = reduceLastDim(rw, loc, exps, 0.0, addCombine);
-    Value y = generic(rw, loc, emptyLike(rw, loc, type), {exps, sum},
-                      {id, row, id}, parallel,
-                      [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                        return arith::DivFOp::create(b, l, a[0], a[1]);
-                      });
+    Value y =
+        generic(rw, loc, emptyLike(rw, loc, type), {exps, sum}, {id, row, id},
+                parallel, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  return arith::DivFOp::create(b, l, a[0], a[1]);
+                });
     rw.replaceOp(op, y);
     return success();
   }
@@ -367,18 +364,16 @@ struct ReshapeLowering : NNPattern<ReshapeOp> {
     };
     Value v = op.getInput();
     if (in.getRank() > 1 && out.getRank() != 0) {
-      auto flat = RankedTensorType::get({in.getNumElements()},
-                                        in.getElementType());
-      v = tensor::CollapseShapeOp::create(rw, loc, flat, v,
-                                          all(in.getRank()));
+      auto flat =
+          RankedTensorType::get({in.getNumElements()}, in.getElementType());
+      v = tensor::CollapseShapeOp::create(rw, loc, flat, v, all(in.getRank()));
     } else if (out.getRank() == 0) {
       v = tensor::CollapseShapeOp::create(rw, loc, out, v, all(0));
     }
     if (v.getType() != out) {
       auto vt = cast<RankedTensorType>(v.getType());
-      v = tensor::ExpandShapeOp::create(rw, loc, out, v,
-                                        all(vt.getRank() == 0 ? 0
-                                                              : out.getRank()));
+      v = tensor::ExpandShapeOp::create(
+          rw, loc, out, v, all(vt.getRank() == 0 ? 0 : out.getRank()));
     }
     rw.replaceOp(op, v);
     return success();
@@ -396,15 +391,13 @@ struct TransposeLowering : NNPattern<TransposeOp> {
     SmallVector<AffineExpr> inExprs(rank);
     for (auto [i, d] : llvm::enumerate(op.getPermutation()))
       inExprs[d] = getAffineDimExpr(i, ctx);
-    rw.replaceOp(op, generic(rw, op.getLoc(), emptyLike(rw, op.getLoc(), out),
-                             {op.getInput()},
-                             {AffineMap::get(rank, 0, inExprs, ctx),
-                              AffineMap::getMultiDimIdentityMap(rank, ctx)},
-                             SmallVector<IteratorType>(rank,
-                                                       IteratorType::parallel),
-                             [](OpBuilder &, Location, ValueRange a) {
-                               return a[0];
-                             }));
+    rw.replaceOp(
+        op, generic(rw, op.getLoc(), emptyLike(rw, op.getLoc(), out),
+                    {op.getInput()},
+                    {AffineMap::get(rank, 0, inExprs, ctx),
+                     AffineMap::getMultiDimIdentityMap(rank, ctx)},
+                    SmallVector<IteratorType>(rank, IteratorType::parallel),
+                    [](OpBuilder &, Location, ValueRange a) { return a[0]; }));
     return success();
   }
 };
@@ -691,7 +684,8 @@ Value mix64(OpBuilder &b, Location l, Value z) {
     return arith::ConstantOp::create(b, l, b.getIntegerAttr(i64, int64_t(v)));
   };
   auto shiftXor = [&](Value v, uint64_t s) -> Value {
-    return arith::XOrIOp::create(b, l, v, arith::ShRUIOp::create(b, l, v, c(s)));
+    return arith::XOrIOp::create(b, l, v,
+                                 arith::ShRUIOp::create(b, l, v, c(s)));
   };
   z = arith::MulIOp::create(b, l, shiftXor(z, 30), c(0xBF58476D1CE4E5B9ull));
   z = arith::MulIOp::create(b, l, shiftXor(z, 27), c(0x94D049BB133111EBull));
@@ -702,8 +696,8 @@ constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ull;
 constexpr uint64_t kDropoutSalt = 0xD1B54A32D192ED03ull;
 
 Value i64Const(OpBuilder &b, Location l, uint64_t v) {
-  return arith::ConstantOp::create(b, l,
-                                   b.getIntegerAttr(b.getI64Type(), int64_t(v)));
+  return arith::ConstantOp::create(
+      b, l, b.getIntegerAttr(b.getI64Type(), int64_t(v)));
 }
 
 struct FoldKeyLowering : OpRewritePattern<FoldKeyOp> {
@@ -731,9 +725,9 @@ struct DropoutLowering : NNPattern<DropoutOp> {
     double rate = op.getRate().convertToDouble();
     int64_t threshold = std::llround(rate * double(1 << 24));
     uint64_t salt = (uint64_t(op.getId()) + 1) * kDropoutSalt;
-    Value base = mix64(rw, loc,
-                       arith::XOrIOp::create(rw, loc, op.getKey(),
-                                             i64Const(rw, loc, salt)));
+    Value base = mix64(
+        rw, loc,
+        arith::XOrIOp::create(rw, loc, op.getKey(), i64Const(rw, loc, salt)));
     SmallVector<int64_t> strides(type.getRank(), 1);
     for (int64_t d = type.getRank() - 2; d >= 0; --d)
       strides[d] = strides[d + 1] * type.getDimSize(d + 1);
@@ -822,7 +816,8 @@ struct GeluLowering : ElementwiseLowering<GeluOp, GeluLowering> {
       Value th = geluTanhInner(b, l, t, x);
       Value half = arith::MulFOp::create(b, l, floatConst(b, l, t, 0.5), x);
       return arith::MulFOp::create(
-          b, l, half, arith::AddFOp::create(b, l, floatConst(b, l, t, 1.0), th));
+          b, l, half,
+          arith::AddFOp::create(b, l, floatConst(b, l, t, 1.0), th));
     }
     return arith::MulFOp::create(b, l, x, normalCdf(b, l, t, x));
   }
@@ -889,8 +884,7 @@ struct GeluGradLowering : ElementwiseLowering<GeluGradOp, GeluGradLowering> {
   }
 };
 
-template <typename Op>
-struct ReduceLowering : NNPattern<Op> {
+template <typename Op> struct ReduceLowering : NNPattern<Op> {
   using NNPattern<Op>::NNPattern;
   LogicalResult matchAndRewrite(Op op, PatternRewriter &rw) const override {
     auto inType = cast<RankedTensorType>(op.getInput().getType());
@@ -900,8 +894,7 @@ struct ReduceLowering : NNPattern<Op> {
       reduced[d] = true;
       count *= inType.getDimSize(d);
     }
-    Value sum =
-        reduceSum(rw, op.getLoc(), op.getInput(), reduced);
+    Value sum = reduceSum(rw, op.getLoc(), op.getInput(), reduced);
     if (std::is_same_v<Op, MeanOp>) {
       Type t = this->elemType(op);
       sum = elementwise(rw, op.getLoc(), this->resultType(op), {sum},
@@ -929,13 +922,12 @@ struct BroadcastLowering : NNPattern<BroadcastOp> {
     SmallVector<AffineMap> maps{
         AffineMap::get(out.getRank(), 0, inExprs, ctx),
         AffineMap::getMultiDimIdentityMap(out.getRank(), ctx)};
-    rw.replaceOp(op, generic(rw, op.getLoc(), emptyLike(rw, op.getLoc(), out),
-                             {op.getInput()}, maps,
-                             SmallVector<IteratorType>(out.getRank(),
-                                                       IteratorType::parallel),
-                             [](OpBuilder &, Location, ValueRange a) {
-                               return a[0];
-                             }));
+    rw.replaceOp(
+        op, generic(rw, op.getLoc(), emptyLike(rw, op.getLoc(), out),
+                    {op.getInput()}, maps,
+                    SmallVector<IteratorType>(out.getRank(),
+                                              IteratorType::parallel),
+                    [](OpBuilder &, Location, ValueRange a) { return a[0]; }));
     return success();
   }
 };
@@ -1010,8 +1002,7 @@ struct MaxAbsErrorLowering : NNPattern<MaxAbsErrorOp> {
         SmallVector<IteratorType>(rank, IteratorType::reduction),
         [&](OpBuilder &b, Location l, ValueRange a) {
           auto widen = [&](Value v) -> Value {
-            return v.getType() == f64 ? v
-                                      : arith::ExtFOp::create(b, l, f64, v);
+            return v.getType() == f64 ? v : arith::ExtFOp::create(b, l, f64, v);
           };
           Value diff = math::AbsFOp::create(
               b, l, arith::SubFOp::create(b, l, widen(a[0]), widen(a[1])));
