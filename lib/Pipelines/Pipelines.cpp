@@ -58,6 +58,8 @@ void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
   // function whose gradient rule a user attached) become linalg too.
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCSEPass());
+  if (options.fuseElementwise)
+    pm.addPass(createFuseElementwiseKernels());
   ConvertRevToAsyncOptions async;
   async.traceTasks = options.traceTasks;
   async.kernelThreads =
@@ -70,6 +72,8 @@ void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
     split.minIterations = minIterations;
     pm.addPass(createSplitKernelsAcrossThreads(split));
   }
+  if (options.approximateMath)
+    pm.addPass(createConvertMathToPolynomials());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
@@ -79,9 +83,11 @@ void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
   pm.addPass(createConvertAsyncToLLVMPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  // LLVM intrinsics first (fma, floor, sqrt, exp...: the vectorizer widens
+  // them), libm for the rest (erf, tanh of f64).
+  pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());

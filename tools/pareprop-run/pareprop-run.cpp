@@ -154,6 +154,16 @@ static cl::opt<int64_t> splitMinIterations(
     "split-min-iterations",
     cl::desc("Smallest loop kernel --split-kernels cuts, in iterations"),
     cl::init(65536));
+static cl::opt<bool> fuseElementwise(
+    "fuse-elementwise",
+    cl::desc("Fuse elementwise chains into one loop kernel; =false: one "
+             "kernel per op"),
+    cl::init(true));
+static cl::opt<bool> approximateMath(
+    "approximate-math",
+    cl::desc("f32 exp/erf/tanh/log as vectorizable polynomials; =false: "
+             "libm"),
+    cl::init(true));
 static cl::opt<std::string>
     targetName("target",
                cl::desc("Cost-model target: cpu, h100 or a .json file"),
@@ -651,6 +661,8 @@ int main(int argc, char **argv) {
     options.runtimeContractions = runtimeContractions;
     options.splitKernels = splitKernels;
     options.splitMinIterations = splitMinIterations;
+    options.fuseElementwise = fuseElementwise;
+    options.approximateMath = approximateMath;
     if (!timelineDir.empty()) {
       if (std::error_code ec = llvm::sys::fs::create_directories(timelineDir))
         return fail("cannot create " + timelineDir + ": " + ec.message());
@@ -752,8 +764,7 @@ int main(int argc, char **argv) {
   if (variants.size() > 1)
     llvm::outs() << "gradients compared with " << referenceName
                  << " (max relative difference per tensor, tolerance "
-                 << tolerance
-                 << ")\n";
+                 << tolerance << ")\n";
   llvm::outs() << "kernel halves on the helper thread per step:";
   for (const HelperUse &h : helperPerStep)
     llvm::outs() << " " << h.schedule << " " << llvm::format("%.0f", h.jobs);

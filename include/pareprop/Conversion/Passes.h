@@ -27,6 +27,12 @@ namespace pareprop {
 /// operand is stored transposed, bit 1 when the right one is.
 constexpr llvm::StringLiteral kContractionAttr = "pareprop.contraction";
 
+/// The fusion rule of fuse-elementwise-kernels: whether the linalg.generic
+/// that defines `operand`'s value should be fused into the op that reads it
+/// there (both non-contraction generics, no other reader, read through a
+/// permutation of the consumer's loops).
+bool shouldFuseIntoConsumer(mlir::OpOperand *operand);
+
 /// Patterns lowering every nn op to linalg on tensors.
 void populateNNToLinalgPatterns(mlir::RewritePatternSet &patterns);
 

@@ -23,6 +23,35 @@ def ConvertNNToLinalg : Pass<"convert-nn-to-linalg"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def FuseElementwiseKernels : Pass<"fuse-elementwise-kernels"> {
+  let summary = "Fuse chains of elementwise linalg ops on tensors into one "
+                "kernel, leaving matrix products whole";
+  let description = [{
+    `convert-nn-to-linalg` gives every `nn` op its own `linalg.generic`, so
+    a chain such as `scale -> softmax's exp(x - max)` or the GELU gradient's
+    arithmetic writes and re-reads one temporary per op. This pass fuses an
+    all-parallel generic into the generic that consumes it (upstream
+    linalg's elementwise fusion) when:
+
+    * the producer's result has no other use (fusing a value that others
+      also read would compute it twice);
+    * the consumer reads it through a permutation of its loops (no
+      broadcast, which would recompute the producer per broadcast element);
+    * neither op is a matrix product tagged `pareprop.contraction` (those
+      become calls of the runtime's BLAS-backed GEMM, which a fused body
+      would turn back into a loop nest): the bias broadcast a linear starts
+      from, and the transposes its operands go through, stay separate.
+
+    Reductions count as consumers: a row's `exp(x - max)` is summed in the
+    loop that computes it. Results no one reads and inputs the body does not
+    use are dropped afterwards.
+
+    Run it after `convert-nn-to-linalg`, on tensors (before bufferization).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def ConvertRevToAsync : Pass<"convert-rev-to-async", "mlir::ModuleOp"> {
   let summary = "Lower scheduled training steps to the async dialect on buffers";
   let description = [{
@@ -85,6 +114,27 @@ def ConvertContractionsToRuntime
   let dependentDialects = ["mlir::func::FuncDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::arith::ArithDialect"];
+}
+
+def ConvertMathToPolynomials : Pass<"convert-math-to-polynomials"> {
+  let summary = "Expand f32 transcendental functions into polynomials the "
+                "loop vectorizer can vectorize";
+  let description = [{
+    A `math.exp`, `math.erf` or `math.tanh` left as a call into libm keeps
+    the loop around it scalar (one call per element). This pass rewrites
+    the f32 ones (scalar or vector) into upstream math's polynomial
+    approximations: plain `arith` with a few bit tricks, accurate to a few
+    ulp, which LLVM vectorizes with the rest of the loop body. f64 math and
+    the functions not listed stay as they are (libm, or LLVM intrinsics).
+  }];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Math ops to expand, by mnemonic (default: exp, erf, tanh, "
+               "log, log1p, expm1)">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
 }
 
 def SplitKernelsAcrossThreads

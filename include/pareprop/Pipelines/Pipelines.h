@@ -92,6 +92,18 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::desc("split-kernels: smallest loop kernel cut in two, in "
                      "loop iterations (0 or less: none)"),
       llvm::cl::init(65536)};
+  Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("Fuse chains of elementwise ops (and an elementwise "
+                     "producer into the reduction that reads it) into one "
+                     "loop kernel (see fuse-elementwise-kernels)"),
+      llvm::cl::init(true)};
+  Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("Compute f32 exp, erf, tanh and log with polynomial "
+                     "approximations that vectorize, instead of a libm "
+                     "call per element (see convert-math-to-polynomials)"),
+      llvm::cl::init(true)};
   Option<bool> checkReconstruction{
       *this, "check-reconstruction",
       llvm::cl::desc("Reversible mode: the step also returns the per-block "

@@ -1020,6 +1020,30 @@ struct MaxAbsErrorLowering : NNPattern<MaxAbsErrorOp> {
   }
 };
 
+/// Lets the combining op of each reduction (`acc = acc + x`, `max(acc, x)`)
+/// be reassociated, so LLVM vectorizes a row reduction as partial sums; the
+/// result differs from the sequential sum only in rounding.
+void markReductionsReassociable(Operation *root) {
+  root->walk([](linalg::GenericOp op) {
+    if (op.getNumReductionLoops() == 0)
+      return;
+    Block *body = op.getBody();
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      BlockArgument acc = op.getMatchingBlockArgument(&init);
+      Value yielded = body->getTerminator()->getOperand(
+          init.getOperandNumber() - op.getNumDpsInputs());
+      auto combine = yielded.getDefiningOp<arith::ArithFastMathInterface>();
+      if (!combine || !llvm::is_contained(combine->getOperands(), acc) ||
+          !isa<arith::AddFOp, arith::MulFOp, arith::MaximumFOp,
+               arith::MinimumFOp>(combine.getOperation()))
+        continue;
+      combine->setAttr(combine.getFastMathAttrName(),
+                       arith::FastMathFlagsAttr::get(
+                           op.getContext(), arith::FastMathFlags::reassoc));
+    }
+  });
+}
+
 struct ConvertNNToLinalgPass
     : pareprop::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
   void runOnOperation() override {
@@ -1030,7 +1054,8 @@ struct ConvertNNToLinalgPass
     populateNNToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    markReductionsReassociable(getOperation());
   }
 };
 } // namespace
