@@ -75,14 +75,15 @@ void gemmNaive(int64_t m, int64_t n, int64_t k, const T *a, int64_t as0,
 #ifdef PAREPROP_HAVE_OPENBLAS
 void blas(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
           int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
-          float *c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c,
+          float beta, float *c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c,
               ldc);
 }
 void blas(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
           int64_t k, const double *a, int64_t lda, const double *b, int64_t ldb,
-          double *c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 1.0, c, ldc);
+          double beta, double *c, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c,
+              ldc);
 }
 #endif
 
@@ -91,8 +92,8 @@ void blas(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
 /// matrix with a leading dimension), the loop nest otherwise.
 template <typename T>
 void gemm(int64_t m, int64_t n, int64_t k, const T *a, int64_t as0, int64_t as1,
-          const T *b, int64_t bs0, int64_t bs1, T *c, int64_t cs0,
-          int64_t cs1) {
+          const T *b, int64_t bs0, int64_t bs1, bool overwrite, T *c,
+          int64_t cs0, int64_t cs1) {
 #ifdef PAREPROP_HAVE_OPENBLAS
   // BLAS wants the leading dimension >= the row length even when a
   // dimension has size 1 (its stride is then arbitrary).
@@ -114,10 +115,14 @@ void gemm(int64_t m, int64_t n, int64_t k, const T *a, int64_t as0, int64_t as1,
   int64_t lda, ldb, ldc;
   if (layout(m, k, as0, as1, ta, lda) && layout(k, n, bs0, bs1, tb, ldb) &&
       layout(m, n, cs0, cs1, tc, ldc) && tc == CblasNoTrans) {
-    blas(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+    blas(ta, tb, m, n, k, a, lda, b, ldb, overwrite ? T(0) : T(1), c, ldc);
     return;
   }
 #endif
+  if (overwrite)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        c[i * cs0 + j * cs1] = T(0);
   gemmNaive(m, n, k, a, as0, as1, b, bs0, bs1, c, cs0, cs1);
 }
 
@@ -126,9 +131,11 @@ void gemm(int64_t m, int64_t n, int64_t k, const T *a, int64_t as0, int64_t as1,
 template <typename T> struct Product {
   View<T> a, b, c;
   int64_t batch, count, m, n, k, as0, as1, bs0, bs1;
+  bool overwrite;
 
-  Product(View<T> a, View<T> b, View<T> c, bool ta, bool tb)
-      : a(std::move(a)), b(std::move(b)), c(std::move(c)) {
+  Product(View<T> a, View<T> b, View<T> c, bool ta, bool tb, bool overwrite)
+      : a(std::move(a)), b(std::move(b)), c(std::move(c)),
+        overwrite(overwrite) {
     const View<T> &A = this->a, &B = this->b, &C = this->c;
     batch = C.rank() - 2;
     m = C.sizes[batch];
@@ -164,20 +171,22 @@ template <typename T> struct Product {
       }
       int64_t cs0 = c.strides[batch], cs1 = c.strides[batch + 1];
       gemm<T>(row1 - row0, n, k, a.data + offA + row0 * as0, as0, as1,
-              b.data + offB, bs0, bs1, c.data + offC + row0 * cs0, cs0, cs1);
+              b.data + offB, bs0, bs1, overwrite, c.data + offC + row0 * cs0,
+              cs0, cs1);
     }
   }
 };
 
 /// C[batch..., m, n] += op(A)[batch..., m, k] * op(B)[batch..., k, n]; an
 /// operand of rank 2 is shared by every batch element. `flags`: bit 0
-/// transposes A (stored [.., k, m]), bit 1 transposes B (stored [.., n, k]).
+/// transposes A (stored [.., k, m]), bit 1 transposes B (stored [.., n, k]),
+/// bit 2 overwrites C (=) instead of accumulating (+=).
 template <typename T>
 void contract(int64_t rankA, void *descA, int64_t rankB, void *descB,
               int64_t rankC, void *descC, int64_t flags) {
   useOneBlasThread();
   Product<T> p(View<T>(rankA, descA), View<T>(rankB, descB),
-               View<T>(rankC, descC), flags & 1, flags & 2);
+               View<T>(rankC, descC), flags & 1, flags & 2, flags & 4);
   // A task that runs alone shares a large product with the helper thread:
   // half the batch elements, or half the rows of a single matrix.
   bool split = pareprop::runtime::mayUseHelper() &&
@@ -190,11 +199,11 @@ void contract(int64_t rankA, void *descA, int64_t rankB, void *descB,
   if (p.count > 1) {
     int64_t half = p.count / 2;
     pareprop::runtime::splitWithHelper([&] { p.run(half, p.count, 0, p.m); },
-                        [&] { p.run(0, half, 0, p.m); });
+                                       [&] { p.run(0, half, 0, p.m); });
   } else {
     int64_t half = p.m / 2;
     pareprop::runtime::splitWithHelper([&] { p.run(0, 1, half, p.m); },
-                        [&] { p.run(0, 1, 0, half); });
+                                       [&] { p.run(0, 1, 0, half); });
   }
 }
 

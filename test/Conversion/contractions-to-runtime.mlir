@@ -70,3 +70,62 @@ func.func @untouched(%x: memref<4xf32>, %y: memref<4xf32>, %t: tensor<2x2xf32>, 
 // CHECK: linalg.generic
 // CHECK: linalg.generic
 // CHECK-NOT: call @pareprop_contract
+
+// -----
+
+// A product that starts from zeros filled right before it overwrites C
+// (flag bit 2) and the fill goes; a fill of another value, or zeros that
+// something reads in between, stay and the call accumulates.
+#x = affine_map<(d0, d1, d2) -> (d0, d2)>
+#w = affine_map<(d0, d1, d2) -> (d1, d2)>
+#o = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @zero_filled(
+// CHECK-NOT:     linalg.fill
+// CHECK:         %[[F:.*]] = arith.constant 6 : i64
+// CHECK:         call @pareprop_contract_f32(%{{.*}}, %{{.*}}, %{{.*}}, %[[F]])
+func.func @zero_filled(%x: memref<4x6xf32>, %w: memref<5x6xf32>, %out: memref<4x5xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<4x5xf32>)
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {pareprop.contraction = 2 : i64} {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+// CHECK-LABEL: func.func @one_filled(
+// CHECK:         linalg.fill
+// CHECK:         %[[F:.*]] = arith.constant 2 : i64
+// CHECK:         call @pareprop_contract_f32(%{{.*}}, %{{.*}}, %{{.*}}, %[[F]])
+func.func @one_filled(%x: memref<4x6xf32>, %w: memref<5x6xf32>, %out: memref<4x5xf32>) {
+  %one = arith.constant 1.0 : f32
+  linalg.fill ins(%one : f32) outs(%out : memref<4x5xf32>)
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {pareprop.contraction = 2 : i64} {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+// CHECK-LABEL: func.func @zeros_read_in_between(
+// CHECK:         linalg.fill
+// CHECK:         memref.copy
+// CHECK:         %[[F:.*]] = arith.constant 2 : i64
+// CHECK:         call @pareprop_contract_f32(%{{.*}}, %{{.*}}, %{{.*}}, %[[F]])
+func.func @zeros_read_in_between(%x: memref<4x6xf32>, %w: memref<5x6xf32>, %out: memref<4x5xf32>, %snap: memref<4x5xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<4x5xf32>)
+  memref.copy %out, %snap : memref<4x5xf32> to memref<4x5xf32>
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {pareprop.contraction = 2 : i64} {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}

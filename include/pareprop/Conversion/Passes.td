@@ -104,8 +104,12 @@ def ConvertContractionsToRuntime
     `pareprop_contract_f32` / `pareprop_contract_f64(A, B, C, flags)` of
     the runtime library on unranked memrefs. The runtime issues one GEMM per
     batch element through CBLAS (OpenBLAS) when the strides allow it and
-    runs a loop nest otherwise; C keeps what it held (zeros, or the
-    broadcast bias of a linear), so the call accumulates like the generic.
+    runs a loop nest otherwise; C keeps what it held (the broadcast bias of
+    a linear), so the call accumulates like the generic. When the op right
+    before the product is a `linalg.fill` of zeros into the same output
+    (what a product without bias starts from), the fill is dropped and the
+    call overwrites C instead (flag bit 2, BLAS beta = 0): one pass over C
+    less.
 
     Run it after bufferization (after `convert-rev-to-async`) and before
     `convert-linalg-to-loops`. Untagged generics and tagged ones still on

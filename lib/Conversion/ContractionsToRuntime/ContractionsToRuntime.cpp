@@ -9,6 +9,7 @@
 #include "pareprop/Conversion/Passes.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace pareprop {
@@ -57,6 +58,22 @@ bool isRuntimeContraction(linalg::GenericOp op) {
   return true;
 }
 
+/// Flag bit of the runtime call: C is overwritten, not accumulated into.
+constexpr int64_t kOverwriteFlag = 4;
+
+/// The `linalg.fill` of zeros into `op`'s output that the product would
+/// accumulate onto, when it is the op right before the product (so nothing
+/// reads the zeros in between): the runtime can overwrite C instead (BLAS
+/// beta = 0) and the fill, a pass over C, goes.
+linalg::FillOp zeroFillBefore(linalg::GenericOp op) {
+  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+  if (!fill || !fill.hasPureBufferSemantics() ||
+      fill.getDpsInits()[0] != op.getDpsInits()[0])
+    return {};
+  return matchPattern(fill.getInputs()[0], m_AnyZeroFloat()) ? fill
+                                                             : linalg::FillOp();
+}
+
 struct ConvertContractionsToRuntimePass
     : pareprop::impl::ConvertContractionsToRuntimeBase<
           ConvertContractionsToRuntimePass> {
@@ -69,6 +86,12 @@ struct ConvertContractionsToRuntimePass
         products.push_back(op);
     });
     for (linalg::GenericOp op : products) {
+      int64_t flags =
+          op->getAttrOfType<IntegerAttr>(pareprop::kContractionAttr).getInt();
+      if (linalg::FillOp fill = zeroFillBefore(op)) {
+        flags |= kOverwriteFlag;
+        fill.erase();
+      }
       OpBuilder b(op);
       Location loc = op.getLoc();
       Type elem =
@@ -78,10 +101,7 @@ struct ConvertContractionsToRuntimePass
       for (Value v : llvm::concat<Value>(op.getDpsInputs(), op.getDpsInits()))
         args.push_back(memref::CastOp::create(
             b, loc, UnrankedMemRefType::get(elem, 0), v));
-      args.push_back(arith::ConstantIntOp::create(
-          b, loc,
-          op->getAttrOfType<IntegerAttr>(pareprop::kContractionAttr).getInt(),
-          64));
+      args.push_back(arith::ConstantIntOp::create(b, loc, flags, 64));
       func::CallOp::create(b, loc, fn, args);
       op.erase();
     }
