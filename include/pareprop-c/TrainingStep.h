@@ -43,6 +43,12 @@ const char *pareprop_step_signature(const PaRepropStep *step);
 int pareprop_step_run(PaRepropStep *step, const void *const *args,
                       void *const *results, int64_t *peak_bytes, char **error);
 
+/* Of the last pareprop_step_run: the most bytes the compiled code held at
+ * once in buffers other than the step's results, i.e. activations,
+ * recomputed internals and temporaries without the gradients it returns
+ * (which a training step produces whatever its schedule). */
+int64_t pareprop_step_last_peak_activation_bytes(const PaRepropStep *step);
+
 void pareprop_step_destroy(PaRepropStep *step);
 void pareprop_string_free(char *str);
 

@@ -30,6 +30,7 @@ struct PaRepropStep {
   std::unique_ptr<MLIRContext> context;
   std::unique_ptr<pareprop::CompiledFunction> function;
   std::string signature;
+  int64_t lastPeakActivationBytes = 0;
 };
 
 namespace {
@@ -218,7 +219,8 @@ extern "C" int pareprop_step_run(PaRepropStep *step, const void *const *args,
   pareprop::resetPeakAllocatedBytes();
   llvm::Error err =
       step->function->invoke(llvm::ArrayRef<const void *>(args, numArgs),
-                             llvm::ArrayRef<void *>(results, numResults));
+                             llvm::ArrayRef<void *>(results, numResults),
+                             &step->lastPeakActivationBytes);
   if (peakBytes)
     *peakBytes = pareprop::peakAllocatedBytes() - base;
   if (err) {
@@ -231,6 +233,11 @@ extern "C" int pareprop_step_run(PaRepropStep *step, const void *const *args,
        ++spin)
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   return 0;
+}
+
+extern "C" int64_t
+pareprop_step_last_peak_activation_bytes(const PaRepropStep *step) {
+  return step ? step->lastPeakActivationBytes : 0;
 }
 
 extern "C" void pareprop_step_destroy(PaRepropStep *step) {

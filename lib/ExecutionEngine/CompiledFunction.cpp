@@ -6,6 +6,7 @@
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -14,6 +15,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 using namespace mlir;
 
@@ -27,12 +30,27 @@ namespace {
 std::atomic<int64_t> liveBytes{0}, peakBytes{0};
 constexpr size_t kHeader = 64; // Keeps the returned pointer 64-byte aligned.
 
+/// While a step runs with its memory measured, every allocation (+size) and
+/// free (-size) in order, so that the peak can be recomputed without the
+/// buffers that turn out to be the step's results.
+std::atomic<bool> logging{false};
+std::mutex logMutex;
+std::vector<std::pair<void *, int64_t>> allocationLog;
+
+void logAllocation(void *ptr, int64_t delta) {
+  if (!logging.load(std::memory_order_relaxed))
+    return;
+  std::lock_guard<std::mutex> lock(logMutex);
+  allocationLog.emplace_back(ptr, delta);
+}
+
 void *trackedMalloc(size_t size) {
   void *raw = std::aligned_alloc(kHeader, (size + kHeader + kHeader - 1) /
                                               kHeader * kHeader);
   if (!raw)
     return nullptr;
   *static_cast<size_t *>(raw) = size;
+  logAllocation(static_cast<char *>(raw) + kHeader, int64_t(size));
   int64_t now = liveBytes.fetch_add(size) + int64_t(size);
   int64_t peak = peakBytes.load();
   while (now > peak && !peakBytes.compare_exchange_weak(peak, now)) {
@@ -57,7 +75,9 @@ void trackedFree(void *ptr) {
   if (!ptr)
     return;
   char *raw = static_cast<char *>(ptr) - kHeader;
-  liveBytes.fetch_sub(*reinterpret_cast<size_t *>(raw));
+  int64_t size = int64_t(*reinterpret_cast<size_t *>(raw));
+  logAllocation(ptr, -size);
+  liveBytes.fetch_sub(size);
   std::free(raw);
 }
 
@@ -72,6 +92,27 @@ void *trackedRealloc(void *ptr, size_t size) {
   return fresh;
 }
 } // namespace
+
+/// The largest number of bytes live at once in `log` (relative to its
+/// start), not counting the allocations of `results` that are still live at
+/// its end.
+static int64_t peakWithout(ArrayRef<std::pair<void *, int64_t>> log,
+                           const llvm::SmallPtrSetImpl<void *> &results) {
+  // The last allocation of a result's address is the result (an address
+  // freed earlier may have been reused).
+  llvm::DenseSet<size_t> excluded;
+  llvm::SmallPtrSet<void *, 16> pending(results.begin(), results.end());
+  for (size_t i = log.size(); i-- > 0 && !pending.empty();)
+    if (log[i].second > 0 && pending.erase(log[i].first))
+      excluded.insert(i);
+  int64_t live = 0, peak = 0;
+  for (auto [i, event] : llvm::enumerate(log)) {
+    if (!excluded.contains(i))
+      live += event.second;
+    peak = std::max(peak, live);
+  }
+  return peak;
+}
 
 int64_t liveAllocatedBytes() { return liveBytes.load(); }
 int64_t peakAllocatedBytes() { return peakBytes.load(); }
@@ -113,6 +154,18 @@ static void copyToDense(const int64_t *d, RankedTensorType t, char *out) {
   const char *base = reinterpret_cast<const char *>(d[1]) + d[2] * width;
   const int64_t *sizes = d + 3, *strides = d + 3 + rank;
   int64_t n = t.getNumElements();
+  // Row-major already (what the step returns, unless a result is a view):
+  // one copy.
+  bool dense = true;
+  for (int64_t i = rank - 1, expected = 1; i >= 0; --i) {
+    if (sizes[i] != 1 && strides[i] != expected)
+      dense = false;
+    expected *= sizes[i];
+  }
+  if (dense) {
+    std::memcpy(out, base, size_t(n * width));
+    return;
+  }
   SmallVector<int64_t> index(rank, 0);
   for (int64_t k = 0; k < n; ++k) {
     int64_t offset = 0;
@@ -134,7 +187,8 @@ CompiledFunction::CompiledFunction(std::unique_ptr<ExecutionEngine> engine,
       argTypes(std::move(argTypes)), resultTypes(std::move(resultTypes)) {}
 
 llvm::Error CompiledFunction::invoke(ArrayRef<const void *> args,
-                                     ArrayRef<void *> results) {
+                                     ArrayRef<void *> results,
+                                     int64_t *peakWithoutResults) {
   if (args.size() != argTypes.size() || results.size() != resultTypes.size())
     return llvm::createStringError(
         "@" + name + " takes " + std::to_string(argTypes.size()) +
@@ -157,7 +211,26 @@ llvm::Error CompiledFunction::invoke(ArrayRef<const void *> args,
       packed.push_back(&field);
   void *resultPtr = resultStorage.data();
   packed.push_back(resultPtr);
-  if (llvm::Error err = engine->invokePacked(name, packed))
+  if (peakWithoutResults) {
+    std::lock_guard<std::mutex> lock(logMutex);
+    allocationLog.clear();
+    logging.store(true);
+  }
+  llvm::Error err = engine->invokePacked(name, packed);
+  if (peakWithoutResults) {
+    logging.store(false);
+    llvm::SmallPtrSet<void *, 16> resultBuffers;
+    size_t offset = 0;
+    for (RankedTensorType t : resultTypes) {
+      // Field 0 of a descriptor: the pointer malloc returned.
+      resultBuffers.insert(reinterpret_cast<void *>(resultStorage[offset]));
+      offset += 3 + 2 * t.getRank();
+    }
+    std::lock_guard<std::mutex> lock(logMutex);
+    *peakWithoutResults = err ? 0 : peakWithout(allocationLog, resultBuffers);
+    allocationLog.clear();
+  }
+  if (err)
     return err;
   llvm::SmallPtrSet<void *, 8> freed; // A buffer returned twice is freed once.
   size_t offset = 0;

@@ -20,6 +20,14 @@ PyTorch's is measured in a fresh process that makes glibc map every block of
 leaves the resident set at once), as the growth of the peak resident set
 during one step (``VmHWM`` in ``/proc/self/status``, reset through
 ``/proc/self/clear_refs``) over the resident set before it, gradients freed.
+
+Peak activation memory (``peak_activation_bytes``) leaves out the parameter
+gradients, which every training step produces whatever its schedule and
+which grow with depth in any case. Ours: the most the step held at once in
+buffers other than its results (the runtime logs every allocation and free
+of the step). PyTorch's: the same resident-set growth, measured in a second
+step whose gradients were allocated (zeroed) before it, so that backward
+accumulates into them.
 """
 
 import concurrent.futures
@@ -157,8 +165,10 @@ def _status_kib(field):
 
 
 def measure_torch_peak(config, schedule):
-    """Peak memory of one PyTorch step (see the module's docstring); run in
-    a process of its own. None where /proc cannot reset the peak."""
+    """Peak memory of one PyTorch step, with gradients freed before it and
+    with gradients allocated before it (see the module's docstring), as
+    "total activation" bytes; run in a process of its own. None where /proc
+    cannot reset the peak."""
     libc = ctypes.CDLL("libc.so.6")
     M_MMAP_THRESHOLD = -3
     libc.mallopt(M_MMAP_THRESHOLD, 64 * 1024)
@@ -167,24 +177,31 @@ def measure_torch_peak(config, schedule):
     overlap = {"standard": None, "vanilla": False, "pareprop": True}[schedule]
     ctx = (_reversible(module, overlap) if overlap is not None
            else contextlib.nullcontext())
+    peaks = []
     with ctx:
         _torch_step(module, inputs)  # Warm-up: lazily built state.
-        module.zero_grad(set_to_none=True)
-        gc.collect()
-        try:
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")
-        except OSError:
-            return None
-        before = _status_kib("VmRSS")
-        loss = module(*inputs)
-        loss.backward()
-        peak = _status_kib("VmHWM")
-    return max(0, peak - before) * 1024 if before and peak else None
+        for grads_allocated in (False, True):
+            module.zero_grad(set_to_none=not grads_allocated)
+            gc.collect()
+            try:
+                with open("/proc/self/clear_refs", "w") as f:
+                    f.write("5")
+            except OSError:
+                return None
+            before = _status_kib("VmRSS")
+            loss = module(*inputs)
+            loss.backward()
+            peak = _status_kib("VmHWM")
+            if not (before and peak):
+                return None
+            peaks.append(max(0, peak - before) * 1024)
+            del loss
+    return f"{peaks[0]} {peaks[1]}"
 
 
 def _torch_peak(config, schedule):
-    """measure_torch_peak in a fresh Python process."""
+    """measure_torch_peak in a fresh Python process: (total, activations)
+    in bytes, or (None, None)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
@@ -196,7 +213,10 @@ def _torch_peak(config, schedule):
         raise RuntimeError(f"memory measurement of torch {schedule} failed:\n"
                            + done.stderr)
     value = done.stdout.strip().splitlines()[-1]
-    return None if value == "None" else int(value)
+    if value == "None":
+        return None, None
+    total, activations = value.split()
+    return int(total), int(activations)
 
 
 def _time(fn, steps, warmup):
@@ -218,15 +238,17 @@ def run_config(config, steps=5, warmup=1, schedules=("standard", "vanilla",
     reference = _torch_step(copy.deepcopy(base), inputs)[1]
     records = []
 
-    def record(impl, schedule, ms, peak, err, note):
+    def record(impl, schedule, ms, peak, activations, err, note):
         rec = dict(model="revvit-tiny" if config.startswith("tiny")
                    else "revvit-small", config=config,
                    batch=options["batch"], depth=options["depth"], impl=impl,
                    schedule=schedule, step_ms=round(ms, 3), peak_bytes=peak,
-                   grad_rel_err=err, note=note)
+                   peak_activation_bytes=activations, grad_rel_err=err,
+                   note=note)
         records.append(rec)
         out(f"{config:<12} {impl:<8} {schedule:<9} {ms:>10.2f} "
-            f"{(peak or 0) / 2**20:>10.2f} {err:>10.2e}  {note}")
+            f"{(peak or 0) / 2**20:>10.2f} {(activations or 0) / 2**20:>9.2f} "
+            f"{err:>10.2e}  {note}")
 
     saved = torch.get_num_threads()
     try:
@@ -246,8 +268,8 @@ def run_config(config, steps=5, warmup=1, schedules=("standard", "vanilla",
                 torch.set_num_threads(best[1])
                 grads = _torch_step(module, inputs)[1]
             err = _max_rel_diff(grads, reference)
-            peak = _torch_peak(config, schedule)
-            record("torch", schedule, best[0], peak, err,
+            peak, activations = _torch_peak(config, schedule)
+            record("torch", schedule, best[0], peak, activations, err,
                    f"{best[1]} thread{'s' if best[1] > 1 else ''}")
     finally:
         torch.set_num_threads(saved)
@@ -258,13 +280,14 @@ def run_config(config, steps=5, warmup=1, schedules=("standard", "vanilla",
         box = {}
         ms = _time(lambda: box.update(grads=step(*inputs)[1]), steps, warmup)
         err = _max_rel_diff(box["grads"], reference)
-        record("pareprop", schedule, ms, step.peak_bytes, err, step.policy)
+        record("pareprop", schedule, ms, step.peak_bytes,
+               step.peak_activation_bytes, err, step.policy)
     return records
 
 
 def main(configs, steps=5, warmup=1, json_path=None, out=print):
     out(f"{'config':<12} {'impl':<8} {'schedule':<9} {'step-ms':>10} "
-        f"{'peak-MiB':>10} {'grad-err':>10}  note")
+        f"{'peak-MiB':>10} {'act-MiB':>9} {'grad-err':>10}  note")
     records = []
     for config in configs:
         records += run_config(config, steps, warmup, out=out)
@@ -282,4 +305,20 @@ def main(configs, steps=5, warmup=1, json_path=None, out=print):
         if ours and best_std:
             out(f"{config}: ours auto / torch standard {ours / best_std:.3f}, "
                 f"torch best reversible / ours auto {best_rev / ours:.3f}")
+    # Activation memory against depth: the shallowest and deepest run of
+    # each batch size that the run measured at more than one depth.
+    for impl, schedule in (("pareprop", "auto"), ("pareprop", "vanilla"),
+                           ("pareprop", "standard"), ("torch", "vanilla"),
+                           ("torch", "standard")):
+        by_batch = {}
+        for r in records:
+            if (r["impl"], r["schedule"]) == (impl, schedule) and \
+                    r["peak_activation_bytes"]:
+                by_batch.setdefault(r["batch"], []).append(
+                    (r["depth"], r["peak_activation_bytes"]))
+        for batch, rows in sorted(by_batch.items()):
+            (d0, a0), (d1, a1) = min(rows), max(rows)
+            if d1 > d0:
+                out(f"{impl} {schedule} batch {batch}: activation peak at "
+                    f"depth {d1} / depth {d0} = {a1 / a0:.3f}")
     return records

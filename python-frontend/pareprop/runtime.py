@@ -49,6 +49,9 @@ def library():
             ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
             ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_int64),
             ctypes.POINTER(ctypes.c_void_p)]
+        lib.pareprop_step_last_peak_activation_bytes.restype = ctypes.c_int64
+        lib.pareprop_step_last_peak_activation_bytes.argtypes = [
+            ctypes.c_void_p]
         lib.pareprop_step_destroy.argtypes = [ctypes.c_void_p]
         lib.pareprop_string_free.argtypes = [ctypes.c_void_p]
         _lib = lib
@@ -82,6 +85,7 @@ class CompiledFunction:
         self._handle = handle
         self.signature = json.loads(lib.pareprop_step_signature(handle))
         self.peak_bytes = 0
+        self.peak_activation_bytes = 0
 
     def __del__(self):
         if getattr(self, "_handle", None) and _lib is not None:
@@ -116,6 +120,8 @@ class CompiledFunction:
                                  ctypes.byref(peak), ctypes.byref(err)):
             raise RuntimeError(_take_error(lib, err))
         self.peak_bytes = peak.value
+        self.peak_activation_bytes = \
+            lib.pareprop_step_last_peak_activation_bytes(self._handle)
         return outs
 
 
@@ -156,6 +162,13 @@ class TrainingStep:
     def peak_bytes(self):
         """Most memory the compiled code held during the last step."""
         return self.function.peak_bytes
+
+    @property
+    def peak_activation_bytes(self):
+        """Most memory the last step held at once in buffers other than the
+        gradients it returns: activations, recomputed internals and
+        temporaries."""
+        return self.function.peak_activation_bytes
 
     def arguments(self, inputs, seed=None):
         if len(inputs) != self.num_inputs:

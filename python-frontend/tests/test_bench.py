@@ -58,13 +58,36 @@ def test_small_configuration_reports_every_row(tmp_path):
         assert r["grad_rel_err"] <= 1e-4, r
         assert r["batch"] == 2 and r["depth"] == 3
         if r["impl"] == "pareprop":
-            assert r["peak_bytes"] > 0
+            # The activation peak leaves the returned gradients out.
+            assert 0 < r["peak_activation_bytes"] < r["peak_bytes"], r
     written = json.loads((tmp_path / "bench.json").read_text())
     assert written == records
     assert {"model", "batch", "depth", "impl", "schedule", "step_ms",
-            "peak_bytes"} <= set(written[0])
+            "peak_bytes", "peak_activation_bytes"} <= set(written[0])
     assert any(line.startswith("small-b2-d3: ours auto / torch standard")
                for line in lines)
+
+
+def test_reversible_activation_peak_is_flat_in_depth(monkeypatch):
+    # Reversible backprop keeps one block's activations whatever the depth;
+    # ordinary backprop keeps every block's. The gradients the step returns
+    # grow with depth either way and are not activations.
+    small = dict(bench.CONFIGS["small-b2-d3"])
+    peaks = {}
+    for depth in (2, 6):
+        monkeypatch.setitem(bench.CONFIGS, "flat", dict(small, depth=depth))
+        module, inputs, _ = bench._model("flat")
+        for schedule in ("vanilla", "standard"):
+            step = bench.compile_step(module, inputs, schedule=schedule)
+            step(*inputs)
+            peaks[schedule, depth] = (step.peak_activation_bytes,
+                                      step.peak_bytes)
+    vanilla = peaks["vanilla", 6][0] / peaks["vanilla", 2][0]
+    standard = peaks["standard", 6][0] / peaks["standard", 2][0]
+    assert vanilla < 1.10, peaks
+    assert standard > 1.5, peaks
+    # With the gradients counted, even the reversible peak grows.
+    assert peaks["vanilla", 6][1] > peaks["vanilla", 2][1], peaks
 
 
 def test_unknown_configuration_is_a_usage_error(capsys):

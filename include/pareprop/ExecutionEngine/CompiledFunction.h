@@ -45,8 +45,13 @@ public:
 
   /// Runs once. `args[i]` points at argument i's dense buffer; result i is
   /// copied into the dense buffer `results[i]` and its storage released.
+  /// With `peakWithoutResults`, also measures the most bytes the call held
+  /// at once in buffers other than its results (for a training step: the
+  /// activations, recomputed internals and temporaries, without the
+  /// parameter gradients it returns); measure one call at a time.
   llvm::Error invoke(llvm::ArrayRef<const void *> args,
-                     llvm::ArrayRef<void *> results);
+                     llvm::ArrayRef<void *> results,
+                     int64_t *peakWithoutResults = nullptr);
 
   llvm::ArrayRef<mlir::Type> getArgumentTypes() const { return argTypes; }
   llvm::ArrayRef<mlir::RankedTensorType> getResultTypes() const {
