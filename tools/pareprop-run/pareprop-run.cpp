@@ -49,67 +49,72 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
-                                      cl::Required);
+/// pareprop-run's own options: --help lists these, not LLVM's.
+static cl::OptionCategory runOptions("pareprop-run options");
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::cat(runOptions),
+                                      cl::desc("<model.mlir>"), cl::Required);
 static cl::opt<std::string>
-    funcName("func",
+    funcName("func", cl::cat(runOptions),
              cl::desc("Loss function (default: the public function "
                       "that holds rev.block ops)"),
              cl::init(""));
 static cl::list<std::string>
-    schedules("schedules", cl::CommaSeparated,
+    schedules("schedules", cl::CommaSeparated, cl::cat(runOptions),
               cl::desc("Variants to run: stored (ordinary backprop), vanilla, "
                        "pareprop, list, auto (default: stored, vanilla, "
                        "pareprop)"));
-static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the inputs"),
-                              cl::init(0));
-static cl::opt<unsigned> iters("iters", cl::desc("Timed steps per schedule"),
+static cl::opt<uint64_t> seed("seed", cl::cat(runOptions),
+                              cl::desc("Seed of the inputs"), cl::init(0));
+static cl::opt<unsigned> iters("iters", cl::cat(runOptions),
+                               cl::desc("Timed steps per schedule"),
                                cl::init(5));
-static cl::opt<unsigned> warmup("warmup", cl::desc("Untimed steps first"),
-                                cl::init(1));
-static cl::opt<double> rtol("rtol",
+static cl::opt<unsigned> warmup("warmup", cl::cat(runOptions),
+                                cl::desc("Untimed steps first"), cl::init(1));
+static cl::opt<double> rtol("rtol", cl::cat(runOptions),
                             cl::desc("Largest accepted relative difference "
                                      "from ordinary backprop (default: 1e-4 "
                                      "for f32, where BLAS and the loops sum "
                                      "in different orders, 1e-9 for f64)"),
                             cl::init(-1));
-static cl::opt<bool> fdCheck("fd-check",
+static cl::opt<bool> fdCheck("fd-check", cl::cat(runOptions),
                              cl::desc("Also check gradients against central "
                                       "finite differences of the loss"),
                              cl::init(false));
-static cl::opt<unsigned> fdSamples("fd-samples",
+static cl::opt<unsigned> fdSamples("fd-samples", cl::cat(runOptions),
                                    cl::desc("Coordinates checked per argument"),
                                    cl::init(3));
-static cl::opt<double> fdRtol("fd-rtol",
+static cl::opt<double> fdRtol("fd-rtol", cl::cat(runOptions),
                               cl::desc("Largest accepted finite-difference "
                                        "error, relative to the argument's "
                                        "largest gradient (default: 1e-2 for "
                                        "f32, 1e-6 for f64)"),
                               cl::init(-1));
 static cl::opt<std::string>
-    dumpFile("dump",
+    dumpFile("dump", cl::cat(runOptions),
              cl::desc("Write the inputs and every schedule's loss and "
                       "gradients to this text file (for outside checks)"),
              cl::init(""));
 static cl::opt<bool> checkReconstruction(
-    "check-reconstruction",
+    "check-reconstruction", cl::cat(runOptions),
     cl::desc("Reversible schedules: report per block the error between the "
              "forward's inputs and the recomputed ones"),
     cl::init(false));
 static cl::opt<double> initScale(
-    "init-scale",
+    "init-scale", cl::cat(runOptions),
     cl::desc("Multiply the generated weights (arguments of rank >= 2) by "
              "this factor"),
     cl::init(1.0));
 static cl::opt<unsigned>
-    lookahead("lookahead",
+    lookahead("lookahead", cl::cat(runOptions),
               cl::desc("pareprop and list: blocks a recompute may run ahead "
                        "of its gradient"),
               cl::init(1));
-static cl::opt<unsigned> streams("streams", cl::desc("list: number of streams"),
+static cl::opt<unsigned> streams("streams", cl::cat(runOptions),
+                                 cl::desc("list: number of streams"),
                                  cl::init(2));
 static cl::opt<pareprop::Granularity> granularity(
-    "granularity",
+    "granularity", cl::cat(runOptions),
     cl::desc("Scheduling granularity of the reversible schedules (default: "
              "auto, op for list and auto, block for vanilla and pareprop)"),
     cl::init(pareprop::Granularity::Auto),
@@ -120,52 +125,52 @@ static cl::opt<pareprop::Granularity> granularity(
                clEnumValN(pareprop::Granularity::Auto, "auto",
                           "op for list and auto, block otherwise")));
 static cl::opt<std::string> transitions(
-    "transitions",
+    "transitions", cl::cat(runOptions),
     cl::desc("Non-reversible ops before and between reversible stacks: "
              "stored or checkpoint (replayed in the backward)"),
     cl::init("stored"));
 static cl::opt<std::string>
-    memoryBudget("memory-budget",
+    memoryBudget("memory-budget", cl::cat(runOptions),
                  cl::desc("Most predicted peak bytes of a schedule "
                           "(KiB/MiB/GiB suffixes)"),
                  cl::init(""));
 static cl::opt<std::string> timelineDir(
-    "timeline",
+    "timeline", cl::cat(runOptions),
     cl::desc("Write <dir>/<schedule>.predicted.json and .measured.json: "
              "Chrome trace timelines of the median timed step"),
     cl::init(""));
 static cl::opt<std::string> calibrateFile(
-    "calibrate",
+    "calibrate", cl::cat(runOptions),
     cl::desc("Fit the target description to the measured task times of the "
              "vanilla schedule (and contention to pareprop's) and write it "
              "as JSON to this file"),
     cl::init(""));
 static cl::opt<bool> runtimeContractions(
-    "runtime-contractions",
+    "runtime-contractions", cl::cat(runOptions),
     cl::desc("Matrix products through the runtime's GEMM (OpenBLAS), costed "
              "so by the scheduler; =false: loop nests"),
     cl::init(true));
 static cl::opt<bool> splitKernels(
-    "split-kernels",
+    "split-kernels", cl::cat(runOptions),
     cl::desc("Tasks that run alone run half of each large loop kernel on the "
              "runtime's helper thread; =false: one thread per task"),
     cl::init(true));
 static cl::opt<int64_t> splitMinIterations(
-    "split-min-iterations",
+    "split-min-iterations", cl::cat(runOptions),
     cl::desc("Smallest loop kernel --split-kernels cuts, in iterations"),
     cl::init(65536));
 static cl::opt<bool> fuseElementwise(
-    "fuse-elementwise",
+    "fuse-elementwise", cl::cat(runOptions),
     cl::desc("Fuse elementwise chains into one loop kernel; =false: one "
              "kernel per op"),
     cl::init(true));
 static cl::opt<bool> approximateMath(
-    "approximate-math",
+    "approximate-math", cl::cat(runOptions),
     cl::desc("f32 exp/erf/tanh/log as vectorizable polynomials; =false: "
              "libm"),
     cl::init(true));
 static cl::opt<std::string>
-    targetName("target",
+    targetName("target", cl::cat(runOptions),
                cl::desc("Cost-model target: cpu, h100 or a .json file"),
                cl::init("cpu"));
 
@@ -553,6 +558,7 @@ int main(int argc, char **argv) {
   llvm::InitializeNativeTargetAsmPrinter();
   mainExecutable = llvm::sys::fs::getMainExecutable(
       argv[0], reinterpret_cast<void *>(&runtimeLibrary));
+  cl::HideUnrelatedOptions(runOptions);
   cl::ParseCommandLineOptions(argc, argv,
                               "PaReprop: compile, run and check the training "
                               "step of a model under each schedule\n");
