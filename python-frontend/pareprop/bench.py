@@ -28,6 +28,14 @@ buffers other than its results (the runtime logs every allocation and free
 of the step). PyTorch's: the same resident-set growth, measured in a second
 step whose gradients were allocated (zeroed) before it, so that backward
 accumulates into them.
+
+Work bound: the issue's yardstick for keeping every core busy, the sum of
+the single-thread op times of the reversible step divided by the number of
+cores. Measured as our ``vanilla`` step (every op of the reversible step,
+one after the other) compiled without kernel splitting and run with
+``PAREPROP_KERNEL_THREADS=1`` (products on one thread), in a process of its
+own; reported as a ``work-bound`` row (``impl`` "pareprop") whose step time
+is that single-thread time over ``os.cpu_count()``.
 """
 
 import concurrent.futures
@@ -219,6 +227,31 @@ def _torch_peak(config, schedule):
     return int(total), int(activations)
 
 
+def measure_single_thread_step(config, steps, warmup):
+    """Median step time (ms) of our vanilla step on one thread; run in a
+    process whose environment has PAREPROP_KERNEL_THREADS=1."""
+    module, inputs, _ = _model(config)
+    step = compile_step(module, inputs, schedule="vanilla",
+                        options="split-kernels=0")
+    return _time(lambda: step(*inputs), steps, warmup)
+
+
+def _single_thread_step(config, steps, warmup):
+    """measure_single_thread_step in a fresh process (the runtime reads
+    PAREPROP_KERNEL_THREADS once)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PAREPROP_KERNEL_THREADS="1")
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    code = ("from pareprop import bench; print(bench."
+            f"measure_single_thread_step({config!r}, {steps}, {warmup}))")
+    done = subprocess.run([sys.executable, "-c", code], env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError("single-thread measurement failed:\n" +
+                           done.stderr)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def _time(fn, steps, warmup):
     for _ in range(warmup):
         fn()
@@ -232,7 +265,7 @@ def _time(fn, steps, warmup):
 
 def run_config(config, steps=5, warmup=1, schedules=("standard", "vanilla",
                                                       "pareprop", "auto"),
-               threads=(1, 2), out=print):
+               threads=(1, 2), work_bound=True, out=print):
     """Measures one configuration; returns its records."""
     base, inputs, options = _model(config)
     reference = _torch_step(copy.deepcopy(base), inputs)[1]
@@ -246,9 +279,11 @@ def run_config(config, steps=5, warmup=1, schedules=("standard", "vanilla",
                    peak_activation_bytes=activations, grad_rel_err=err,
                    note=note)
         records.append(rec)
-        out(f"{config:<12} {impl:<8} {schedule:<9} {ms:>10.2f} "
-            f"{(peak or 0) / 2**20:>10.2f} {(activations or 0) / 2**20:>9.2f} "
-            f"{err:>10.2e}  {note}")
+        def mib(n, width):
+            return f"{n / 2**20:>{width}.2f}" if n else f"{'-':>{width}}"
+        error = f"{err:>10.2e}" if err is not None else f"{'-':>10}"
+        out(f"{config:<12} {impl:<8} {schedule:<10} {ms:>9.2f} "
+            f"{mib(peak, 10)} {mib(activations, 9)} {error}  {note}")
 
     saved = torch.get_num_threads()
     try:
@@ -282,11 +317,16 @@ def run_config(config, steps=5, warmup=1, schedules=("standard", "vanilla",
         err = _max_rel_diff(box["grads"], reference)
         record("pareprop", schedule, ms, step.peak_bytes,
                step.peak_activation_bytes, err, step.policy)
+    if work_bound:
+        single = _single_thread_step(config, steps, warmup)
+        cores = os.cpu_count() or 1
+        record("pareprop", "work-bound", single / cores, None, None, None,
+               f"vanilla on 1 thread: {single:.1f} ms / {cores} cores")
     return records
 
 
 def main(configs, steps=5, warmup=1, json_path=None, out=print):
-    out(f"{'config':<12} {'impl':<8} {'schedule':<9} {'step-ms':>10} "
+    out(f"{'config':<12} {'impl':<8} {'schedule':<10} {'step-ms':>9} "
         f"{'peak-MiB':>10} {'act-MiB':>9} {'grad-err':>10}  note")
     records = []
     for config in configs:
@@ -305,6 +345,9 @@ def main(configs, steps=5, warmup=1, json_path=None, out=print):
         if ours and best_std:
             out(f"{config}: ours auto / torch standard {ours / best_std:.3f}, "
                 f"torch best reversible / ours auto {best_rev / ours:.3f}")
+        bound = rows.get(("pareprop", "work-bound"))
+        if ours and bound:
+            out(f"{config}: ours auto / work bound {ours / bound:.3f}")
     # Activation memory against depth: the shallowest and deepest run of
     # each batch size that the run measured at more than one depth.
     for impl, schedule in (("pareprop", "auto"), ("pareprop", "vanilla"),
