@@ -207,20 +207,26 @@ def measure_torch_peak(config, schedule):
     return f"{peaks[0]} {peaks[1]}"
 
 
-def _torch_peak(config, schedule):
-    """measure_torch_peak in a fresh Python process: (total, activations)
-    in bytes, or (None, None)."""
+def _in_fresh_process(call, what, **env_overrides):
+    """Evaluates `bench.<call>` in a fresh Python process (optionally with
+    more environment variables) and returns the last line it printed."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ)
+    env = dict(os.environ, **env_overrides)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    code = ("from pareprop import bench; "
-            f"print(bench.measure_torch_peak({config!r}, {schedule!r}))")
+    code = f"from pareprop import bench; print(bench.{call})"
     done = subprocess.run([sys.executable, "-c", code], env=env,
                           capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"memory measurement of torch {schedule} failed:\n"
-                           + done.stderr)
-    value = done.stdout.strip().splitlines()[-1]
+        raise RuntimeError(f"{what} failed:\n" + done.stderr)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _torch_peak(config, schedule):
+    """measure_torch_peak in a fresh Python process: (total, activations)
+    in bytes, or (None, None)."""
+    value = _in_fresh_process(
+        f"measure_torch_peak({config!r}, {schedule!r})",
+        f"memory measurement of torch {schedule}")
     if value == "None":
         return None, None
     total, activations = value.split()
@@ -239,17 +245,9 @@ def measure_single_thread_step(config, steps, warmup):
 def _single_thread_step(config, steps, warmup):
     """measure_single_thread_step in a fresh process (the runtime reads
     PAREPROP_KERNEL_THREADS once)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, PAREPROP_KERNEL_THREADS="1")
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    code = ("from pareprop import bench; print(bench."
-            f"measure_single_thread_step({config!r}, {steps}, {warmup}))")
-    done = subprocess.run([sys.executable, "-c", code], env=env,
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError("single-thread measurement failed:\n" +
-                           done.stderr)
-    return float(done.stdout.strip().splitlines()[-1])
+    return float(_in_fresh_process(
+        f"measure_single_thread_step({config!r}, {steps}, {warmup})",
+        "single-thread measurement", PAREPROP_KERNEL_THREADS="1"))
 
 
 def _time(fn, steps, warmup):
