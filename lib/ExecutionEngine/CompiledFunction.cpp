@@ -217,29 +217,30 @@ llvm::Error CompiledFunction::invoke(ArrayRef<const void *> args,
     logging.store(true);
   }
   llvm::Error err = engine->invokePacked(name, packed);
-  if (peakWithoutResults) {
+  if (peakWithoutResults)
     logging.store(false);
-    llvm::SmallPtrSet<void *, 16> resultBuffers;
-    size_t offset = 0;
-    for (RankedTensorType t : resultTypes) {
-      // Field 0 of a descriptor: the pointer malloc returned.
-      resultBuffers.insert(reinterpret_cast<void *>(resultStorage[offset]));
-      offset += 3 + 2 * t.getRank();
-    }
-    std::lock_guard<std::mutex> lock(logMutex);
-    *peakWithoutResults = err ? 0 : peakWithout(allocationLog, resultBuffers);
-    allocationLog.clear();
-  }
-  if (err)
+  if (err) {
+    if (peakWithoutResults)
+      *peakWithoutResults = 0;
     return err;
-  llvm::SmallPtrSet<void *, 8> freed; // A buffer returned twice is freed once.
+  }
+  // Each result's buffer (field 0 of its descriptor: the pointer malloc
+  // returned), freed once even when returned twice.
+  llvm::SmallPtrSet<void *, 16> resultBuffers;
   size_t offset = 0;
   for (auto [t, out] : llvm::zip(resultTypes, results)) {
     copyToDense(&resultStorage[offset], t, static_cast<char *>(out));
     void *allocated = reinterpret_cast<void *>(resultStorage[offset]);
-    if (freed.insert(allocated).second)
+    if (resultBuffers.insert(allocated).second)
       trackedFree(allocated);
     offset += 3 + 2 * t.getRank();
+  }
+  if (peakWithoutResults) {
+    // The frees above came after logging stopped: the log ends with the
+    // results still live.
+    std::lock_guard<std::mutex> lock(logMutex);
+    *peakWithoutResults = peakWithout(allocationLog, resultBuffers);
+    allocationLog.clear();
   }
   return llvm::Error::success();
 }
