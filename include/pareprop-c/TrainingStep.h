@@ -49,6 +49,21 @@ int pareprop_step_run(PaRepropStep *step, const void *const *args,
  * (which a training step produces whatever its schedule). */
 int64_t pareprop_step_last_peak_activation_bytes(const PaRepropStep *step);
 
+/* Of the last pareprop_step_run: how many buffers the compiled code took
+ * from the system. Buffers come from a pool that keeps freed blocks for
+ * reuse, so once a step has run, the next ones of the same step take none. */
+int64_t pareprop_step_last_system_allocations(const PaRepropStep *step);
+
+/* The pool compiled steps allocate from (one per process): bytes it holds
+ * now (in use and cached), the most it has held, and how many blocks it has
+ * taken from the system. Any pointer may be NULL. */
+void pareprop_buffer_pool_statistics(int64_t *reserved_bytes,
+                                     int64_t *peak_reserved_bytes,
+                                     int64_t *system_allocations);
+
+/* Gives the pool's cached (unused) blocks back to the system. */
+void pareprop_buffer_pool_release(void);
+
 void pareprop_step_destroy(PaRepropStep *step);
 void pareprop_string_free(char *str);
 

@@ -31,6 +31,7 @@ struct PaRepropStep {
   std::unique_ptr<pareprop::CompiledFunction> function;
   std::string signature;
   int64_t lastPeakActivationBytes = 0;
+  int64_t lastSystemAllocations = 0;
 };
 
 namespace {
@@ -217,6 +218,8 @@ extern "C" int pareprop_step_run(PaRepropStep *step, const void *const *args,
   size_t numResults = step->function->getResultTypes().size();
   int64_t base = pareprop::liveAllocatedBytes();
   pareprop::resetPeakAllocatedBytes();
+  pareprop::BufferPool &pool = pareprop::compiledCodeBufferPool();
+  int64_t systemBefore = pool.statistics().systemAllocations;
   llvm::Error err =
       step->function->invoke(llvm::ArrayRef<const void *>(args, numArgs),
                              llvm::ArrayRef<void *>(results, numResults),
@@ -232,12 +235,36 @@ extern "C" int pareprop_step_run(PaRepropStep *step, const void *const *args,
   for (int spin = 0; spin < 1000 && pareprop::liveAllocatedBytes() > base;
        ++spin)
     std::this_thread::sleep_for(std::chrono::microseconds(100));
+  step->lastSystemAllocations =
+      pool.statistics().systemAllocations - systemBefore;
   return 0;
 }
 
 extern "C" int64_t
 pareprop_step_last_peak_activation_bytes(const PaRepropStep *step) {
   return step ? step->lastPeakActivationBytes : 0;
+}
+
+extern "C" int64_t
+pareprop_step_last_system_allocations(const PaRepropStep *step) {
+  return step ? step->lastSystemAllocations : 0;
+}
+
+extern "C" void pareprop_buffer_pool_statistics(int64_t *reservedBytes,
+                                                int64_t *peakReservedBytes,
+                                                int64_t *systemAllocations) {
+  pareprop::BufferPool::Statistics s =
+      pareprop::compiledCodeBufferPool().statistics();
+  if (reservedBytes)
+    *reservedBytes = s.reservedBytes;
+  if (peakReservedBytes)
+    *peakReservedBytes = s.peakReservedBytes;
+  if (systemAllocations)
+    *systemAllocations = s.systemAllocations;
+}
+
+extern "C" void pareprop_buffer_pool_release(void) {
+  pareprop::compiledCodeBufferPool().releaseCached();
 }
 
 extern "C" void pareprop_step_destroy(PaRepropStep *step) {

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 using namespace mlir;
@@ -26,9 +27,19 @@ namespace pareprop {
 // Allocation tracking: the compiled code's malloc/free are routed here.
 //===----------------------------------------------------------------------===//
 
+BufferPool &compiledCodeBufferPool() {
+  // Never destroyed: runtime worker threads may free a last buffer while
+  // the process exits. PAREPROP_NO_BUFFER_CACHING=1 frees every buffer at
+  // once, for memory checkers (valgrind, sanitizers).
+  static BufferPool *pool = [] {
+    const char *off = std::getenv("PAREPROP_NO_BUFFER_CACHING");
+    return new BufferPool(!(off && *off && std::string_view(off) != "0"));
+  }();
+  return *pool;
+}
+
 namespace {
 std::atomic<int64_t> liveBytes{0}, peakBytes{0};
-constexpr size_t kHeader = 64; // Keeps the returned pointer 64-byte aligned.
 
 /// While a step runs with its memory measured, every allocation (+size) and
 /// free (-size) in order, so that the peak can be recomputed without the
@@ -45,21 +56,19 @@ void logAllocation(void *ptr, int64_t delta) {
 }
 
 void *trackedMalloc(size_t size) {
-  void *raw = std::aligned_alloc(kHeader, (size + kHeader + kHeader - 1) /
-                                              kHeader * kHeader);
-  if (!raw)
+  void *ptr = compiledCodeBufferPool().allocate(size);
+  if (!ptr)
     return nullptr;
-  *static_cast<size_t *>(raw) = size;
-  logAllocation(static_cast<char *>(raw) + kHeader, int64_t(size));
+  logAllocation(ptr, int64_t(size));
   int64_t now = liveBytes.fetch_add(size) + int64_t(size);
   int64_t peak = peakBytes.load();
   while (now > peak && !peakBytes.compare_exchange_weak(peak, now)) {
   }
-  return static_cast<char *>(raw) + kHeader;
+  return ptr;
 }
 
 void *trackedAlignedAlloc(size_t alignment, size_t size) {
-  (void)alignment; // Every tracked block is 64-byte aligned.
+  (void)alignment; // Every pool block is 64-byte aligned.
   return trackedMalloc(size);
 }
 
@@ -74,19 +83,16 @@ void *trackedCalloc(size_t count, size_t size) {
 void trackedFree(void *ptr) {
   if (!ptr)
     return;
-  char *raw = static_cast<char *>(ptr) - kHeader;
-  int64_t size = int64_t(*reinterpret_cast<size_t *>(raw));
+  int64_t size = int64_t(BufferPool::requestedSize(ptr));
   logAllocation(ptr, -size);
   liveBytes.fetch_sub(size);
-  std::free(raw);
+  compiledCodeBufferPool().deallocate(ptr);
 }
 
 void *trackedRealloc(void *ptr, size_t size) {
   void *fresh = trackedMalloc(size);
   if (ptr && fresh) {
-    size_t old =
-        *reinterpret_cast<size_t *>(static_cast<char *>(ptr) - kHeader);
-    std::memcpy(fresh, ptr, std::min(old, size));
+    std::memcpy(fresh, ptr, std::min(BufferPool::requestedSize(ptr), size));
     trackedFree(ptr);
   }
   return fresh;

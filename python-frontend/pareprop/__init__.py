@@ -9,7 +9,8 @@ overlap recomputation with gradients.
 
 from . import nn, zoo
 from .export import ExportError, export
-from .runtime import CompileError, compile, save_torchscript
+from .runtime import (CompileError, buffer_pool_statistics, compile,
+                      release_cached_buffers, save_torchscript)
 
 __all__ = ["nn", "zoo", "export", "compile", "save_torchscript", "ExportError",
-           "CompileError"]
+           "CompileError", "buffer_pool_statistics", "release_cached_buffers"]

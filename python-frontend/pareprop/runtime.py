@@ -52,6 +52,14 @@ def library():
         lib.pareprop_step_last_peak_activation_bytes.restype = ctypes.c_int64
         lib.pareprop_step_last_peak_activation_bytes.argtypes = [
             ctypes.c_void_p]
+        lib.pareprop_step_last_system_allocations.restype = ctypes.c_int64
+        lib.pareprop_step_last_system_allocations.argtypes = [
+            ctypes.c_void_p]
+        lib.pareprop_buffer_pool_statistics.restype = None
+        lib.pareprop_buffer_pool_statistics.argtypes = [
+            ctypes.POINTER(ctypes.c_int64)] * 3
+        lib.pareprop_buffer_pool_release.restype = None
+        lib.pareprop_buffer_pool_release.argtypes = []
         lib.pareprop_step_destroy.argtypes = [ctypes.c_void_p]
         lib.pareprop_string_free.argtypes = [ctypes.c_void_p]
         _lib = lib
@@ -86,6 +94,7 @@ class CompiledFunction:
         self.signature = json.loads(lib.pareprop_step_signature(handle))
         self.peak_bytes = 0
         self.peak_activation_bytes = 0
+        self.system_allocations = 0
 
     def __del__(self):
         if getattr(self, "_handle", None) and _lib is not None:
@@ -122,7 +131,26 @@ class CompiledFunction:
         self.peak_bytes = peak.value
         self.peak_activation_bytes = \
             lib.pareprop_step_last_peak_activation_bytes(self._handle)
+        self.system_allocations = \
+            lib.pareprop_step_last_system_allocations(self._handle)
         return outs
+
+
+def buffer_pool_statistics():
+    """The buffer pool all compiled code allocates from: a dict with
+    ``reserved_bytes`` (held now, in use and cached), ``peak_reserved_bytes``
+    and ``system_allocations`` (blocks taken from the system so far)."""
+    values = [ctypes.c_int64(0) for _ in range(3)]
+    library().pareprop_buffer_pool_statistics(
+        *[ctypes.byref(v) for v in values])
+    return dict(zip(("reserved_bytes", "peak_reserved_bytes",
+                     "system_allocations"), (v.value for v in values)))
+
+
+def release_cached_buffers():
+    """Gives the buffer pool's unused blocks back to the system (what
+    ``torch.cuda.empty_cache`` does for PyTorch's caching allocator)."""
+    library().pareprop_buffer_pool_release()
 
 
 SCHEDULES = ("auto", "pareprop", "vanilla", "standard", "list")
@@ -169,6 +197,12 @@ class TrainingStep:
         gradients it returns: activations, recomputed internals and
         temporaries."""
         return self.function.peak_activation_bytes
+
+    @property
+    def system_allocations(self):
+        """Buffers the last step took from the system rather than from the
+        pool of freed ones: zero once the step has run before."""
+        return self.function.system_allocations
 
     def arguments(self, inputs, seed=None):
         if len(inputs) != self.num_inputs:

@@ -643,11 +643,13 @@ int main(int argc, char **argv) {
   std::map<std::string, double> stepMs;
   /// Per schedule: kernel halves the runtime's helper thread ran per step,
   /// and the milliseconds it spent on them.
-  struct HelperUse {
+  struct RuntimeUse {
     std::string schedule;
     double jobs, ms;
+    /// Blocks the last step took from the system rather than the pool.
+    int64_t systemAllocations;
   };
-  std::vector<HelperUse> helperPerStep;
+  std::vector<RuntimeUse> runtimePerStep;
   // Engines live until exit: code of one may still be referenced by the
   // runtime's worker threads while the next schedule runs.
   std::vector<std::unique_ptr<CompiledFunction>> engines;
@@ -696,10 +698,13 @@ int main(int argc, char **argv) {
     int64_t peak = 0;
     int64_t helperJobsBefore = trace.helperJobs();
     int64_t helperNsBefore = trace.helperBusyNs();
+    int64_t systemAllocations = 0;
     unsigned steps = warmup + std::max(1u, iters.getValue());
     for (unsigned i = 0; i < steps; ++i) {
       int64_t base = pareprop::liveAllocatedBytes();
       pareprop::resetPeakAllocatedBytes();
+      int64_t systemBefore =
+          pareprop::compiledCodeBufferPool().statistics().systemAllocations;
       trace.reset();
       auto start = std::chrono::steady_clock::now();
       auto r = runOn(step, inputs);
@@ -717,6 +722,9 @@ int main(int argc, char **argv) {
       if (int64_t leaked = pareprop::liveAllocatedBytes() - base)
         return fail("schedule " + v.name + ": the step leaked " +
                     Twine(leaked) + " bytes");
+      systemAllocations =
+          pareprop::compiledCodeBufferPool().statistics().systemAllocations -
+          systemBefore;
       if (i >= warmup) {
         timedRecords.emplace_back(
             std::chrono::duration<double, std::milli>(end - start).count(),
@@ -745,9 +753,10 @@ int main(int argc, char **argv) {
       for (auto [k, t] : llvm::enumerate(results))
         dumpTensor(dump->os(), "result " + v.name + " " + Twine(k), t);
     stepMs[v.name] = median;
-    helperPerStep.push_back(
+    runtimePerStep.push_back(
         {v.name, double(trace.helperJobs() - helperJobsBefore) / steps,
-         double(trace.helperBusyNs() - helperNsBefore) / 1e6 / steps});
+         double(trace.helperBusyNs() - helperNsBefore) / 1e6 / steps,
+         systemAllocations});
     std::string check = "ref";
     double err = 0;
     if (reference.empty()) {
@@ -772,12 +781,20 @@ int main(int argc, char **argv) {
                  << " (max relative difference per tensor, tolerance "
                  << tolerance << ")\n";
   llvm::outs() << "kernel halves on the helper thread per step:";
-  for (const HelperUse &h : helperPerStep)
+  for (const RuntimeUse &h : runtimePerStep)
     llvm::outs() << " " << h.schedule << " " << llvm::format("%.0f", h.jobs);
   llvm::outs() << "\nhelper thread busy per step (ms):";
-  for (const HelperUse &h : helperPerStep)
+  for (const RuntimeUse &h : runtimePerStep)
     llvm::outs() << " " << h.schedule << " " << llvm::format("%.2f", h.ms);
-  llvm::outs() << "\n";
+  llvm::outs() << "\nbuffers taken from the system in the last step:";
+  for (const RuntimeUse &h : runtimePerStep)
+    llvm::outs() << " " << h.schedule << " " << h.systemAllocations;
+  llvm::outs() << llvm::format(
+      "\nbuffer pool reserved at most %.1f KiB\n",
+      double(pareprop::compiledCodeBufferPool()
+                 .statistics()
+                 .peakReservedBytes) /
+          1024.0);
   if (measured.count("auto") && !measured["auto"].info.policy.empty())
     llvm::outs() << "auto chose " << measured["auto"].info.policy << "\n";
   if (stepMs.count("vanilla"))

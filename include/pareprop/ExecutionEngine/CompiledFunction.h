@@ -11,6 +11,7 @@
 #ifndef PAREPROP_EXECUTIONENGINE_COMPILEDFUNCTION_H
 #define PAREPROP_EXECUTIONENGINE_COMPILEDFUNCTION_H
 
+#include "pareprop/ExecutionEngine/BufferPool.h"
 #include "pareprop/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,6 +25,9 @@
 #include <string>
 
 namespace pareprop {
+
+/// The pool every compiled function's buffers come from.
+BufferPool &compiledCodeBufferPool();
 
 /// Bytes the compiled code holds now, and the most it held since the last
 /// resetPeakAllocatedBytes() (process-wide: every compiled function counts).
