@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Async/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -53,7 +54,9 @@ void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
 void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
                                            const RevToLLVMOptions &options) {
   pm.addPass(rev::createRevExpandCouplings());
-  pm.addPass(createConvertNNToLinalg());
+  ConvertNNToLinalgOptions toLinalg;
+  toLinalg.rowKernels = options.rowKernels;
+  pm.addPass(createConvertNNToLinalg(toLinalg));
   // Elementwise ops of other dialects on tensors (math.exp in a coupling
   // function whose gradient rule a user attached) become linalg too.
   pm.addPass(createConvertElementwiseToLinalgPass());
@@ -74,6 +77,8 @@ void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
   }
   if (options.approximateMath)
     pm.addPass(createConvertMathToPolynomials());
+  // Row kernels left whole run their rows in order.
+  pm.addPass(createForallToForLoopPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());

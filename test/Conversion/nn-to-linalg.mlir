@@ -1,4 +1,5 @@
-// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg | FileCheck %s
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg=row-kernels=false | FileCheck %s
+// (layer_norm and softmax as row kernels: nn-to-linalg-row-kernels.mlir.)
 
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>

@@ -132,3 +132,67 @@ func.func @left_whole(%a: memref<16x16xf32>, %b: memref<16x16xf32>, %c: memref<f
   } -> tensor<16x16xf32>
   return %r : tensor<16x16xf32>
 }
+
+// -----
+
+// A row kernel (an scf.forall on buffers, what convert-nn-to-linalg makes of
+// softmax and layer_norm) is cut along its rows: rows [5, 9) run on the
+// helper through a function taking the buffers the body reads, rows [0, 5)
+// here. Its work is rows times the trip counts of its loops (9 x 2 x 8).
+// CHECK-LABEL: func.func @row_kernel
+// CHECK:         scf.if
+// CHECK:           async.execute {
+// CHECK:             func.call @[[ROWS:.*]](%arg0, %arg1)
+// CHECK:           scf.forall (%{{.*}}) in (5) {
+// CHECK:           async.await
+// CHECK:         } else {
+// CHECK:           scf.forall (%{{.*}}) in (9) {
+// CHECK:       func.func private @[[ROWS]](%{{.*}}: memref<9x8xf32>, %{{.*}}: memref<9x8xf32>)
+// CHECK-DAG:     arith.constant 0.000000e+00 : f32
+// CHECK:         scf.forall (%{{.*}}) = (5) to (9) step (1) {
+// DEFAULT-LABEL: func.func @row_kernel
+// DEFAULT-NOT:     async.execute
+func.func @row_kernel(%x: memref<9x8xf32>, %y: memref<9x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%r) in (9) {
+    %sum = scf.for %i = %c0 to %c8 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %v = memref.load %x[%r, %i] : memref<9x8xf32>
+      %s = arith.addf %acc, %v : f32
+      scf.yield %s : f32
+    }
+    scf.for %i = %c0 to %c8 step %c1 {
+      %v = memref.load %x[%r, %i] : memref<9x8xf32>
+      %d = arith.divf %v, %sum : f32
+      memref.store %d, %y[%r, %i] : memref<9x8xf32>
+    }
+  }
+  return
+}
+
+// -----
+
+// Row kernels below min-iterations, on tensors (results), or with a
+// dynamic row count stay whole.
+// CHECK-LABEL: func.func @rows_left_whole
+// CHECK-NOT:     scf.if
+// CHECK-NOT:     async.execute
+// CHECK:         return
+func.func @rows_left_whole(%x: memref<9x8xf32>, %t: tensor<64x8xf32>, %n: index) -> tensor<64x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%r) in (2) {
+    memref.store %zero, %x[%r, %r] : memref<9x8xf32>
+  }
+  %r = scf.forall (%i) in (64) shared_outs(%o = %t) -> tensor<64x8xf32> {
+    %s = tensor.extract_slice %o[%i, 0] [1, 8] [1, 1] : tensor<64x8xf32> to tensor<8xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %s into %o[%i, 0] [1, 8] [1, 1] : tensor<8xf32> into tensor<64x8xf32>
+    }
+  }
+  scf.forall (%i) in (%n) {
+    memref.store %zero, %x[%i, %i] : memref<9x8xf32>
+  }
+  return %r : tensor<64x8xf32>
+}

@@ -164,6 +164,11 @@ static cl::opt<bool> fuseElementwise(
     cl::desc("Fuse elementwise chains into one loop kernel; =false: one "
              "kernel per op"),
     cl::init(true));
+static cl::opt<bool> rowKernels(
+    "row-kernels", cl::cat(runOptions),
+    cl::desc("layer_norm and softmax as one loop over rows; =false: one "
+             "kernel per pass"),
+    cl::init(true));
 static cl::opt<bool> approximateMath(
     "approximate-math", cl::cat(runOptions),
     cl::desc("f32 exp/erf/tanh/log as vectorizable polynomials; =false: "
@@ -670,6 +675,7 @@ int main(int argc, char **argv) {
     options.splitKernels = splitKernels;
     options.splitMinIterations = splitMinIterations;
     options.fuseElementwise = fuseElementwise;
+    options.rowKernels = rowKernels;
     options.approximateMath = approximateMath;
     if (!timelineDir.empty()) {
       if (std::error_code ec = llvm::sys::fs::create_directories(timelineDir))

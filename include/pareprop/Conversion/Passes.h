@@ -33,8 +33,10 @@ constexpr llvm::StringLiteral kContractionAttr = "pareprop.contraction";
 /// permutation of the consumer's loops).
 bool shouldFuseIntoConsumer(mlir::OpOperand *operand);
 
-/// Patterns lowering every nn op to linalg on tensors.
-void populateNNToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// Patterns lowering every nn op to linalg on tensors; with `rowKernels`,
+/// layer_norm and softmax become one loop over rows (see the pass option).
+void populateNNToLinalgPatterns(mlir::RewritePatternSet &patterns,
+                                bool rowKernels = true);
 
 #define GEN_PASS_REGISTRATION
 #include "pareprop/Conversion/Passes.h.inc"

@@ -15,7 +15,22 @@ def ConvertNNToLinalg : Pass<"convert-nn-to-linalg"> {
     `nn.embedding` reads its table with `tensor.extract` in the loop body and
     `nn.embedding_grad` is an `scf.for` nest over the ids that adds one row
     each (repeated ids accumulate in order).
+
+    With `row-kernels` (the default), `nn.layer_norm` and `nn.softmax` are
+    row kernels instead: an `scf.forall` over the rows (the leading
+    dimensions collapsed into one) whose body runs every pass over one row
+    (`scf.for` loops: the statistics as loop-carried scalars, the result
+    written into the row's slice of the output), so a row is read from
+    memory once and no temporary holds the maxima, exponentials or squared
+    deviations. Without it, each pass is its own `linalg.generic` over the
+    whole tensor.
   }];
+  let options = [
+    Option<"rowKernels", "row-kernels", "bool", /*default=*/"true",
+           "Lower layer_norm and softmax to one scf.forall over rows that "
+           "makes every pass over a row while it is in cache (false: one "
+           "linalg.generic per pass)">,
+  ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",
                            "mlir::math::MathDialect",
@@ -178,9 +193,17 @@ def SplitKernelsAcrossThreads
     `min-iterations` iterations, or sit directly in an `async.execute`
     body are left whole.
 
+    A row kernel (an `scf.forall` on buffers, as `convert-nn-to-linalg`
+    makes layer_norm and softmax) is cut along its first dimension of two
+    or more iterations; the helper's half is a function taking the values
+    its body reads from above. Its work is its iterations times the summed
+    trip counts of the `scf.for` loops directly in its body; row kernels
+    with results (on tensors), dynamic bounds or less work than
+    `min-iterations` are left whole.
+
     Run it after bufferization and `convert-contractions-to-runtime` (the
-    matrix products split in the runtime), before `convert-linalg-to-loops`
-    and `async-to-async-runtime`.
+    matrix products split in the runtime), before `scf-forall-to-for`,
+    `convert-linalg-to-loops` and `async-to-async-runtime`.
   }];
   let options = [
     Option<"minIterations", "min-iterations", "int64_t", /*default=*/"65536",

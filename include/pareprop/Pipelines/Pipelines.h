@@ -98,6 +98,12 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
                      "producer into the reduction that reads it) into one "
                      "loop kernel (see fuse-elementwise-kernels)"),
       llvm::cl::init(true)};
+  Option<bool> rowKernels{
+      *this, "row-kernels",
+      llvm::cl::desc("Lower layer_norm and softmax to one loop over rows "
+                     "making every pass over a row while it is in cache "
+                     "(see convert-nn-to-linalg)"),
+      llvm::cl::init(true)};
   Option<bool> approximateMath{
       *this, "approximate-math",
       llvm::cl::desc("Compute f32 exp, erf, tanh and log with polynomial "

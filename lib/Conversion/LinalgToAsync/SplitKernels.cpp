@@ -2,14 +2,16 @@
 //
 // A task that runs alone leaves the second core idle while its loop kernels
 // run. Each large linalg.generic on buffers is cut in two along a parallel
-// loop; at run time, when the task may use the runtime's helper thread, the
-// second half runs there (an async.execute the runtime routes to the
-// helper) while the task runs the first.
+// loop, each large row kernel (an scf.forall on buffers) along its rows; at
+// run time, when the task may use the runtime's helper thread, the second
+// half runs there (an async.execute the runtime routes to the helper) while
+// the task runs the first.
 //
 //===----------------------------------------------------------------------===//
 
 #include "pareprop/Conversion/Passes.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
@@ -139,6 +141,83 @@ func::FuncOp outlineHalf(ModuleOp module, SymbolTable &symbols,
   return fn;
 }
 
+/// The dimension to cut the row kernel `op` along (its first of two or more
+/// iterations), or nothing when it should stay whole: its iterations times
+/// the trip counts of the loops directly in its body are its work.
+std::optional<unsigned> splitDim(scf::ForallOp op, int64_t minIterations) {
+  if (op.getNumResults() != 0 || op->getParentOfType<async::ExecuteOp>())
+    return std::nullopt;
+  ArrayRef<int64_t> lbs = op.getStaticLowerBound(),
+                    ubs = op.getStaticUpperBound(), steps = op.getStaticStep();
+  if (llvm::any_of(llvm::concat<const int64_t>(lbs, ubs, steps),
+                   ShapedType::isDynamic))
+    return std::nullopt;
+  double work = 1;
+  std::optional<unsigned> dim;
+  for (unsigned d = 0; d < lbs.size(); ++d) {
+    int64_t span = std::max<int64_t>(ubs[d] - lbs[d], 0);
+    int64_t trips = steps[d] > 0 ? (span + steps[d] - 1) / steps[d] : 0;
+    work *= double(trips);
+    if (!dim && trips >= 2)
+      dim = d;
+  }
+  double inner = 0;
+  for (auto loop : op.getBody()->getOps<scf::ForOp>()) {
+    std::optional<APInt> trips = loop.getStaticTripCount();
+    inner += trips ? double(trips->getZExtValue()) : 1.0;
+  }
+  if (!dim || work * std::max(inner, 1.0) < double(minIterations))
+    return std::nullopt;
+  return dim;
+}
+
+/// A copy of the row kernel `op` at `b` running iterations [lo, hi) of
+/// dimension `dim`.
+scf::ForallOp cloneRows(OpBuilder &b, scf::ForallOp op, unsigned dim,
+                        int64_t lo, int64_t hi, IRMapping &map) {
+  auto copy = cast<scf::ForallOp>(b.clone(*op, map));
+  SmallVector<int64_t> lbs(op.getStaticLowerBound()),
+      ubs(op.getStaticUpperBound());
+  lbs[dim] = lo;
+  ubs[dim] = hi;
+  copy.setStaticLowerBound(lbs);
+  copy.setStaticUpperBound(ubs);
+  return copy;
+}
+
+/// A private function running rows [lo, hi) of `op`, taking the values its
+/// body reads from above (buffers, scalars; constants are copied in); the
+/// arguments to call it with go to `args`.
+func::FuncOp outlineRows(ModuleOp module, SymbolTable &symbols,
+                         scf::ForallOp op, unsigned dim, int64_t lo,
+                         int64_t hi, SmallVectorImpl<Value> &args) {
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(op.getRegion(), captured);
+  SmallVector<Operation *> constants;
+  for (Value v : captured) {
+    if (matchPattern(v, m_Constant()))
+      constants.push_back(v.getDefiningOp());
+    else
+      args.push_back(v);
+  }
+  OpBuilder b(module.getContext());
+  auto fn = func::FuncOp::create(
+      b, op.getLoc(), "split_kernel_half",
+      b.getFunctionType(ValueRange(args).getTypes(), TypeRange{}));
+  fn.setPrivate();
+  symbols.insert(fn); // Renamed when taken.
+  Block *body = fn.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  IRMapping map;
+  for (auto [v, arg] : llvm::zip(args, body->getArguments()))
+    map.map(v, arg);
+  for (Operation *c : constants)
+    b.clone(*c, map);
+  cloneRows(b, op, dim, lo, hi, map);
+  func::ReturnOp::create(b, op.getLoc());
+  return fn;
+}
+
 /// The runtime's pareprop_split_kernel_begin, declared on first use; null
 /// (after an error) when the module defines the name differently.
 func::FuncOp splitBeginFunction(ModuleOp module, SymbolTable &symbols) {
@@ -176,9 +255,14 @@ struct SplitKernelsAcrossThreadsPass
           << int64_t(minIterations);
       return signalPassFailure();
     }
-    SmallVector<std::pair<linalg::GenericOp, unsigned>> kernels;
-    module.walk([&](linalg::GenericOp op) {
-      if (std::optional<unsigned> d = splitLoop(op, minIterations))
+    SmallVector<std::pair<Operation *, unsigned>> kernels;
+    module.walk([&](Operation *op) {
+      std::optional<unsigned> d;
+      if (auto generic = dyn_cast<linalg::GenericOp>(op))
+        d = splitLoop(generic, minIterations);
+      else if (auto rows = dyn_cast<scf::ForallOp>(op))
+        d = splitDim(rows, minIterations);
+      if (d)
         kernels.push_back({op, *d});
     });
     if (kernels.empty())
@@ -188,24 +272,43 @@ struct SplitKernelsAcrossThreadsPass
     if (!begin)
       return signalPassFailure();
     for (auto [op, dim] : kernels) {
-      Location loc = op.getLoc();
+      Location loc = op->getLoc();
       OpBuilder b(op);
-      int64_t range = op.getStaticLoopRanges()[dim], half = range / 2;
       Value split =
           func::CallOp::create(b, loc, begin, ValueRange{}).getResult(0);
       auto branch = scf::IfOp::create(b, loc, TypeRange{}, split,
                                       /*withElseRegion=*/true);
       OpBuilder inner = branch.getThenBodyBuilder();
-      SmallVector<Value> second =
-          restrictToRange(inner, op, dim, half, range - half);
-      func::FuncOp outlined = outlineHalf(module, symbols, op, second);
+      func::FuncOp outlined;
+      SmallVector<Value> args;
+      std::function<void()> runFirstHalf;
+      if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+        int64_t range = generic.getStaticLoopRanges()[dim], half = range / 2;
+        args = restrictToRange(inner, generic, dim, half, range - half);
+        outlined = outlineHalf(module, symbols, generic, args);
+        runFirstHalf = [&, generic, dim = dim, half] {
+          cloneOn(inner, generic, restrictToRange(inner, generic, dim, 0, half));
+        };
+      } else {
+        auto rows = cast<scf::ForallOp>(op);
+        int64_t lo = rows.getStaticLowerBound()[dim],
+                hi = rows.getStaticUpperBound()[dim],
+                step = rows.getStaticStep()[dim];
+        // Whole steps in each half.
+        int64_t mid = lo + llvm::divideCeil(hi - lo, 2 * step) * step;
+        outlined = outlineRows(module, symbols, rows, dim, mid, hi, args);
+        runFirstHalf = [&, rows, dim = dim, lo, mid] {
+          IRMapping none;
+          cloneRows(inner, rows, dim, lo, mid, none);
+        };
+      }
       auto helper = async::ExecuteOp::create(
           inner, loc, TypeRange{}, ValueRange{}, ValueRange{},
           [&](OpBuilder &eb, Location l, ValueRange) {
-            func::CallOp::create(eb, l, outlined, second);
+            func::CallOp::create(eb, l, outlined, args);
             async::YieldOp::create(eb, l, ValueRange{});
           });
-      cloneOn(inner, op, restrictToRange(inner, op, dim, 0, half));
+      runFirstHalf();
       async::AwaitOp::create(inner, loc, helper.getToken());
       op->moveBefore(branch.elseBlock()->getTerminator());
     }

@@ -1,5 +1,6 @@
 //===- NNToLinalg.cpp - nn ops -> linalg on tensors -----------------------===//
 
+#include "RowKernels.h"
 #include "pareprop/Conversion/Passes.h"
 #include "pareprop/Dialect/NN/IR/NNOps.h"
 
@@ -253,11 +254,21 @@ struct LinearLowering : NNPattern<LinearOp> {
 };
 
 /// layer_norm: row mean, row sum of squared deviations, rstd, then one
-/// elementwise pass for the affine result.
+/// elementwise pass for the affine result; one loop over the rows doing all
+/// of that per row (RowKernels.h), or one linalg op per step.
 struct LayerNormLowering : NNPattern<LayerNormOp> {
-  using NNPattern::NNPattern;
+  LayerNormLowering(MLIRContext *ctx, bool rowKernels)
+      : NNPattern(ctx), rowKernels(rowKernels) {}
+  bool rowKernels;
+
   LogicalResult matchAndRewrite(LayerNormOp op,
                                 PatternRewriter &rw) const override {
+    if (rowKernels) {
+      rw.replaceOp(op, buildLayerNormRowKernel(
+                           rw, op.getLoc(), op.getInput(), op.getGamma(),
+                           op.getBeta(), op.getEpsilon().convertToDouble()));
+      return success();
+    }
     MLIRContext *ctx = rw.getContext();
     Location loc = op.getLoc();
     RankedTensorType type = resultType(op);
@@ -314,11 +325,20 @@ struct LayerNormLowering : NNPattern<LayerNormOp> {
   }
 };
 
-/// softmax over the last dimension, shifted by the row maximum.
+/// softmax over the last dimension, shifted by the row maximum: a row kernel
+/// (RowKernels.h) or one linalg op per pass.
 struct SoftmaxLowering : NNPattern<SoftmaxOp> {
-  using NNPattern::NNPattern;
+  SoftmaxLowering(MLIRContext *ctx, bool rowKernels)
+      : NNPattern(ctx), rowKernels(rowKernels) {}
+  bool rowKernels;
+
   LogicalResult matchAndRewrite(SoftmaxOp op,
                                 PatternRewriter &rw) const override {
+    if (rowKernels) {
+      rw.replaceOp(op,
+                   buildSoftmaxRowKernel(rw, op.getLoc(), op.getInput()));
+      return success();
+    }
     MLIRContext *ctx = rw.getContext();
     Location loc = op.getLoc();
     RankedTensorType type = resultType(op);
@@ -1046,12 +1066,14 @@ void markReductionsReassociable(Operation *root) {
 
 struct ConvertNNToLinalgPass
     : pareprop::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addIllegalDialect<NNDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
-    populateNNToLinalgPatterns(patterns);
+    populateNNToLinalgPatterns(patterns, rowKernels);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       return signalPassFailure();
@@ -1060,12 +1082,15 @@ struct ConvertNNToLinalgPass
 };
 } // namespace
 
-void pareprop::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
+void pareprop::populateNNToLinalgPatterns(RewritePatternSet &patterns,
+                                          bool rowKernels) {
+  patterns.add<LayerNormLowering, SoftmaxLowering>(patterns.getContext(),
+                                                   rowKernels);
   patterns
       .add<BinaryLowering<AddOp, arith::AddFOp>,
            BinaryLowering<SubOp, arith::SubFOp>,
            BinaryLowering<MulOp, arith::MulFOp>, MatmulLowering, LinearLowering,
-           LayerNormLowering, SoftmaxLowering, ReshapeLowering,
+           ReshapeLowering,
            TransposeLowering, FoldKeyLowering, DropoutLowering,
            MaxAbsErrorLowering, TanhLowering, ReluLowering, GeluLowering,
            ScaleLowering, TanhGradLowering, ReluGradLowering, GeluGradLowering,
