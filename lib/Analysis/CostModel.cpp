@@ -125,6 +125,10 @@ void OpCostModel::add(Operation *op, Work &work) {
     // Row max, sum of exps, then the picked logits (loss) or one more
     // elementwise pass (gradient): about four passes over the logits.
     flops = 4.0 * numElements(op->getOperand(0).getType());
+  } else if (isa<nn::LayerNormOp, nn::SoftmaxOp>(op)) {
+    // Row kernels: three passes over each row (statistics, statistics,
+    // result), the work split-kernels-across-threads weighs them by.
+    flops = 3.0 * elements;
   } else if (op->getNumOperands() > 0) {
     // Reductions and broadcasts touch every input element.
     flops = std::max(elements, numElements(op->getOperand(0).getType()));

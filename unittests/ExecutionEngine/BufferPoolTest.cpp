@@ -21,7 +21,8 @@ TEST(BufferPool, SizeClassesBoundTheWaste) {
   EXPECT_EQ(BufferPool::sizeClass(4096), 4096u);
   // Past 4 KiB: eight classes per power of two.
   EXPECT_EQ(BufferPool::sizeClass(4097), 4096u + 512u);
-  EXPECT_EQ(BufferPool::sizeClass(197 * 192 * 4), 10u * 16384u); // 9.2 steps of 16 KiB
+  EXPECT_EQ(BufferPool::sizeClass(197 * 192 * 4),
+            10u * 16384u); // 9.2 steps of 16 KiB
   for (size_t bytes = 1; bytes < (size_t(1) << 26); bytes = bytes * 3 + 7) {
     size_t c = BufferPool::sizeClass(bytes);
     EXPECT_GE(c, bytes);

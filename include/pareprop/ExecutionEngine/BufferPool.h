@@ -1,4 +1,4 @@
-//===- BufferPool.h - reused buffers for compiled steps ----------*- C++ -*-===//
+//===- BufferPool.h - reused buffers for compiled steps ---------*- C++ -*-===//
 //
 // Every buffer a compiled step allocates (activations, recomputed internals,
 // temporaries, results) comes from here. A training step allocates the same

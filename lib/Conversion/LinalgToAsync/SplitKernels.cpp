@@ -189,8 +189,8 @@ scf::ForallOp cloneRows(OpBuilder &b, scf::ForallOp op, unsigned dim,
 /// body reads from above (buffers, scalars; constants are copied in); the
 /// arguments to call it with go to `args`.
 func::FuncOp outlineRows(ModuleOp module, SymbolTable &symbols,
-                         scf::ForallOp op, unsigned dim, int64_t lo,
-                         int64_t hi, SmallVectorImpl<Value> &args) {
+                         scf::ForallOp op, unsigned dim, int64_t lo, int64_t hi,
+                         SmallVectorImpl<Value> &args) {
   llvm::SetVector<Value> captured;
   getUsedValuesDefinedAbove(op.getRegion(), captured);
   SmallVector<Operation *> constants;
@@ -287,7 +287,8 @@ struct SplitKernelsAcrossThreadsPass
         args = restrictToRange(inner, generic, dim, half, range - half);
         outlined = outlineHalf(module, symbols, generic, args);
         runFirstHalf = [&, generic, dim = dim, half] {
-          cloneOn(inner, generic, restrictToRange(inner, generic, dim, 0, half));
+          cloneOn(inner, generic,
+                  restrictToRange(inner, generic, dim, 0, half));
         };
       } else {
         auto rows = cast<scf::ForallOp>(op);

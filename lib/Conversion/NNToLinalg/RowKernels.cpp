@@ -33,14 +33,13 @@ Value asRows(OpBuilder &b, Location loc, Value v) {
   if (rank == 2)
     return v;
   if (rank == 1)
-    return tensor::ExpandShapeOp::create(b, loc, rowsType, v,
-                                         ArrayRef<ReassociationIndices>{{0, 1}});
+    return tensor::ExpandShapeOp::create(
+        b, loc, rowsType, v, ArrayRef<ReassociationIndices>{{0, 1}});
   ReassociationIndices leading;
   for (int64_t i = 0; i + 1 < rank; ++i)
     leading.push_back(i);
   return tensor::CollapseShapeOp::create(
-      b, loc, rowsType, v,
-      ArrayRef<ReassociationIndices>{leading, {rank - 1}});
+      b, loc, rowsType, v, ArrayRef<ReassociationIndices>{leading, {rank - 1}});
 }
 
 /// The inverse of asRows: `rows` [R, C] as `type`.
@@ -99,8 +98,8 @@ SmallVector<Value> forEachRow(OpBuilder &b, Location loc, int64_t rows,
     if (type.getRank() == 2) {
       offsets.push_back(b.getIndexAttr(0));
       sizes.push_back(b.getIndexAttr(type.getDimSize(1)));
-      sliceType = RankedTensorType::get({type.getDimSize(1)},
-                                        type.getElementType());
+      sliceType =
+          RankedTensorType::get({type.getDimSize(1)}, type.getElementType());
     } else {
       sliceType = RankedTensorType::get({1}, type.getElementType());
     }
@@ -178,29 +177,29 @@ pareprop::buildLayerNormRowKernel(OpBuilder &b, Location loc, Value input,
           ValueRange slices) -> SmallVector<Value> {
         // Two passes for the statistics, as PyTorch computes them: the
         // mean, then the squared deviations from it.
-        Value sum = overRow(rb, l, features, {zero},
-                            [&](OpBuilder &nb, Location nl, Value i,
-                                ValueRange acc) -> SmallVector<Value> {
-                              Value v = element(nb, nl, x, row, i);
-                              return {arith::AddFOp::create(nb, nl, acc[0], v,
-                                                            reassoc(nb))};
-                            })[0];
+        Value sum = overRow(
+            rb, l, features, {zero},
+            [&](OpBuilder &nb, Location nl, Value i,
+                ValueRange acc) -> SmallVector<Value> {
+              Value v = element(nb, nl, x, row, i);
+              return {arith::AddFOp::create(nb, nl, acc[0], v, reassoc(nb))};
+            })[0];
         Value mean = arith::DivFOp::create(rb, l, sum, count);
-        Value squares =
-            overRow(rb, l, features, {zero},
-                    [&](OpBuilder &nb, Location nl, Value i,
-                        ValueRange acc) -> SmallVector<Value> {
-                      Value d = arith::SubFOp::create(
-                          nb, nl, element(nb, nl, x, row, i), mean);
-                      Value dd = arith::MulFOp::create(nb, nl, d, d);
-                      return {arith::AddFOp::create(nb, nl, acc[0], dd,
-                                                    reassoc(nb))};
-                    })[0];
+        Value squares = overRow(
+            rb, l, features, {zero},
+            [&](OpBuilder &nb, Location nl, Value i,
+                ValueRange acc) -> SmallVector<Value> {
+              Value d = arith::SubFOp::create(nb, nl,
+                                              element(nb, nl, x, row, i), mean);
+              Value dd = arith::MulFOp::create(nb, nl, d, d);
+              return {arith::AddFOp::create(nb, nl, acc[0], dd, reassoc(nb))};
+            })[0];
         Value var = arith::DivFOp::create(rb, l, squares, count);
         // 1 / sqrt: math.rsqrt has no f64 lowering on the CPU path.
         Value rstd = arith::DivFOp::create(
             rb, l, unit,
-            math::SqrtOp::create(rb, l, arith::AddFOp::create(rb, l, var, eps)));
+            math::SqrtOp::create(rb, l,
+                                 arith::AddFOp::create(rb, l, var, eps)));
         Value y =
             overRow(rb, l, features, {slices[0]},
                     [&](OpBuilder &nb, Location nl, Value i,
@@ -224,8 +223,7 @@ pareprop::buildLayerNormRowKernel(OpBuilder &b, Location loc, Value input,
           statFromRows(b, loc, results[2], statType)};
 }
 
-Value pareprop::buildSoftmaxRowKernel(OpBuilder &b, Location loc,
-                                      Value input) {
+Value pareprop::buildSoftmaxRowKernel(OpBuilder &b, Location loc, Value input) {
   auto type = cast<RankedTensorType>(input.getType());
   Type et = type.getElementType();
   Value x = asRows(b, loc, input);
@@ -238,13 +236,13 @@ Value pareprop::buildSoftmaxRowKernel(OpBuilder &b, Location loc,
       b, loc, rows, {out},
       [&](OpBuilder &rb, Location l, Value row,
           ValueRange slices) -> SmallVector<Value> {
-        Value max = overRow(rb, l, features, {lowest},
-                            [&](OpBuilder &nb, Location nl, Value i,
-                                ValueRange acc) -> SmallVector<Value> {
-                              return {arith::MaximumFOp::create(
-                                  nb, nl, acc[0], element(nb, nl, x, row, i),
-                                  reassoc(nb))};
-                            })[0];
+        Value max = overRow(
+            rb, l, features, {lowest},
+            [&](OpBuilder &nb, Location nl, Value i,
+                ValueRange acc) -> SmallVector<Value> {
+              return {arith::MaximumFOp::create(
+                  nb, nl, acc[0], element(nb, nl, x, row, i), reassoc(nb))};
+            })[0];
         // exp(x - max) into the output row, summed on the way.
         SmallVector<Value> expSum = overRow(
             rb, l, features, {zero, slices[0]},

@@ -1,4 +1,5 @@
-//===- RowKernels.h - layer_norm and softmax as one pass per row -*- C++ -*-===//
+//===- RowKernels.h - layer_norm and softmax by rows ------------*- C++ -*-===//
+//-*-===//
 //
 // A last-dimension normalization is a few passes over each row (statistics,
 // then the normalized row). As separate linalg ops every pass streams the
