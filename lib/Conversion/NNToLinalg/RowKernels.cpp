@@ -22,24 +22,30 @@ arith::FastMathFlagsAttr reassoc(OpBuilder &b) {
                                        arith::FastMathFlags::reassoc);
 }
 
-/// `v` [d0, ..., dn] as [d0 * ... * dn-1, dn] (rank 1: [1, dn]): the rows
-/// of a last-dimension op. Reshapes of contiguous tensors are views.
-Value asRows(OpBuilder &b, Location loc, Value v) {
-  auto type = cast<RankedTensorType>(v.getType());
-  int64_t rank = type.getRank(), features = type.getShape().back();
-  auto rowsType = RankedTensorType::get(
-      {type.getNumElements() / std::max<int64_t>(features, 1), features},
-      type.getElementType());
-  if (rank == 2)
-    return v;
+/// How [d0, ..., dn] and [d0 * ... * dn-1, dn] correspond: the leading
+/// dimensions are the rows (rank 1: one row, of the unit dimension).
+SmallVector<ReassociationIndices> rowGroups(int64_t rank) {
   if (rank == 1)
-    return tensor::ExpandShapeOp::create(
-        b, loc, rowsType, v, ArrayRef<ReassociationIndices>{{0, 1}});
+    return {{0, 1}};
   ReassociationIndices leading;
   for (int64_t i = 0; i + 1 < rank; ++i)
     leading.push_back(i);
-  return tensor::CollapseShapeOp::create(
-      b, loc, rowsType, v, ArrayRef<ReassociationIndices>{leading, {rank - 1}});
+  return {leading, {rank - 1}};
+}
+
+/// `v` [d0, ..., dn] as [d0 * ... * dn-1, dn]: the rows of a last-dimension
+/// op. Reshapes of contiguous tensors are views.
+Value asRows(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  int64_t rank = type.getRank(), features = type.getShape().back();
+  if (rank == 2)
+    return v;
+  auto rowsType = RankedTensorType::get(
+      {type.getNumElements() / std::max<int64_t>(features, 1), features},
+      type.getElementType());
+  if (rank == 1)
+    return tensor::ExpandShapeOp::create(b, loc, rowsType, v, rowGroups(rank));
+  return tensor::CollapseShapeOp::create(b, loc, rowsType, v, rowGroups(rank));
 }
 
 /// The inverse of asRows: `rows` [R, C] as `type`.
@@ -48,13 +54,8 @@ Value fromRows(OpBuilder &b, Location loc, Value rows, RankedTensorType type) {
   if (rank == 2)
     return rows;
   if (rank == 1)
-    return tensor::CollapseShapeOp::create(
-        b, loc, type, rows, ArrayRef<ReassociationIndices>{{0, 1}});
-  ReassociationIndices leading;
-  for (int64_t i = 0; i + 1 < rank; ++i)
-    leading.push_back(i);
-  return tensor::ExpandShapeOp::create(
-      b, loc, type, rows, ArrayRef<ReassociationIndices>{leading, {rank - 1}});
+    return tensor::CollapseShapeOp::create(b, loc, type, rows, rowGroups(rank));
+  return tensor::ExpandShapeOp::create(b, loc, type, rows, rowGroups(rank));
 }
 
 /// A per-row statistic [R] as `type` (the row shape, possibly rank 0).
