@@ -651,8 +651,9 @@ int main(int argc, char **argv) {
   struct RuntimeUse {
     std::string schedule;
     double jobs, ms;
-    /// Blocks the last step took from the system rather than the pool.
-    int64_t systemAllocations;
+    /// Blocks the first and the last step took from the system rather than
+    /// the pool.
+    int64_t firstSystemAllocations, lastSystemAllocations;
   };
   std::vector<RuntimeUse> runtimePerStep;
   // Engines live until exit: code of one may still be referenced by the
@@ -704,7 +705,7 @@ int main(int argc, char **argv) {
     int64_t peak = 0;
     int64_t helperJobsBefore = trace.helperJobs();
     int64_t helperNsBefore = trace.helperBusyNs();
-    int64_t systemAllocations = 0;
+    int64_t firstSystemAllocations = 0, lastSystemAllocations = 0;
     unsigned steps = warmup + std::max(1u, iters.getValue());
     for (unsigned i = 0; i < steps; ++i) {
       int64_t base = pareprop::liveAllocatedBytes();
@@ -728,9 +729,11 @@ int main(int argc, char **argv) {
       if (int64_t leaked = pareprop::liveAllocatedBytes() - base)
         return fail("schedule " + v.name + ": the step leaked " +
                     Twine(leaked) + " bytes");
-      systemAllocations =
+      lastSystemAllocations =
           pareprop::compiledCodeBufferPool().statistics().systemAllocations -
           systemBefore;
+      if (i == 0)
+        firstSystemAllocations = lastSystemAllocations;
       if (i >= warmup) {
         timedRecords.emplace_back(
             std::chrono::duration<double, std::milli>(end - start).count(),
@@ -762,7 +765,7 @@ int main(int argc, char **argv) {
     runtimePerStep.push_back(
         {v.name, double(trace.helperJobs() - helperJobsBefore) / steps,
          double(trace.helperBusyNs() - helperNsBefore) / 1e6 / steps,
-         systemAllocations});
+         firstSystemAllocations, lastSystemAllocations});
     std::string check = "ref";
     double err = 0;
     if (reference.empty()) {
@@ -792,9 +795,10 @@ int main(int argc, char **argv) {
   llvm::outs() << "\nhelper thread busy per step (ms):";
   for (const RuntimeUse &h : runtimePerStep)
     llvm::outs() << " " << h.schedule << " " << llvm::format("%.2f", h.ms);
-  llvm::outs() << "\nbuffers taken from the system in the last step:";
+  llvm::outs() << "\nbuffers taken from the system, first/last step:";
   for (const RuntimeUse &h : runtimePerStep)
-    llvm::outs() << " " << h.schedule << " " << h.systemAllocations;
+    llvm::outs() << " " << h.schedule << " " << h.firstSystemAllocations
+                 << "/" << h.lastSystemAllocations;
   llvm::outs() << llvm::format(
       "\nbuffer pool reserved at most %.1f KiB\n",
       double(pareprop::compiledCodeBufferPool()
