@@ -43,12 +43,21 @@ void *BufferPool::allocate(size_t bytes) {
   void *block = nullptr;
   {
     std::lock_guard<std::mutex> lock(mutex);
-    auto it = cached.find(capacity);
-    if (it != cached.end() && !it->second.empty()) {
+    // The smallest free block of this class or of one at most a quarter
+    // larger: two streams make the number of blocks of a class live at once
+    // vary from step to step, and a slightly larger idle block serves better
+    // than a new one.
+    size_t largest = capacity + capacity / 4;
+    for (auto it = cached.lower_bound(capacity);
+         it != cached.end() && it->first <= largest; ++it) {
+      if (it->second.empty())
+        continue;
       block = it->second.back();
       it->second.pop_back();
+      capacity = it->first;
       ++stats.reusedAllocations;
       stats.liveBytes += int64_t(bytes);
+      break;
     }
   }
   if (!block) {

@@ -168,3 +168,46 @@ func.func @step(%a: tensor<4xf32>) -> tensor<4xf32> attributes {rev.training_ste
 // CHECK: %[[COPY:.*]] = memref.alloc() {{.*}} : memref<4xf32>
 // CHECK-NEXT: linalg.copy ins(%[[T]] : memref<4xf32>) outs(%[[COPY]] : memref<4xf32>)
 // CHECK-NEXT: return %[[T]], %[[COPY]]
+
+// -----
+
+// Small buffers a kernel allocates and frees itself live on its stack: the
+// temporary tanh (16 bytes), and the index and flag arrays with which the
+// ownership-based deallocation decides at run time whether to free the
+// buffers a callee returned. The result buffer and the 8 KiB temporary
+// stay on the heap.
+// CHECK-LABEL: func.func private @scoped_task0(
+// CHECK-NOT:     memref.alloc() {{.*}}: memref<4xf32>
+// CHECK-DAG:     memref.alloca() {{.*}}: memref<4xf32>
+// CHECK-DAG:     memref.alloc() {{.*}}: memref<2048xf32>
+// CHECK-DAG:     memref.alloc() {{.*}}: memref<8xf32>
+// CHECK:         memref.dealloc %{{.*}} : memref<2048xf32>
+// CHECK-NOT:     memref.dealloc %{{.*}} : memref<4xf32>
+// CHECK:         return
+// CHECK-LABEL: func.func private @scoped_task1(
+// CHECK-NOT:     memref.alloc() : memref<{{[0-9]+}}x{{(index|i1)}}>
+// CHECK:         memref.alloca() : memref<{{[0-9]+}}xindex>
+// CHECK:         call @dealloc_helper
+// CHECK-NOT:     memref.dealloc %{{.*}} : memref<{{[0-9]+}}x{{(index|i1)}}>
+// CHECK:         return
+func.func private @twice(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %0 = nn.tanh %x : tensor<4xf32>
+  %1 = nn.relu %x : tensor<4xf32>
+  return %0, %1 : tensor<4xf32>, tensor<4xf32>
+}
+func.func @scoped(%a: tensor<4xf32>, %big: tensor<2048xf32>) -> (tensor<8xf32>, tensor<2048xf32>, tensor<4xf32>) attributes {rev.training_step} {
+  %t0, %b, %s = rev.task stream 0 {
+    %0 = nn.tanh %a : tensor<4xf32>
+    %1 = nn.concat %0, %a dim 0 : tensor<4xf32>, tensor<4xf32>
+    %2 = nn.tanh %big : tensor<2048xf32>
+    %3 = nn.relu %2 : tensor<2048xf32>
+    rev.yield %1, %3 : tensor<8xf32>, tensor<2048xf32>
+  } -> tensor<8xf32>, tensor<2048xf32>
+  %t1, %r = rev.task stream 0 {
+    %4:2 = func.call @twice(%a) : (tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+    %5 = nn.add %4#0, %4#1 : tensor<4xf32>, tensor<4xf32>
+    rev.yield %4#0 : tensor<4xf32>
+  } -> tensor<4xf32>
+  rev.await %t0, %t1
+  return %b, %s, %r : tensor<8xf32>, tensor<2048xf32>, tensor<4xf32>
+}

@@ -654,6 +654,8 @@ int main(int argc, char **argv) {
     /// Blocks the first and the last step took from the system rather than
     /// the pool.
     int64_t firstSystemAllocations, lastSystemAllocations;
+    /// Buffers the last step allocated (from the pool or the system).
+    int64_t lastAllocations;
   };
   std::vector<RuntimeUse> runtimePerStep;
   // Engines live until exit: code of one may still be referenced by the
@@ -705,13 +707,14 @@ int main(int argc, char **argv) {
     int64_t peak = 0;
     int64_t helperJobsBefore = trace.helperJobs();
     int64_t helperNsBefore = trace.helperBusyNs();
-    int64_t firstSystemAllocations = 0, lastSystemAllocations = 0;
+    int64_t firstSystemAllocations = 0, lastSystemAllocations = 0,
+            lastAllocations = 0;
     unsigned steps = warmup + std::max(1u, iters.getValue());
     for (unsigned i = 0; i < steps; ++i) {
       int64_t base = pareprop::liveAllocatedBytes();
       pareprop::resetPeakAllocatedBytes();
-      int64_t systemBefore =
-          pareprop::compiledCodeBufferPool().statistics().systemAllocations;
+      pareprop::BufferPool::Statistics before =
+          pareprop::compiledCodeBufferPool().statistics();
       trace.reset();
       auto start = std::chrono::steady_clock::now();
       auto r = runOn(step, inputs);
@@ -729,9 +732,12 @@ int main(int argc, char **argv) {
       if (int64_t leaked = pareprop::liveAllocatedBytes() - base)
         return fail("schedule " + v.name + ": the step leaked " +
                     Twine(leaked) + " bytes");
+      pareprop::BufferPool::Statistics after =
+          pareprop::compiledCodeBufferPool().statistics();
       lastSystemAllocations =
-          pareprop::compiledCodeBufferPool().statistics().systemAllocations -
-          systemBefore;
+          after.systemAllocations - before.systemAllocations;
+      lastAllocations = lastSystemAllocations + after.reusedAllocations -
+                        before.reusedAllocations;
       if (i == 0)
         firstSystemAllocations = lastSystemAllocations;
       if (i >= warmup) {
@@ -765,7 +771,7 @@ int main(int argc, char **argv) {
     runtimePerStep.push_back(
         {v.name, double(trace.helperJobs() - helperJobsBefore) / steps,
          double(trace.helperBusyNs() - helperNsBefore) / 1e6 / steps,
-         firstSystemAllocations, lastSystemAllocations});
+         firstSystemAllocations, lastSystemAllocations, lastAllocations});
     std::string check = "ref";
     double err = 0;
     if (reference.empty()) {
@@ -795,6 +801,9 @@ int main(int argc, char **argv) {
   llvm::outs() << "\nhelper thread busy per step (ms):";
   for (const RuntimeUse &h : runtimePerStep)
     llvm::outs() << " " << h.schedule << " " << llvm::format("%.2f", h.ms);
+  llvm::outs() << "\nbuffers allocated per step:";
+  for (const RuntimeUse &h : runtimePerStep)
+    llvm::outs() << " " << h.schedule << " " << h.lastAllocations;
   llvm::outs() << "\nbuffers taken from the system, first/last step:";
   for (const RuntimeUse &h : runtimePerStep)
     llvm::outs() << " " << h.schedule << " " << h.firstSystemAllocations

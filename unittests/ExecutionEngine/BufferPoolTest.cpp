@@ -66,6 +66,25 @@ TEST(BufferPool, FreedBlocksAreReused) {
   pool.deallocate(nullptr);
 }
 
+TEST(BufferPool, SlightlyLargerIdleBlocksServe) {
+  BufferPool pool;
+  void *big = pool.allocate(5000); // Class 5120.
+  pool.deallocate(big);
+  // Class 4608: the idle 5120 block is at most a quarter larger.
+  void *close = pool.allocate(4097);
+  EXPECT_EQ(close, big);
+  // Class 2048: no idle block close enough.
+  void *small = pool.allocate(2000);
+  EXPECT_NE(small, big);
+  EXPECT_EQ(pool.statistics().systemAllocations, 2);
+  // The borrowed block goes back to its own class.
+  pool.deallocate(close);
+  EXPECT_EQ(pool.allocate(5100), big);
+  EXPECT_EQ(pool.statistics().reservedBytes, 5120 + 2048);
+  pool.deallocate(big);
+  pool.deallocate(small);
+}
+
 TEST(BufferPool, ReleaseGivesCachedBlocksBack) {
   BufferPool pool;
   void *kept = pool.allocate(4096);

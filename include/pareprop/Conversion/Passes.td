@@ -75,7 +75,10 @@ def ConvertRevToAsync : Pass<"convert-rev-to-async", "mlir::ModuleOp"> {
     1. each task body is outlined into a private kernel function;
     2. every function of the module except the scheduled steps is bufferized
        (One-Shot Bufferize across function boundaries, identity layouts,
-       arguments read-only) and gets ownership-based deallocation;
+       arguments read-only) and gets ownership-based deallocation; buffers
+       of at most 4 KiB that a function allocates in its entry block and
+       frees in the same block (small temporaries, the deallocation's
+       run-time ownership arrays) become `memref.alloca`s;
     3. the step is rebuilt on memrefs: each task becomes an `async.execute`
        calling its kernel, depending on the previous task of its stream and
        on its `after` tokens, with the task results as `!async.value`s;

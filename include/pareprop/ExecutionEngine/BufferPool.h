@@ -48,8 +48,9 @@ public:
   BufferPool &operator=(const BufferPool &) = delete;
   ~BufferPool();
 
-  /// A block of at least `bytes` bytes, kAlignment-aligned; null when the
-  /// system is out of memory. Thread-safe.
+  /// A block of at least `bytes` bytes, kAlignment-aligned: a cached block
+  /// of its size class, or else of a class at most a quarter larger, or
+  /// else a new one; null when the system is out of memory. Thread-safe.
   void *allocate(size_t bytes);
   /// Returns a block of allocate() to the cache. Null is ignored.
   void deallocate(void *ptr);

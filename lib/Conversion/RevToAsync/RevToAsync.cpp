@@ -240,6 +240,44 @@ void buildKernelBufferizationPipeline(OpPassManager &pm) {
   pm.addPass(createConvertBufferizationToMemRefPass());
 }
 
+/// Largest buffer promoteFunctionScopedBuffers puts on the stack.
+constexpr int64_t kMaxStackBufferBytes = 4096;
+
+/// A small buffer that a function allocates in its entry block and frees in
+/// the same block lives no longer than the call: it becomes a stack
+/// allocation, freed with the frame. This takes the per-call index and flag
+/// arrays of the ownership-based deallocation (and small temporaries) off
+/// the heap; buffers in loops, returned or freed elsewhere stay where they
+/// are.
+void promoteFunctionScopedBuffers(func::FuncOp fn) {
+  if (fn.isExternal())
+    return;
+  Block &entry = fn.getBody().front();
+  for (auto alloc : llvm::to_vector(entry.getOps<memref::AllocOp>())) {
+    MemRefType type = alloc.getType();
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
+        !type.getElementType().isIntOrIndexOrFloat())
+      continue;
+    unsigned bits = type.getElementType().isIndex()
+                        ? 64
+                        : type.getElementType().getIntOrFloatBitWidth();
+    if (type.getNumElements() * int64_t((bits + 7) / 8) > kMaxStackBufferBytes)
+      continue;
+    SmallVector<memref::DeallocOp> deallocs;
+    for (Operation *user : alloc->getUsers())
+      if (auto dealloc = dyn_cast<memref::DeallocOp>(user))
+        deallocs.push_back(dealloc);
+    if (deallocs.size() != 1 || deallocs.front()->getBlock() != &entry)
+      continue;
+    OpBuilder b(alloc);
+    auto alloca = memref::AllocaOp::create(b, alloc.getLoc(), type,
+                                           alloc.getAlignmentAttr());
+    alloc.replaceAllUsesWith(alloca.getResult());
+    deallocs.front().erase();
+    alloc.erase();
+  }
+}
+
 /// Rebuilds a scheduled step on memrefs with one async.execute per task.
 class AsyncStepBuilder {
 public:
@@ -521,6 +559,9 @@ struct ConvertRevToAsyncPass
               return runPipeline(pm, op);
             })))
       return signalPassFailure();
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (!llvm::is_contained(steps, fn))
+        promoteFunctionScopedBuffers(fn);
     if (traceTasks && !steps.empty())
       declareRuntimeFunctions(module, symbols, {kTraceBegin, kTraceEnd});
     if (kernelThreads && !steps.empty())
