@@ -241,6 +241,8 @@ std::string TargetDescription::toJSON() const {
 namespace {
 /// Columns of the calibration fit: seconds = sum_c coefficient_c * column_c.
 enum Column { Flops, ContractionFlops, Bytes, Kernels, Constant, NumColumns };
+/// The rate calibrate() writes for work its fit gives no cost.
+constexpr double kUnlimitedRate = 1e30;
 using Row = std::array<double, NumColumns>;
 } // namespace
 
@@ -291,10 +293,11 @@ TimedTask TimedTask::of(const TargetDescription &target,
     // A product spread over several units moves its bytes through all of
     // them too.
     double split = target.splitFor(k, alone);
+    // Loop kernels split too (split-kernels), as kernelSeconds assumes.
     if (library && k.contraction)
       t.contractionFlops += k.flops / split;
     else
-      t.flops += k.flops;
+      t.flops += k.flops / split;
     t.bytes += k.bytes / split;
   }
   t.kernels = double(kernels.size());
@@ -318,11 +321,12 @@ TargetDescription pareprop::calibrate(const TargetDescription &base,
   // Active-set non-negative least squares: drop the most negative
   // coefficient and refit until all are >= 0. A column no sample has is
   // left out from the start.
-  bool use[NumColumns];
+  bool use[NumColumns], present[NumColumns];
   for (int c = 0; c < NumColumns; ++c) {
     use[c] = false;
     for (const Row &r : rows)
       use[c] |= r[c] != 0;
+    present[c] = use[c];
   }
   double x[NumColumns];
   for (int round = 0; round < NumColumns; ++round) {
@@ -345,12 +349,25 @@ TargetDescription pareprop::calibrate(const TargetDescription &base,
       break;
     use[worst] = false;
   }
-  if (use[Flops] && x[Flops] > 0)
-    t.flopsPerUnit = 1e9 / x[Flops];
-  if (use[ContractionFlops] && x[ContractionFlops] > 0)
-    t.contractionFlopsPerUnit = 1e9 / x[ContractionFlops];
-  if (use[Bytes] && x[Bytes] > 0)
-    t.bandwidthPerUnit = 1e9 / x[Bytes];
+  // The written target must predict what the fit does: work of a column
+  // the samples have but the fit gave no cost (its coefficient was negative
+  // or zero, the other columns explain the times) is free, not charged
+  // again at the base rate.
+  auto fittedRate = [&](int c, double baseRate) {
+    if (!present[c])
+      return baseRate;
+    return use[c] && x[c] > 0 ? 1e9 / x[c] : kUnlimitedRate;
+  };
+  t.flopsPerUnit = fittedRate(Flops, t.flopsPerUnit);
+  if (t.contractionFlopsPerUnit > 0)
+    t.contractionFlopsPerUnit =
+        fittedRate(ContractionFlops, t.contractionFlopsPerUnit);
+  t.bandwidthPerUnit = fittedRate(Bytes, t.bandwidthPerUnit);
+  // The fit divides bytes by the units a kernel runs on; the total cap
+  // must not undercut that.
+  if (present[Bytes])
+    t.bandwidth =
+        std::max(t.bandwidth, t.bandwidthPerUnit * double(t.computeUnits));
   t.kernelOverhead = use[Kernels] ? x[Kernels] : 0.0;
   t.taskOverhead = use[Constant] ? x[Constant] : 0.0;
   t.overlapComputeAndMemory = false;

@@ -567,4 +567,40 @@ TEST(TargetDescription, CalibrationRecoversTheLibraryRate) {
   EXPECT_NEAR(fitted.taskOverhead, 3e-6, 1e-12);
 }
 
+TEST(TargetDescription, CalibratedTargetPredictsWhatItWasFittedTo) {
+  // Measured tasks whose time is products, memory traffic and a constant:
+  // their loop flops cost nothing beyond the traffic (a vectorized loop is
+  // memory-bound), so the fit gives the flops column no cost. The base
+  // target's slow loop rate must not come back in the calibrated one, and
+  // split loop kernels count half their work per thread on both sides.
+  TargetDescription base = withLibrary();
+  base.splitLoopFlops = 1e5;
+  base.bandwidth = 1e9;
+  base.bandwidthPerUnit = 5e8;
+  std::vector<TimedTask> samples;
+  std::vector<std::pair<std::vector<OpWork>, bool>> tasks;
+  std::mt19937 rng(11);
+  for (int i = 0; i < 40; ++i) {
+    std::vector<OpWork> kernels;
+    double seconds = 2e-5;
+    bool alone = rng() % 2 == 0;
+    for (int k = 0, n = 1 + rng() % 5; k < n; ++k) {
+      OpWork w{1e4 * (1 + rng() % 100), 1e4 * (1 + rng() % 100), 1e3,
+               rng() % 3 == 0};
+      double split = base.splitFor(w, alone);
+      seconds += (w.contraction ? w.flops / (4e10 * split) : 0.0) +
+                 w.bytes / (8e9 * split);
+      kernels.push_back(w);
+    }
+    samples.push_back(TimedTask::of(base, kernels, alone, seconds));
+    tasks.push_back({kernels, alone});
+  }
+  TargetDescription fitted = calibrate(base, samples);
+  for (auto [task, sample] : llvm::zip(tasks, samples))
+    EXPECT_NEAR(fitted.taskSeconds(task.first, task.second) / sample.seconds,
+                1.0, 1e-3);
+  EXPECT_NEAR(fitted.contractionFlopsPerUnit / 4e10, 1.0, 1e-6);
+  EXPECT_GT(fitted.flopsPerUnit, 1e15);
+}
+
 } // namespace
