@@ -51,7 +51,8 @@ int64_t pareprop_step_last_peak_activation_bytes(const PaRepropStep *step);
 
 /* Of the last pareprop_step_run: how many buffers the compiled code took
  * from the system. Buffers come from a pool that keeps freed blocks for
- * reuse, so once a step has run, the next ones of the same step take none. */
+ * reuse, so once a step has run, the next ones of the same step take none
+ * or a few (streams may interleave their allocations differently). */
 int64_t pareprop_step_last_system_allocations(const PaRepropStep *step);
 
 /* The pool compiled steps allocate from (one per process): bytes it holds

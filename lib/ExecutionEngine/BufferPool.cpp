@@ -56,7 +56,7 @@ void *BufferPool::allocate(size_t bytes) {
       it->second.pop_back();
       capacity = it->first;
       ++stats.reusedAllocations;
-      stats.liveBytes += int64_t(bytes);
+      countLive(bytes);
       break;
     }
   }
@@ -67,7 +67,7 @@ void *BufferPool::allocate(size_t bytes) {
       return nullptr;
     std::lock_guard<std::mutex> lock(mutex);
     ++stats.systemAllocations;
-    stats.liveBytes += int64_t(bytes);
+    countLive(bytes);
     stats.reservedBytes += int64_t(capacity);
     stats.peakReservedBytes =
         std::max(stats.peakReservedBytes, stats.reservedBytes);
@@ -76,6 +76,16 @@ void *BufferPool::allocate(size_t bytes) {
   header->capacity = capacity;
   header->requested = bytes;
   return payloadOf(block);
+}
+
+void BufferPool::countLive(size_t bytes) {
+  stats.liveBytes += int64_t(bytes);
+  stats.peakLiveBytes = std::max(stats.peakLiveBytes, stats.liveBytes);
+}
+
+void BufferPool::resetPeakLiveBytes() {
+  std::lock_guard<std::mutex> lock(mutex);
+  stats.peakLiveBytes = stats.liveBytes;
 }
 
 void BufferPool::deallocate(void *ptr) {

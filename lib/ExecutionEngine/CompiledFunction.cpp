@@ -39,8 +39,6 @@ BufferPool &compiledCodeBufferPool() {
 }
 
 namespace {
-std::atomic<int64_t> liveBytes{0}, peakBytes{0};
-
 /// While a step runs with its memory measured, every allocation (+size) and
 /// free (-size) in order, so that the peak can be recomputed without the
 /// buffers that turn out to be the step's results.
@@ -60,10 +58,6 @@ void *trackedMalloc(size_t size) {
   if (!ptr)
     return nullptr;
   logAllocation(ptr, int64_t(size));
-  int64_t now = liveBytes.fetch_add(size) + int64_t(size);
-  int64_t peak = peakBytes.load();
-  while (now > peak && !peakBytes.compare_exchange_weak(peak, now)) {
-  }
   return ptr;
 }
 
@@ -83,9 +77,7 @@ void *trackedCalloc(size_t count, size_t size) {
 void trackedFree(void *ptr) {
   if (!ptr)
     return;
-  int64_t size = int64_t(BufferPool::requestedSize(ptr));
-  logAllocation(ptr, -size);
-  liveBytes.fetch_sub(size);
+  logAllocation(ptr, -int64_t(BufferPool::requestedSize(ptr)));
   compiledCodeBufferPool().deallocate(ptr);
 }
 
@@ -120,9 +112,13 @@ static int64_t peakWithout(ArrayRef<std::pair<void *, int64_t>> log,
   return peak;
 }
 
-int64_t liveAllocatedBytes() { return liveBytes.load(); }
-int64_t peakAllocatedBytes() { return peakBytes.load(); }
-void resetPeakAllocatedBytes() { peakBytes.store(liveBytes.load()); }
+int64_t liveAllocatedBytes() {
+  return compiledCodeBufferPool().statistics().liveBytes;
+}
+int64_t peakAllocatedBytes() {
+  return compiledCodeBufferPool().statistics().peakLiveBytes;
+}
+void resetPeakAllocatedBytes() { compiledCodeBufferPool().resetPeakLiveBytes(); }
 
 //===----------------------------------------------------------------------===//
 // The packed calling convention of the JIT.

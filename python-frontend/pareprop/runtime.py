@@ -201,7 +201,7 @@ class TrainingStep:
     @property
     def system_allocations(self):
         """Buffers the last step took from the system rather than from the
-        pool of freed ones: zero once the step has run before."""
+        pool of freed ones: none or a few once the step has run before."""
         return self.function.system_allocations
 
     def arguments(self, inputs, seed=None):

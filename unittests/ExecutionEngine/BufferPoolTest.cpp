@@ -47,6 +47,9 @@ TEST(BufferPool, FreedBlocksAreReused) {
   pool.deallocate(a);
   pool.deallocate(b);
   EXPECT_EQ(pool.statistics().liveBytes, 0);
+  EXPECT_EQ(pool.statistics().peakLiveBytes, 6000);
+  pool.resetPeakLiveBytes();
+  EXPECT_EQ(pool.statistics().peakLiveBytes, 0);
   // Same sizes again (and one of the same class): no new system blocks.
   void *c = pool.allocate(5000);
   void *d = pool.allocate(990);

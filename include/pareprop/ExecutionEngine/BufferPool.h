@@ -26,8 +26,10 @@ public:
   static constexpr size_t kAlignment = 64;
 
   struct Statistics {
-    /// Bytes requested by buffers in use now.
+    /// Bytes requested by buffers in use now, and the most since the last
+    /// resetPeakLiveBytes().
     int64_t liveBytes = 0;
+    int64_t peakLiveBytes = 0;
     /// Bytes of blocks taken from the system and not given back: in use
     /// (rounded to their size class) plus cached.
     int64_t reservedBytes = 0;
@@ -58,6 +60,8 @@ public:
   static size_t requestedSize(const void *ptr);
   /// Gives every cached block back to the system.
   void releaseCached();
+  /// Restarts peakLiveBytes from the bytes in use now.
+  void resetPeakLiveBytes();
   Statistics statistics() const;
 
   /// The block size serving a request of `bytes`: a multiple of kAlignment
@@ -66,6 +70,9 @@ public:
   static size_t sizeClass(size_t bytes);
 
 private:
+  /// Counts a block of `bytes` handed out; under the lock.
+  void countLive(size_t bytes);
+
   const bool cacheFreedBlocks;
   mutable std::mutex mutex;
   /// Free blocks by size class.

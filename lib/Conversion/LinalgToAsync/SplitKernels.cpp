@@ -111,33 +111,45 @@ SmallVector<Value> restrictToRange(OpBuilder &b, linalg::GenericOp op,
 }
 
 /// A copy of `op` at `b` running on `operands`.
-void cloneOn(OpBuilder &b, linalg::GenericOp op, ValueRange operands) {
+Operation *cloneOn(OpBuilder &b, linalg::GenericOp op, ValueRange operands) {
   Operation *copy = b.clone(*op);
   copy->setOperands(operands);
+  return copy;
 }
 
-/// A private function running `op` on its arguments, of the types of
-/// `operands`: the body of an async.execute must stay one block once its
-/// loops become branches, so the half it runs is a call.
-func::FuncOp outlineHalf(ModuleOp module, SymbolTable &symbols,
-                         linalg::GenericOp op, ValueRange operands) {
+/// Moves `op` into a private function taking the values it reads from
+/// outside (its operands and what its regions capture; constants are
+/// copied in) and returns the function; the arguments to call it with go to
+/// `args`. The body of an async.execute must stay one block once its loops
+/// become branches, so the half it runs is a call.
+func::FuncOp outline(ModuleOp module, SymbolTable &symbols, Operation *op,
+                     SmallVectorImpl<Value> &args) {
+  llvm::SetVector<Value> used(op->getOperands().begin(),
+                              op->getOperands().end());
+  getUsedValuesDefinedAbove(op->getRegions(), used);
+  SmallVector<Operation *> constants;
+  for (Value v : used) {
+    if (matchPattern(v, m_Constant()))
+      constants.push_back(v.getDefiningOp());
+    else
+      args.push_back(v);
+  }
   OpBuilder b(module.getContext());
-  auto fn =
-      func::FuncOp::create(b, op.getLoc(), "split_kernel_half",
-                           b.getFunctionType(TypeRange(operands), TypeRange{}));
+  auto fn = func::FuncOp::create(
+      b, op->getLoc(), "split_kernel_half",
+      b.getFunctionType(ValueRange(args).getTypes(), TypeRange{}));
   fn.setPrivate();
   symbols.insert(fn); // Renamed when taken.
   Block *body = fn.addEntryBlock();
   b.setInsertionPointToStart(body);
-  IRMapping constants;
-  llvm::SetVector<Value> captured;
-  getUsedValuesDefinedAbove(op.getRegion(), captured);
-  for (Value v : captured)
-    constants.map(v, b.clone(*v.getDefiningOp())
-                         ->getResult(cast<OpResult>(v).getResultNumber()));
-  Operation *copy = b.clone(*op, constants);
-  copy->setOperands(body->getArguments());
-  func::ReturnOp::create(b, op.getLoc());
+  IRMapping map;
+  for (auto [v, arg] : llvm::zip(args, body->getArguments()))
+    map.map(v, arg);
+  for (Operation *c : constants)
+    b.clone(*c, map);
+  b.clone(*op, map);
+  func::ReturnOp::create(b, op->getLoc());
+  op->erase();
   return fn;
 }
 
@@ -173,9 +185,9 @@ std::optional<unsigned> splitDim(scf::ForallOp op, int64_t minIterations) {
 
 /// A copy of the row kernel `op` at `b` running iterations [lo, hi) of
 /// dimension `dim`.
-scf::ForallOp cloneRows(OpBuilder &b, scf::ForallOp op, unsigned dim,
-                        int64_t lo, int64_t hi, IRMapping &map) {
-  auto copy = cast<scf::ForallOp>(b.clone(*op, map));
+Operation *cloneRows(OpBuilder &b, scf::ForallOp op, unsigned dim, int64_t lo,
+                     int64_t hi) {
+  auto copy = cast<scf::ForallOp>(b.clone(*op));
   SmallVector<int64_t> lbs(op.getStaticLowerBound()),
       ubs(op.getStaticUpperBound());
   lbs[dim] = lo;
@@ -183,39 +195,6 @@ scf::ForallOp cloneRows(OpBuilder &b, scf::ForallOp op, unsigned dim,
   copy.setStaticLowerBound(lbs);
   copy.setStaticUpperBound(ubs);
   return copy;
-}
-
-/// A private function running rows [lo, hi) of `op`, taking the values its
-/// body reads from above (buffers, scalars; constants are copied in); the
-/// arguments to call it with go to `args`.
-func::FuncOp outlineRows(ModuleOp module, SymbolTable &symbols,
-                         scf::ForallOp op, unsigned dim, int64_t lo, int64_t hi,
-                         SmallVectorImpl<Value> &args) {
-  llvm::SetVector<Value> captured;
-  getUsedValuesDefinedAbove(op.getRegion(), captured);
-  SmallVector<Operation *> constants;
-  for (Value v : captured) {
-    if (matchPattern(v, m_Constant()))
-      constants.push_back(v.getDefiningOp());
-    else
-      args.push_back(v);
-  }
-  OpBuilder b(module.getContext());
-  auto fn = func::FuncOp::create(
-      b, op.getLoc(), "split_kernel_half",
-      b.getFunctionType(ValueRange(args).getTypes(), TypeRange{}));
-  fn.setPrivate();
-  symbols.insert(fn); // Renamed when taken.
-  Block *body = fn.addEntryBlock();
-  b.setInsertionPointToStart(body);
-  IRMapping map;
-  for (auto [v, arg] : llvm::zip(args, body->getArguments()))
-    map.map(v, arg);
-  for (Operation *c : constants)
-    b.clone(*c, map);
-  cloneRows(b, op, dim, lo, hi, map);
-  func::ReturnOp::create(b, op.getLoc());
-  return fn;
 }
 
 /// The runtime's pareprop_split_kernel_begin, declared on first use; null
@@ -279,37 +258,38 @@ struct SplitKernelsAcrossThreadsPass
       auto branch = scf::IfOp::create(b, loc, TypeRange{}, split,
                                       /*withElseRegion=*/true);
       OpBuilder inner = branch.getThenBodyBuilder();
-      func::FuncOp outlined;
-      SmallVector<Value> args;
-      std::function<void()> runFirstHalf;
+      // The kernel restricted to iterations [from, to) of `dim`, at `inner`.
+      std::function<Operation *(int64_t, int64_t)> cloneRange;
+      int64_t lo, mid, hi;
       if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
-        int64_t range = generic.getStaticLoopRanges()[dim], half = range / 2;
-        args = restrictToRange(inner, generic, dim, half, range - half);
-        outlined = outlineHalf(module, symbols, generic, args);
-        runFirstHalf = [&, generic, dim = dim, half] {
-          cloneOn(inner, generic,
-                  restrictToRange(inner, generic, dim, 0, half));
+        lo = 0;
+        hi = generic.getStaticLoopRanges()[dim];
+        mid = hi / 2;
+        cloneRange = [&, generic, dim = dim](int64_t from, int64_t to) {
+          return cloneOn(inner, generic,
+                         restrictToRange(inner, generic, dim, from, to - from));
         };
       } else {
         auto rows = cast<scf::ForallOp>(op);
-        int64_t lo = rows.getStaticLowerBound()[dim],
-                hi = rows.getStaticUpperBound()[dim],
-                step = rows.getStaticStep()[dim];
+        lo = rows.getStaticLowerBound()[dim];
+        hi = rows.getStaticUpperBound()[dim];
         // Whole steps in each half.
-        int64_t mid = lo + llvm::divideCeil(hi - lo, 2 * step) * step;
-        outlined = outlineRows(module, symbols, rows, dim, mid, hi, args);
-        runFirstHalf = [&, rows, dim = dim, lo, mid] {
-          IRMapping none;
-          cloneRows(inner, rows, dim, lo, mid, none);
+        int64_t step = rows.getStaticStep()[dim];
+        mid = lo + llvm::divideCeil(hi - lo, 2 * step) * step;
+        cloneRange = [&, rows, dim = dim](int64_t from, int64_t to) {
+          return cloneRows(inner, rows, dim, from, to);
         };
       }
+      SmallVector<Value> args;
+      func::FuncOp outlined =
+          outline(module, symbols, cloneRange(mid, hi), args);
       auto helper = async::ExecuteOp::create(
           inner, loc, TypeRange{}, ValueRange{}, ValueRange{},
           [&](OpBuilder &eb, Location l, ValueRange) {
             func::CallOp::create(eb, l, outlined, args);
             async::YieldOp::create(eb, l, ValueRange{});
           });
-      runFirstHalf();
+      cloneRange(lo, mid);
       async::AwaitOp::create(inner, loc, helper.getToken());
       op->moveBefore(branch.elseBlock()->getTerminator());
     }

@@ -143,6 +143,19 @@ Value element(OpBuilder &b, Location loc, Value rows, Value row, Value i) {
   return tensor::ExtractOp::create(b, loc, rows, ValueRange{row, i});
 }
 
+/// A reduction over a row: from `init`, acc = Combine(acc, term(i)), the
+/// combining op reassociable so that LLVM vectorizes it as partial results.
+template <typename Combine>
+Value reduceRow(OpBuilder &b, Location loc, int64_t features, Value init,
+                function_ref<Value(OpBuilder &, Location, Value index)> term) {
+  return overRow(
+      b, loc, features, {init},
+      [&](OpBuilder &nb, Location nl, Value i,
+          ValueRange acc) -> SmallVector<Value> {
+        return {Combine::create(nb, nl, acc[0], term(nb, nl, i), reassoc(nb))};
+      })[0];
+}
+
 /// `value` as element 0 of the [1] statistic slice `slice`.
 Value storeStat(OpBuilder &b, Location loc, Value value, Value slice) {
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
@@ -178,23 +191,18 @@ pareprop::buildLayerNormRowKernel(OpBuilder &b, Location loc, Value input,
           ValueRange slices) -> SmallVector<Value> {
         // Two passes for the statistics, as PyTorch computes them: the
         // mean, then the squared deviations from it.
-        Value sum = overRow(
-            rb, l, features, {zero},
-            [&](OpBuilder &nb, Location nl, Value i,
-                ValueRange acc) -> SmallVector<Value> {
-              Value v = element(nb, nl, x, row, i);
-              return {arith::AddFOp::create(nb, nl, acc[0], v, reassoc(nb))};
-            })[0];
+        Value sum = reduceRow<arith::AddFOp>(
+            rb, l, features, zero, [&](OpBuilder &nb, Location nl, Value i) {
+              return element(nb, nl, x, row, i);
+            });
         Value mean = arith::DivFOp::create(rb, l, sum, count);
-        Value squares = overRow(
-            rb, l, features, {zero},
-            [&](OpBuilder &nb, Location nl, Value i,
-                ValueRange acc) -> SmallVector<Value> {
+        Value squares = reduceRow<arith::AddFOp>(
+            rb, l, features, zero,
+            [&](OpBuilder &nb, Location nl, Value i) -> Value {
               Value d = arith::SubFOp::create(nb, nl,
                                               element(nb, nl, x, row, i), mean);
-              Value dd = arith::MulFOp::create(nb, nl, d, d);
-              return {arith::AddFOp::create(nb, nl, acc[0], dd, reassoc(nb))};
-            })[0];
+              return arith::MulFOp::create(nb, nl, d, d);
+            });
         Value var = arith::DivFOp::create(rb, l, squares, count);
         // 1 / sqrt: math.rsqrt has no f64 lowering on the CPU path.
         Value rstd = arith::DivFOp::create(
@@ -237,13 +245,10 @@ Value pareprop::buildSoftmaxRowKernel(OpBuilder &b, Location loc, Value input) {
       b, loc, rows, {out},
       [&](OpBuilder &rb, Location l, Value row,
           ValueRange slices) -> SmallVector<Value> {
-        Value max = overRow(
-            rb, l, features, {lowest},
-            [&](OpBuilder &nb, Location nl, Value i,
-                ValueRange acc) -> SmallVector<Value> {
-              return {arith::MaximumFOp::create(
-                  nb, nl, acc[0], element(nb, nl, x, row, i), reassoc(nb))};
-            })[0];
+        Value max = reduceRow<arith::MaximumFOp>(
+            rb, l, features, lowest, [&](OpBuilder &nb, Location nl, Value i) {
+              return element(nb, nl, x, row, i);
+            });
         // exp(x - max) into the output row, summed on the way.
         SmallVector<Value> expSum = overRow(
             rb, l, features, {zero, slices[0]},
