@@ -1,4 +1,7 @@
 // RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -verify-diagnostics
+// An option value that is not a boolean is a usage error naming the option.
+// RUN: echo "" | not pareprop-opt -convert-nn-to-linalg=row-kernels=sometimes 2>&1 | FileCheck %s --check-prefix=OPTION
+// OPTION: row-kernels option: 'sometimes' is invalid value for boolean argument
 // Only static shapes lower; dynamic ones are rejected when the op is built.
 
 func.func @dynamic(%a: tensor<?x8xf32>) {
