@@ -84,7 +84,8 @@ def test_reversible_activation_peak_is_flat_in_depth(monkeypatch):
     # Reversible backprop keeps one block's activations whatever the depth;
     # ordinary backprop keeps every block's. The gradients the step returns
     # grow with depth either way and are not activations.
-    small = dict(bench.CONFIGS["small-b2-d3"])
+    # Batch 8: activations far outweigh the runtime's per-task bookkeeping.
+    small = dict(bench.CONFIGS["small-b2-d3"], batch=8)
     peaks = {}
     for depth in (2, 6):
         monkeypatch.setitem(bench.CONFIGS, "flat", dict(small, depth=depth))
@@ -94,10 +95,15 @@ def test_reversible_activation_peak_is_flat_in_depth(monkeypatch):
             step(*inputs)
             peaks[schedule, depth] = (step.peak_activation_bytes,
                                       step.peak_bytes)
-    vanilla = peaks["vanilla", 6][0] / peaks["vanilla", 2][0]
-    standard = peaks["standard", 6][0] / peaks["standard", 2][0]
-    assert vanilla < 1.10, peaks
-    assert standard > 1.5, peaks
+    # Each task pending in the step holds a coroutine frame of a few KiB,
+    # whatever the model's size, so even the reversible peak grows a little
+    # with depth (1.4% of ordinary backprop's growth here): compare the
+    # growth with what ordinary backprop adds for the same blocks (their
+    # activations). Keeping a half-activation per block would add 5%.
+    vanilla_growth = peaks["vanilla", 6][0] - peaks["vanilla", 2][0]
+    standard_growth = peaks["standard", 6][0] - peaks["standard", 2][0]
+    assert vanilla_growth < 0.03 * standard_growth, peaks
+    assert peaks["standard", 6][0] / peaks["standard", 2][0] > 1.5, peaks
     # With the gradients counted, even the reversible peak grows.
     assert peaks["vanilla", 6][1] > peaks["vanilla", 2][1], peaks
 
