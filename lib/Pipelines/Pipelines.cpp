@@ -4,6 +4,7 @@
 
 #include "pareprop/Conversion/Passes.h"
 #include "pareprop/Dialect/Rev/Transforms/Passes.h"
+#include "pareprop/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Async/Passes.h"
@@ -70,6 +71,11 @@ void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
   pm.addPass(createConvertRevToAsync(async));
   if (options.runtimeContractions)
     pm.addPass(createConvertContractionsToRuntime());
+  if (options.planBuffers) {
+    PlanTemporaryBuffersOptions plan;
+    plan.arenas = options.bufferArenas;
+    pm.addNestedPass<func::FuncOp>(createPlanTemporaryBuffers(plan));
+  }
   if (int64_t minIterations = splitLoopIterations(options)) {
     SplitKernelsAcrossThreadsOptions split;
     split.minIterations = minIterations;
@@ -119,5 +125,6 @@ void pareprop::registerPipelines() {
 void pareprop::registerAllPaRepropPasses() {
   rev::registerRevPasses();
   registerConversionPasses();
+  registerTransformsPasses();
   registerPipelines();
 }

@@ -169,6 +169,16 @@ static cl::opt<bool> rowKernels(
     cl::desc("layer_norm and softmax as one loop over rows; =false: one "
              "kernel per pass"),
     cl::init(true));
+static cl::opt<bool> planBuffers(
+    "plan-buffers", cl::cat(runOptions),
+    cl::desc("Free each function's temporaries right after their last use; "
+             "=false: at the end of the function"),
+    cl::init(true));
+static cl::opt<bool> bufferArenas(
+    "buffer-arenas", cl::cat(runOptions),
+    cl::desc("With --plan-buffers, place temporaries at compile-time "
+             "offsets in one arena per run of overlapping lifetimes"),
+    cl::init(false));
 static cl::opt<bool> approximateMath(
     "approximate-math", cl::cat(runOptions),
     cl::desc("f32 exp/erf/tanh/log as vectorizable polynomials; =false: "
@@ -680,6 +690,8 @@ int main(int argc, char **argv) {
     options.fuseElementwise = fuseElementwise;
     options.rowKernels = rowKernels;
     options.approximateMath = approximateMath;
+    options.planBuffers = planBuffers;
+    options.bufferArenas = bufferArenas;
     if (!timelineDir.empty()) {
       if (std::error_code ec = llvm::sys::fs::create_directories(timelineDir))
         return fail("cannot create " + timelineDir + ": " + ec.message());

@@ -104,6 +104,19 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
                      "making every pass over a row while it is in cache "
                      "(see convert-nn-to-linalg)"),
       llvm::cl::init(true)};
+  Option<bool> planBuffers{
+      *this, "plan-buffers",
+      llvm::cl::desc("Free each function's temporaries right after their "
+                     "last use, not at the end of the function (see "
+                     "plan-temporary-buffers)"),
+      llvm::cl::init(true)};
+  Option<bool> bufferArenas{
+      *this, "buffer-arenas",
+      llvm::cl::desc("plan-buffers: also place temporaries at compile-time "
+                     "offsets in arenas (one allocation per call instead of "
+                     "one per buffer; a higher peak on CPU, see "
+                     "docs/benchmarks.md)"),
+      llvm::cl::init(false)};
   Option<bool> approximateMath{
       *this, "approximate-math",
       llvm::cl::desc("Compute f32 exp, erf, tanh and log with polynomial "

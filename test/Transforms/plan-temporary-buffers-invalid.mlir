@@ -1,0 +1,14 @@
+// RUN: pareprop-opt %s -split-input-file -plan-temporary-buffers="alignment=48" -verify-diagnostics
+// RUN: not pareprop-opt %s -plan-temporary-buffers="alignment=0" 2>&1 | FileCheck %s --check-prefix=ZERO
+
+// Offsets are rounded to the alignment with a mask: it must be a power of
+// two, reported at the function.
+// ZERO: error: plan-temporary-buffers: alignment must be a power of two, got 0
+
+// expected-error @+1 {{plan-temporary-buffers: alignment must be a power of two, got 48}}
+func.func @temporaries(%in: memref<4xf32>) {
+  %a = memref.alloc() : memref<4xf32>
+  memref.copy %in, %a : memref<4xf32> to memref<4xf32>
+  memref.dealloc %a : memref<4xf32>
+  return
+}
