@@ -27,8 +27,26 @@ config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(("%cxx", config.cxx_compiler))
 config.substitutions.append(("%cc", config.c_compiler))
 
+# GPU lowering tests: the project's CUDA runtime was built (a CUDA toolkit
+# was found at configure time); ptxas makes the fatbins. No GPU is needed.
+if config.cuda_runtime_library:
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%cuda_runtime_dir",
+                                 os.path.dirname(config.cuda_runtime_library)))
+    config.substitutions.append(("%cuda_runtime", config.cuda_runtime_library))
+    config.substitutions.append(("%cuda_driver_stub", os.path.join(
+        os.path.dirname(config.cuda_bin_dir), "lib64", "stubs", "libcuda.so")))
+    llvm_config.with_environment("PATH", config.cuda_bin_dir, append_path=True)
+    # A GPU to run on: tests that execute GPU code need one.
+    import shutil
+    import subprocess
+    smi = shutil.which("nvidia-smi")
+    if smi and subprocess.run([smi, "-L"], capture_output=True,
+                              text=True).stdout.startswith("GPU"):
+        config.available_features.add("cuda-device")
+
 tool_dirs = [config.pareprop_tools_dir, config.llvm_tools_dir]
-tools = ["pareprop-opt", "pareprop-run", "mlir-runner", "mlir-translate", "opt", "llc", "llvm-nm",
+tools = ["pareprop-opt", "pareprop-run", "mlir-opt", "mlir-runner", "mlir-translate", "opt", "llc", "llvm-nm",
          ToolSubst("%unittests", os.path.join(config.pareprop_obj_root, "bin", "PaRepropUnitTests"))]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
