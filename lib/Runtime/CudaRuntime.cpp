@@ -101,8 +101,16 @@ void check(const Driver &d, CUresult result, const char *call,
   fail(function, line, what);
 }
 
+void useContext();
+
+/// Calls driver function `name` with the device's context current on this
+/// thread, and reports its error.
 #define PAREPROP_CUDA_CHECK(name, ...)                                         \
-  check(driver(), driver().name##Fn(__VA_ARGS__), #name, __func__, __LINE__)
+  do {                                                                         \
+    useContext();                                                              \
+    check(driver(), driver().name##Fn(__VA_ARGS__), #name, __func__,           \
+          __LINE__);                                                           \
+  } while (false)
 
 Driver &loadDriver() {
   static Driver d;
@@ -171,53 +179,44 @@ void mgpuSetDefaultDevice(int32_t ordinal) {
 }
 
 CUstream mgpuStreamCreate() {
-  useContext();
   CUstream stream = nullptr;
   PAREPROP_CUDA_CHECK(cuStreamCreate, &stream, CU_STREAM_NON_BLOCKING);
   return stream;
 }
 
 void mgpuStreamSynchronize(CUstream stream) {
-  useContext();
   PAREPROP_CUDA_CHECK(cuStreamSynchronize, stream);
 }
 
 void mgpuStreamDestroy(CUstream stream) {
-  useContext();
   PAREPROP_CUDA_CHECK(cuStreamDestroy, stream);
 }
 
 void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
-  useContext();
   PAREPROP_CUDA_CHECK(cuStreamWaitEvent, stream, event, 0);
 }
 
 CUevent mgpuEventCreate() {
-  useContext();
   CUevent event = nullptr;
   PAREPROP_CUDA_CHECK(cuEventCreate, &event, CU_EVENT_DISABLE_TIMING);
   return event;
 }
 
 void mgpuEventRecord(CUevent event, CUstream stream) {
-  useContext();
   PAREPROP_CUDA_CHECK(cuEventRecord, event, stream);
 }
 
 void mgpuEventSynchronize(CUevent event) {
-  useContext();
   PAREPROP_CUDA_CHECK(cuEventSynchronize, event);
 }
 
 void mgpuEventDestroy(CUevent event) {
-  useContext();
   PAREPROP_CUDA_CHECK(cuEventDestroy, event);
 }
 
 /// Stream-ordered device memory (`hostShared`: managed memory the host can
 /// read too, allocated at once).
 void *mgpuMemAlloc(uint64_t bytes, CUstream stream, bool hostShared) {
-  useContext();
   if (bytes == 0)
     return nullptr;
   CUdeviceptr ptr = 0;
@@ -231,45 +230,38 @@ void *mgpuMemAlloc(uint64_t bytes, CUstream stream, bool hostShared) {
 void mgpuMemFree(void *ptr, CUstream stream) {
   if (!ptr)
     return;
-  useContext();
   PAREPROP_CUDA_CHECK(cuMemFreeAsync, reinterpret_cast<CUdeviceptr>(ptr),
                       stream);
 }
 
 void mgpuMemcpy(void *dst, void *src, size_t bytes, CUstream stream) {
-  useContext();
   PAREPROP_CUDA_CHECK(cuMemcpyAsync, reinterpret_cast<CUdeviceptr>(dst),
                       reinterpret_cast<CUdeviceptr>(src), bytes, stream);
 }
 
 void mgpuMemset32(void *dst, uint32_t value, size_t count, CUstream stream) {
-  useContext();
   PAREPROP_CUDA_CHECK(cuMemsetD32Async, reinterpret_cast<CUdeviceptr>(dst),
                       value, count, stream);
 }
 
 void mgpuMemset16(void *dst, unsigned short value, size_t count,
                   CUstream stream) {
-  useContext();
   PAREPROP_CUDA_CHECK(cuMemsetD16Async, reinterpret_cast<CUdeviceptr>(dst),
                       value, count, stream);
 }
 
 /// Loads a module from an embedded cubin, PTX or fatbin image.
 CUmodule mgpuModuleLoad(void *data, size_t /*bytes*/) {
-  useContext();
   CUmodule module = nullptr;
   PAREPROP_CUDA_CHECK(cuModuleLoadData, &module, data);
   return module;
 }
 
 void mgpuModuleUnload(CUmodule module) {
-  useContext();
   PAREPROP_CUDA_CHECK(cuModuleUnload, module);
 }
 
 CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
-  useContext();
   CUfunction function = nullptr;
   PAREPROP_CUDA_CHECK(cuModuleGetFunction, &function, module, name);
   return function;
@@ -279,7 +271,6 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY,
                       intptr_t gridZ, intptr_t blockX, intptr_t blockY,
                       intptr_t blockZ, int32_t sharedBytes, CUstream stream,
                       void **params, void **extra, size_t /*paramCount*/) {
-  useContext();
   // More than the default 48 KiB of dynamic shared memory must be asked for.
   if (sharedBytes > 48 * 1024)
     PAREPROP_CUDA_CHECK(cuFuncSetAttribute, function,

@@ -28,11 +28,7 @@ using namespace mlir;
 using pareprop::BufferLifetime;
 using pareprop::BufferPlan;
 
-namespace {
-
-/// Bytes of a buffer of `type` when it can live in an arena: a static shape,
-/// the identity layout, the default memory space and a scalar element type.
-std::optional<int64_t> arenaBytes(MemRefType type) {
+std::optional<int64_t> pareprop::staticBufferBytes(MemRefType type) {
   if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
       type.getMemorySpace())
     return std::nullopt;
@@ -46,6 +42,8 @@ std::optional<int64_t> arenaBytes(MemRefType type) {
     return std::nullopt;
   return type.getNumElements() * elementBytes;
 }
+
+namespace {
 
 /// The values that name `alloc`'s memory: the buffer, its views and casts,
 /// and the base buffer of its strided metadata. False when the memory may
@@ -129,7 +127,7 @@ asTemporary(memref::AllocOp alloc, Block &entry,
       if (lastUse->isBeforeInBlock(inEntry))
         lastUse = inEntry;
     }
-  int64_t bytes = arenaBytes(alloc.getType()).value_or(-1);
+  int64_t bytes = pareprop::staticBufferBytes(alloc.getType()).value_or(-1);
   return Temporary{alloc,
                    dealloc,
                    {bytes, position.lookup(alloc), position.lookup(lastUse)},

@@ -2,6 +2,7 @@
 
 #include "pareprop/Conversion/Passes.h"
 #include "pareprop/Dialect/Rev/IR/RevOps.h"
+#include "pareprop/Transforms/Passes.h"
 
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -255,13 +256,8 @@ void promoteFunctionScopedBuffers(func::FuncOp fn) {
   Block &entry = fn.getBody().front();
   for (auto alloc : llvm::to_vector(entry.getOps<memref::AllocOp>())) {
     MemRefType type = alloc.getType();
-    if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
-        !type.getElementType().isIntOrIndexOrFloat())
-      continue;
-    unsigned bits = type.getElementType().isIndex()
-                        ? 64
-                        : type.getElementType().getIntOrFloatBitWidth();
-    if (type.getNumElements() * int64_t((bits + 7) / 8) > kMaxStackBufferBytes)
+    std::optional<int64_t> bytes = staticBufferBytes(type);
+    if (!bytes || *bytes > kMaxStackBufferBytes)
       continue;
     SmallVector<memref::DeallocOp> deallocs;
     for (Operation *user : alloc->getUsers())
