@@ -37,6 +37,10 @@ if config.cuda_runtime_library:
     config.substitutions.append(("%cuda_driver_stub", os.path.join(
         os.path.dirname(config.cuda_bin_dir), "lib64", "stubs", "libcuda.so")))
     llvm_config.with_environment("PATH", config.cuda_bin_dir, append_path=True)
+    # MLIR's NVVM target links libdevice (sqrt, ...) from the toolkit that
+    # CUDA_HOME names.
+    llvm_config.with_environment("CUDA_HOME",
+                                 os.path.dirname(config.cuda_bin_dir))
     # A GPU to run on: tests that execute GPU code need one.
     import shutil
     import subprocess

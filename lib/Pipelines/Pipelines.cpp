@@ -8,6 +8,7 @@
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Async/Passes.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -15,6 +16,7 @@
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
+using namespace pareprop;
 
 bool pareprop::usesOpGranularity(const RevToLLVMOptions &options) {
   if (options.granularity == Granularity::Auto)
@@ -29,7 +31,8 @@ int64_t pareprop::splitLoopIterations(const RevToLLVMOptions &options) {
 }
 
 void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
-                                         const RevToLLVMOptions &options) {
+                                         const RevToLLVMOptions &options,
+                                         StringRef defaultTarget) {
   if (options.mode != "none") {
     rev::RevBuildTrainingStepOptions step;
     step.mode = options.mode;
@@ -44,7 +47,9 @@ void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
     schedule.lookahead = options.lookahead;
     schedule.streams = options.streams;
     schedule.memoryBudget = options.memoryBudget;
-    schedule.targetName = options.target;
+    schedule.targetName = options.target.hasValue() || defaultTarget.empty()
+                              ? std::string(options.target)
+                              : defaultTarget.str();
     schedule.runtimeContractions = options.runtimeContractions;
     schedule.splitMinIterations = splitLoopIterations(options);
     schedule.timelineFile = options.timeline;
@@ -52,8 +57,10 @@ void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
   }
 }
 
-void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
-                                           const RevToLLVMOptions &options) {
+/// Couplings expanded, nn lowered to linalg on tensors, elementwise chains
+/// fused: what both the CPU and the GPU lowering start from.
+static void buildTensorLoweringPipeline(OpPassManager &pm,
+                                        const RevToLLVMOptions &options) {
   pm.addPass(rev::createRevExpandCouplings());
   ConvertNNToLinalgOptions toLinalg;
   toLinalg.rowKernels = options.rowKernels;
@@ -64,6 +71,11 @@ void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   if (options.fuseElementwise)
     pm.addPass(createFuseElementwiseKernels());
+}
+
+void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
+                                           const RevToLLVMOptions &options) {
+  buildTensorLoweringPipeline(pm, options);
   ConvertRevToAsyncOptions async;
   async.traceTasks = options.traceTasks;
   async.kernelThreads =
@@ -113,6 +125,34 @@ void pareprop::buildRevToLLVMPipeline(OpPassManager &pm,
   buildLowerScheduledPipeline(pm, options);
 }
 
+void pareprop::buildRevToGPUPipeline(OpPassManager &pm,
+                                     const RevToGPUOptions &options) {
+  buildTrainingStepPipeline(pm, options, /*defaultTarget=*/"h100");
+  buildTensorLoweringPipeline(pm, options);
+  ConvertRevToGPUOptions gpu;
+  gpu.gemmMath = options.gemmMath;
+  gpu.threadsPerBlock = options.threadsPerBlock;
+  pm.addPass(createConvertRevToGPU(gpu));
+  if (options.benchmarkEntry) {
+    AddGpuBenchmarkEntryOptions entry;
+    entry.threadsPerBlock = options.threadsPerBlock;
+    pm.addPass(createAddGpuBenchmarkEntry(entry));
+  }
+  // Functions other than the steps (the model's forward, say) stay host
+  // code on host buffers.
+  pm.addPass(createForallToForLoopPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // No libdevice calls in the kernels: exp, erf, tanh and log of f32 become
+  // arithmetic (f64 ones are left to the NVVM lowering).
+  if (options.approximateMath)
+    pm.addPass(createConvertMathToPolynomials());
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  nvvm.cubinFeatures = options.features;
+  nvvm.cubinFormat = "fatbin";
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
 void pareprop::registerPipelines() {
   PassPipelineRegistration<RevToLLVMOptions>(
       "rev-to-llvm",
@@ -120,6 +160,12 @@ void pareprop::registerPipelines() {
       "training step (build step, schedule, lower through linalg, buffers "
       "and async)",
       buildRevToLLVMPipeline);
+  PassPipelineRegistration<RevToGPUOptions>(
+      "rev-to-gpu",
+      "Compile a model of rev blocks and nn ops into an LLVM-dialect training "
+      "step that runs on a CUDA GPU (schedule streams as CUDA streams, "
+      "generated kernels in an embedded fatbin, cuBLAS products)",
+      buildRevToGPUPipeline);
 }
 
 void pareprop::registerAllPaRepropPasses() {

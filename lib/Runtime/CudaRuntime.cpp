@@ -13,9 +13,21 @@
 // its source line, and ends the process: the lowered code has no error
 // channel to return it through, and carrying on would compute garbage.
 //
+// Beyond the mgpu* ABI, it provides what the project's GPU lowering calls
+// (pareprop_cuda_*): cuBLAS matrix products on a stream (cuBLAS is opened at
+// the first product; PAREPROP_CUBLAS names another library), and the clock,
+// peak memory, checksum and report of benchmark executables.
+//
 //===----------------------------------------------------------------------===//
 
+#include <cublas_api.h>
 #include <cuda.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include <atomic>
 #include <cstdint>
@@ -61,7 +73,11 @@ namespace {
   X(cuModuleUnload)                                                            \
   X(cuModuleGetFunction)                                                       \
   X(cuFuncSetAttribute)                                                        \
-  X(cuLaunchKernel)
+  X(cuLaunchKernel)                                                            \
+  X(cuDeviceGetDefaultMemPool)                                                 \
+  X(cuMemPoolSetAttribute)                                                     \
+  X(cuMemPoolGetAttribute)                                                     \
+  X(cuMemcpyDtoH)
 
 #define PAREPROP_STRINGIFY_EXPANDED(x) #x
 #define PAREPROP_STRINGIFY(x) PAREPROP_STRINGIFY_EXPANDED(x)
@@ -71,6 +87,7 @@ struct Driver {
   PAREPROP_CUDA_FUNCTIONS(PAREPROP_DECLARE)
 #undef PAREPROP_DECLARE
   CUcontext context = nullptr;
+  CUmemoryPool pool = nullptr;
   int deviceOrdinal = 0;
 };
 
@@ -146,6 +163,17 @@ Driver &loadDriver() {
         __LINE__);
   check(d, d.cuDevicePrimaryCtxRetainFn(&d.context, device),
         "cuDevicePrimaryCtxRetain", init, __LINE__);
+  check(d, d.cuCtxSetCurrentFn(d.context), "cuCtxSetCurrent", init, __LINE__);
+  // Freed blocks stay in the stream-ordered pool (a training step frees and
+  // allocates the same sizes every time; by default the pool gives memory
+  // back to the driver at every synchronization).
+  check(d, d.cuDeviceGetDefaultMemPoolFn(&d.pool, device),
+        "cuDeviceGetDefaultMemPool", init, __LINE__);
+  cuuint64_t keepAll = ~cuuint64_t(0);
+  check(d,
+        d.cuMemPoolSetAttributeFn(d.pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+                                  &keepAll),
+        "cuMemPoolSetAttribute", init, __LINE__);
   return d;
 }
 
@@ -166,6 +194,250 @@ void useContext() {
   current = true;
 }
 
+/// Streams and events the lowered code is done with, for reuse: every join
+/// of a step (gpu.wait async [...]) creates a stream and events, and
+/// creating them through the driver each time costs microseconds.
+template <typename Handle> class Pool {
+public:
+  Handle take() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (free.empty())
+      return nullptr;
+    Handle h = free.back();
+    free.pop_back();
+    return h;
+  }
+  void give(Handle h) {
+    std::lock_guard<std::mutex> lock(mutex);
+    free.push_back(h);
+  }
+
+private:
+  std::mutex mutex;
+  std::vector<Handle> free;
+};
+
+Pool<CUstream> &streamPool() {
+  static Pool<CUstream> pool;
+  return pool;
+}
+
+Pool<CUevent> &eventPool() {
+  static Pool<CUevent> pool;
+  return pool;
+}
+
+//===----------------------------------------------------------------------===//
+// cuBLAS, opened at the first product
+//===----------------------------------------------------------------------===//
+
+struct Blas {
+  decltype(&cublasCreate_v2) create = nullptr;
+  decltype(&cublasSetStream_v2) setStream = nullptr;
+  cublasStatus_t (*gemm)(cublasHandle_t, cublasOperation_t, cublasOperation_t,
+                         int, int, int, const void *, const void *,
+                         cudaDataType, int, long long, const void *,
+                         cudaDataType, int, long long, const void *, void *,
+                         cudaDataType, int, long long, int, cublasComputeType_t,
+                         cublasGemmAlgo_t) = nullptr;
+  std::mutex mutex;
+  /// One handle per stream: cuBLAS keeps a workspace per handle, which two
+  /// streams must not share.
+  std::unordered_map<CUstream, cublasHandle_t> handles;
+};
+
+Blas &blas() {
+  static Blas &b = *[] {
+    auto *b = new Blas;
+    const char *path = std::getenv("PAREPROP_CUBLAS");
+    void *library = nullptr;
+    if (path && *path) {
+      library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    } else {
+      path = "libcublas.so.13";
+      library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+      if (!library) {
+        path = "libcublas.so";
+        library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+      }
+    }
+    if (!library) {
+      char what[512];
+      std::snprintf(what, sizeof what,
+                    "cannot load cuBLAS %s: %s (PAREPROP_CUBLAS names the "
+                    "library)",
+                    path, dlerror());
+      fail("cuBLAS initialization", __LINE__, what);
+    }
+    b->create = reinterpret_cast<decltype(b->create)>(
+        dlsym(library, "cublasCreate_v2"));
+    b->setStream = reinterpret_cast<decltype(b->setStream)>(
+        dlsym(library, "cublasSetStream_v2"));
+    b->gemm = reinterpret_cast<decltype(b->gemm)>(
+        dlsym(library, "cublasGemmStridedBatchedEx"));
+    if (!b->create || !b->setStream || !b->gemm)
+      fail("cuBLAS initialization", __LINE__,
+           "the cuBLAS library lacks cublasCreate_v2, cublasSetStream_v2 or "
+           "cublasGemmStridedBatchedEx");
+    return b;
+  }();
+  return b;
+}
+
+void checkBlas(cublasStatus_t status, const char *call, int line) {
+  if (status == CUBLAS_STATUS_SUCCESS)
+    return;
+  char what[256];
+  std::snprintf(what, sizeof what, "%s failed with cublasStatus_t %d", call,
+                int(status));
+  fail("pareprop_cuda_contract", line, what);
+}
+
+cublasHandle_t blasHandleFor(CUstream stream) {
+  Blas &b = blas();
+  std::lock_guard<std::mutex> lock(b.mutex);
+  cublasHandle_t &handle = b.handles[stream];
+  if (!handle) {
+    useContext();
+    checkBlas(b.create(&handle), "cublasCreate", __LINE__);
+    checkBlas(b.setStream(handle, reinterpret_cast<cudaStream_t>(stream)),
+              "cublasSetStream", __LINE__);
+  }
+  return handle;
+}
+
+/// An unranked memref as the LLVM lowering passes it: rank and a pointer to
+/// {allocated, aligned, offset, sizes[rank], strides[rank]}.
+struct View {
+  char *data;
+  std::vector<int64_t> sizes, strides;
+  View(int64_t rank, void *descriptor, int64_t elementBytes) {
+    auto *fields = static_cast<int64_t *>(descriptor);
+    data = reinterpret_cast<char *>(fields[1]) + fields[2] * elementBytes;
+    sizes.assign(fields + 3, fields + 3 + rank);
+    strides.assign(fields + 3 + rank, fields + 3 + 2 * rank);
+  }
+  int64_t rank() const { return int64_t(sizes.size()); }
+};
+
+/// How a (rows x cols) matrix with element strides (s0, s1) reads as a
+/// column-major BLAS operand: `transposed` when BLAS sees its transpose
+/// (it is stored row by row), and the leading dimension.
+bool blasLayout(int64_t rows, int64_t cols, int64_t s0, int64_t s1,
+                bool &transposed, int64_t &ld) {
+  if ((s1 == 1 || cols == 1) && s0 >= std::max<int64_t>(cols, 1)) {
+    transposed = true; // Row-major: column-major view is M^T.
+    ld = std::max<int64_t>(s0, cols);
+    return true;
+  }
+  if ((s0 == 1 || rows == 1) && s1 >= std::max<int64_t>(rows, 1)) {
+    transposed = false;
+    ld = std::max<int64_t>(s1, rows);
+    return true;
+  }
+  return false;
+}
+
+/// The stride between consecutive elements of the flattened batch
+/// dimensions [0, batch) of `v` (0 when `v` has none), or -1 when they do
+/// not flatten into one stride.
+int64_t flatBatchStride(const View &v, int64_t batch,
+                        const std::vector<int64_t> &batchSizes) {
+  if (v.rank() == 2)
+    return 0;
+  int64_t stride = -1;
+  int64_t expected = -1;
+  for (int64_t i = batch - 1; i >= 0; --i) {
+    if (batchSizes[i] == 1)
+      continue;
+    if (stride < 0) {
+      stride = v.strides[i];
+    } else if (v.strides[i] != expected) {
+      return -1;
+    }
+    expected = v.strides[i] * batchSizes[i];
+  }
+  return stride < 0 ? 0 : stride;
+}
+
+/// C[b..., m, n] (+)= op(A)[b..., m, k] op(B)[b..., k, n] on `stream`; the
+/// flags are those of pareprop_contract_f32 (bit 0: A stored transposed,
+/// bit 1: B stored transposed, bit 2: overwrite C) plus bit 3: TF32 tensor
+/// cores for f32.
+void contract(CUstream stream, int64_t rankA, void *descA, int64_t rankB,
+              void *descB, int64_t rankC, void *descC, int64_t flags,
+              bool f64) {
+  int64_t elementBytes = f64 ? 8 : 4;
+  View a(rankA, descA, elementBytes), b(rankB, descB, elementBytes),
+      c(rankC, descC, elementBytes);
+  int64_t batch = c.rank() - 2;
+  int64_t m = c.sizes[batch], n = c.sizes[batch + 1];
+  bool ta = flags & 1, tb = flags & 2;
+  int64_t k = ta ? a.sizes[a.rank() - 2] : a.sizes[a.rank() - 1];
+  int64_t as0 = a.strides[a.rank() - 2], as1 = a.strides[a.rank() - 1];
+  int64_t bs0 = b.strides[b.rank() - 2], bs1 = b.strides[b.rank() - 1];
+  if (ta)
+    std::swap(as0, as1);
+  if (tb)
+    std::swap(bs0, bs1);
+  // Row-major C = opA opB is column-major C^T = opB^T opA^T.
+  bool cRowMajor, bTrans, aTrans;
+  int64_t ldc, ldb, lda;
+  if (!blasLayout(m, n, c.strides[batch], c.strides[batch + 1], cRowMajor,
+                  ldc) ||
+      !cRowMajor || !blasLayout(k, n, bs0, bs1, bTrans, ldb) ||
+      !blasLayout(m, k, as0, as1, aTrans, lda))
+    fail(__func__, __LINE__,
+         "a matrix product whose operands have no unit-stride dimension "
+         "cannot run through cuBLAS");
+  // opB^T is what BLAS sees of a row-major opB: no transpose then.
+  cublasOperation_t opFirst = bTrans ? CUBLAS_OP_N : CUBLAS_OP_T;
+  cublasOperation_t opSecond = aTrans ? CUBLAS_OP_N : CUBLAS_OP_T;
+
+  std::vector<int64_t> batchSizes(c.sizes.begin(), c.sizes.begin() + batch);
+  int64_t count = 1;
+  for (int64_t s : batchSizes)
+    count *= s;
+  int64_t strideA = flatBatchStride(a, batch, batchSizes),
+          strideB = flatBatchStride(b, batch, batchSizes),
+          strideC = flatBatchStride(c, batch, batchSizes);
+  // Batches that do not flatten into one stride: one call per element.
+  bool flat = strideA >= 0 && strideB >= 0 && strideC >= 0;
+  int64_t calls = flat ? 1 : count, perCall = flat ? count : 1;
+
+  double oneD = 1.0, zeroD = 0.0;
+  float oneF = 1.0f, zeroF = 0.0f;
+  bool overwrite = flags & 4;
+  const void *alpha = f64 ? static_cast<const void *>(&oneD) : &oneF;
+  const void *beta =
+      overwrite ? (f64 ? static_cast<const void *>(&zeroD) : &zeroF) : alpha;
+  cudaDataType type = f64 ? CUDA_R_64F : CUDA_R_32F;
+  cublasComputeType_t compute =
+      f64 ? CUBLAS_COMPUTE_64F
+          : (flags & 8 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F);
+  cublasHandle_t handle = blasHandleFor(stream);
+  useContext();
+  for (int64_t e = 0; e < calls; ++e) {
+    int64_t offA = 0, offB = 0, offC = 0;
+    for (int64_t i = batch - 1, rest = e; !flat && i >= 0; --i) {
+      int64_t index = rest % batchSizes[i];
+      rest /= batchSizes[i];
+      if (a.rank() == c.rank())
+        offA += index * a.strides[i];
+      if (b.rank() == c.rank())
+        offB += index * b.strides[i];
+      offC += index * c.strides[i];
+    }
+    checkBlas(blas().gemm(handle, opFirst, opSecond, int(n), int(m), int(k),
+                          alpha, b.data + offB * elementBytes, type, int(ldb),
+                          strideB, a.data + offA * elementBytes, type, int(lda),
+                          strideA, beta, c.data + offC * elementBytes, type,
+                          int(ldc), strideC, int(perCall), compute,
+                          CUBLAS_GEMM_DEFAULT),
+              "cublasGemmStridedBatchedEx", __LINE__);
+  }
+}
+
 } // namespace
 
 extern "C" {
@@ -179,6 +451,8 @@ void mgpuSetDefaultDevice(int32_t ordinal) {
 }
 
 CUstream mgpuStreamCreate() {
+  if (CUstream stream = streamPool().take())
+    return stream;
   CUstream stream = nullptr;
   PAREPROP_CUDA_CHECK(cuStreamCreate, &stream, CU_STREAM_NON_BLOCKING);
   return stream;
@@ -188,15 +462,17 @@ void mgpuStreamSynchronize(CUstream stream) {
   PAREPROP_CUDA_CHECK(cuStreamSynchronize, stream);
 }
 
-void mgpuStreamDestroy(CUstream stream) {
-  PAREPROP_CUDA_CHECK(cuStreamDestroy, stream);
-}
+/// Lowered code destroys a stream right after synchronizing it: the stream
+/// is idle and goes back to the pool.
+void mgpuStreamDestroy(CUstream stream) { streamPool().give(stream); }
 
 void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
   PAREPROP_CUDA_CHECK(cuStreamWaitEvent, stream, event, 0);
 }
 
 CUevent mgpuEventCreate() {
+  if (CUevent event = eventPool().take())
+    return event;
   CUevent event = nullptr;
   PAREPROP_CUDA_CHECK(cuEventCreate, &event, CU_EVENT_DISABLE_TIMING);
   return event;
@@ -210,9 +486,10 @@ void mgpuEventSynchronize(CUevent event) {
   PAREPROP_CUDA_CHECK(cuEventSynchronize, event);
 }
 
-void mgpuEventDestroy(CUevent event) {
-  PAREPROP_CUDA_CHECK(cuEventDestroy, event);
-}
+/// A stream that waits for an event waits for the record made before the
+/// wait call, so an event can be recorded again as soon as the lowered code
+/// destroys it (right after the waits): it goes back to the pool.
+void mgpuEventDestroy(CUevent event) { eventPool().give(event); }
 
 /// Stream-ordered device memory (`hostShared`: managed memory the host can
 /// read too, allocated at once).
@@ -278,6 +555,78 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY,
                         sharedBytes);
   PAREPROP_CUDA_CHECK(cuLaunchKernel, function, gridX, gridY, gridZ, blockX,
                       blockY, blockZ, sharedBytes, stream, params, extra);
+}
+
+void pareprop_cuda_contract_f32(CUstream stream, int64_t rankA, void *descA,
+                                int64_t rankB, void *descB, int64_t rankC,
+                                void *descC, int64_t flags) {
+  contract(stream, rankA, descA, rankB, descB, rankC, descC, flags, false);
+}
+
+void pareprop_cuda_contract_f64(CUstream stream, int64_t rankA, void *descA,
+                                int64_t rankB, void *descB, int64_t rankC,
+                                void *descC, int64_t flags) {
+  contract(stream, rankA, descA, rankB, descB, rankC, descC, flags, true);
+}
+
+//===----------------------------------------------------------------------===//
+// Benchmark executables (add-gpu-benchmark-entry)
+//===----------------------------------------------------------------------===//
+
+/// Host seconds on a monotonic clock (steps synchronize before returning).
+double pareprop_cuda_clock_seconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+/// Starts measuring the stream-ordered pool's high-water mark anew.
+void pareprop_cuda_reset_peak() {
+  Driver &d = driver();
+  cuuint64_t zero = 0;
+  check(d,
+        d.cuMemPoolSetAttributeFn(d.pool, CU_MEMPOOL_ATTR_USED_MEM_HIGH, &zero),
+        "cuMemPoolSetAttribute", __func__, __LINE__);
+}
+
+/// Bytes of device memory in use at the peak since the last reset.
+int64_t pareprop_cuda_peak_bytes() {
+  Driver &d = driver();
+  cuuint64_t high = 0;
+  check(d,
+        d.cuMemPoolGetAttributeFn(d.pool, CU_MEMPOOL_ATTR_USED_MEM_HIGH, &high),
+        "cuMemPoolGetAttribute", __func__, __LINE__);
+  return int64_t(high);
+}
+
+/// Sum of a device buffer's f32 elements (dense, row-major), in f64.
+double pareprop_cuda_sum_f32(int64_t rank, void *descriptor) {
+  View v(rank, descriptor, 4);
+  int64_t count = 1;
+  for (int64_t s : v.sizes)
+    count *= s;
+  std::vector<float> host(size_t(std::max<int64_t>(count, 0)));
+  if (count > 0)
+    PAREPROP_CUDA_CHECK(cuMemcpyDtoH, host.data(),
+                        reinterpret_cast<CUdeviceptr>(v.data),
+                        size_t(count) * 4);
+  double sum = 0;
+  for (float x : host)
+    sum += x;
+  return sum;
+}
+
+void pareprop_cuda_report(int64_t steps, double seconds, int64_t images,
+                          double loss, double checksum) {
+  double perStep = steps > 0 ? seconds / double(steps) : 0;
+  std::printf("steps: %lld\n", static_cast<long long>(steps));
+  std::printf("step time: %.3f ms\n", perStep * 1e3);
+  std::printf("throughput: %.1f images/s\n",
+              perStep > 0 ? double(images) / perStep : 0.0);
+  std::printf("peak device memory: %.1f MiB\n",
+              double(pareprop_cuda_peak_bytes()) / (1024.0 * 1024.0));
+  std::printf("loss: %.9g\n", loss);
+  std::printf("gradient checksum: %.9g\n", checksum);
+  std::fflush(stdout);
 }
 
 } // extern "C"

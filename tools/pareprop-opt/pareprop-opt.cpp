@@ -4,6 +4,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "pareprop/Dialect/NN/IR/NNDialect.h"
 #include "pareprop/Dialect/Rev/IR/RevDialect.h"
@@ -15,6 +16,8 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  // gpu-module-to-binary (rev-to-gpu) translates kernels to LLVM IR.
+  mlir::registerAllGPUToLLVMIRTranslations(registry);
   registry.insert<pareprop::nn::NNDialect, pareprop::rev::RevDialect>();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "PaReprop optimizer driver\n", registry));

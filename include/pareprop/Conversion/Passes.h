@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Async/IR/Async.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -26,6 +27,20 @@ namespace pareprop {
 /// product (nn.matmul, nn.linear): an i64 of flags, bit 0 when the left
 /// operand is stored transposed, bit 1 when the right one is.
 constexpr llvm::StringLiteral kContractionAttr = "pareprop.contraction";
+
+/// Flag bit of the runtime GEMM calls: C is overwritten (BLAS beta = 0), not
+/// accumulated into. Bits 0 and 1 are those of kContractionAttr.
+constexpr int64_t kContractionOverwriteFlag = 4;
+
+/// Whether `op` is a tagged product on memrefs the runtime GEMM can take: f32
+/// or f64, output of rank >= 2, operands of the output's rank or of rank 2.
+bool isRuntimeContraction(mlir::linalg::GenericOp op);
+
+/// The `linalg.fill` of zeros into `op`'s output that the product would
+/// accumulate onto, when it is the op right before the product (so nothing
+/// reads the zeros in between): the runtime can overwrite C instead and the
+/// fill, a pass over C, goes. Null otherwise.
+mlir::linalg::FillOp zeroFillBefore(mlir::linalg::GenericOp op);
 
 /// The fusion rule of fuse-elementwise-kernels: whether the linalg.generic
 /// that defines `operand`'s value should be fused into the op that reads it

@@ -111,6 +111,106 @@ def ConvertRevToAsync : Pass<"convert-rev-to-async", "mlir::ModuleOp"> {
                            "mlir::func::FuncDialect"];
 }
 
+def ConvertRevToGPU : Pass<"convert-rev-to-gpu", "mlir::ModuleOp"> {
+  let summary = "Lower scheduled training steps to GPU kernels on CUDA "
+                "streams (one chain of !gpu.async.token per schedule stream)";
+  let description = [{
+    For every function holding `rev.task`s:
+
+    1. each task body is outlined into a kernel function, every call in it
+       is inlined, and the kernels are bufferized (One-Shot Bufferize,
+       ownership-based deallocation, temporaries freed at their last use);
+    2. the step is rebuilt on memrefs with the kernels' bodies in program
+       order, and each task result is freed at the start of the first task
+       that runs after all its readers (`pareprop/Analysis/TaskOrder.h`);
+    3. every op that touches memory becomes GPU work on its task's stream:
+       allocations and frees are `gpu.alloc async` / `gpu.dealloc async`
+       (stream-ordered), contiguous copies `gpu.memcpy async`, matrix
+       products (`pareprop.contraction`) calls of the runtime's cuBLAS
+       entry point `pareprop_cuda_contract_f32/f64`, which take the
+       stream's token, and every other loop nest (linalg ops, row kernels,
+       loops) a `gpu.launch async`: one thread per iteration of its
+       parallel loops (linearized, `threads-per-block` per block), its
+       reductions sequential in the thread; a nest without parallel loops
+       is one thread.
+
+    Streams: each schedule stream starts as a `gpu.wait async` followed by
+    a zero-byte `gpu.alloc async` (so that no canonicalization can take it
+    for an empty stream and merge it into another), and its work is one
+    chain of tokens. A task with `after` tokens starts with a join,
+    `gpu.wait async [own, others...]`, which `gpu-to-llvm` lowers to an event
+    recorded on each stream and a stream that waits for them; the join
+    continues the stream's chain. At the end, everything is joined, the
+    step's leftover buffers are freed, and one `gpu.wait` synchronizes and
+    destroys every stream the step used. No token crosses a function
+    boundary or a region (MLIR 22.1.8's `gpu-to-llvm` loses events there),
+    no GPU op has more than one dependency, and all allocations are async.
+
+    The step's arguments and results are device memory; host code reads
+    none of it. Run `rev-expand-couplings`, `convert-nn-to-linalg` and
+    (optionally) `fuse-elementwise-kernels` first; `gpu-kernel-outlining`
+    and the NVVM pipeline after (the `rev-to-gpu` pipeline does all of it).
+  }];
+  let options = [
+    Option<"threadsPerBlock", "threads-per-block", "unsigned",
+           /*default=*/"256",
+           "Threads per block of the generated kernels (a multiple of 32, "
+           "at most 1024)">,
+    Option<"gemmMath", "gemm-math", "std::string", /*default=*/"\"f32\"",
+           "Arithmetic of the cuBLAS products: 'f32' (exact f32, the "
+           "default) or 'tf32' (f32 in, tensor cores with tf32 inputs)">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::bufferization::BufferizationDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::gpu::GPUDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
+def AddGpuBenchmarkEntry
+    : Pass<"add-gpu-benchmark-entry", "mlir::ModuleOp"> {
+  let summary = "Add an entry point that benchmarks a GPU training step on "
+                "random data";
+  let description = [{
+    After `convert-rev-to-gpu`, adds
+
+    ```mlir
+    func.func @pareprop_benchmark(%steps: i64, %warmup: i64) -> i32
+    ```
+
+    which allocates the step's arguments on the device and fills them with
+    deterministic random values (a kernel: splitmix64 of the seed, the
+    argument and the element; floats uniform in [-s, s] with s = 1/sqrt(rows)
+    for rank >= 2 and 0.5 otherwise, integers in [0, rev.index_bound), i64
+    scalars the seed), runs `warmup` steps, times `steps` steps on the host
+    clock (each step synchronizes before it returns), runs one more step
+    whose loss and gradients it sums, and prints step time, throughput
+    (images per step / step time), the device memory pool's peak and the
+    sums through the runtime's `pareprop_cuda_report`. Every step's results
+    are freed after it. The runtime's `pareprop_cuda_main` object provides a
+    `main` that parses `--steps` and `--warmup` and calls it.
+  }];
+  let options = [
+    Option<"func", "func", "std::string", /*default=*/"\"\"",
+           "Step to benchmark (default: the function marked "
+           "rev.training_step)">,
+    Option<"images", "images", "int64_t", /*default=*/"0",
+           "Images (samples) per step for the throughput (0: the leading "
+           "dimension of the step's first argument)">,
+    Option<"seed", "seed", "int64_t", /*default=*/"1",
+           "Seed of the random inputs">,
+    Option<"threadsPerBlock", "threads-per-block", "unsigned",
+           /*default=*/"256", "Threads per block of the fill kernels">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::gpu::GPUDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
 def ConvertContractionsToRuntime
     : Pass<"convert-contractions-to-runtime", "mlir::ModuleOp"> {
   let summary = "Call the runtime's BLAS-backed GEMM for matrix products on buffers";

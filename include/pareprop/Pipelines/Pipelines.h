@@ -130,6 +130,37 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::init(false)};
 };
 
+/// rev-to-gpu: the options of rev-to-llvm that concern the step, its
+/// schedule and the tensor-level lowering (the CPU-only ones, such as
+/// split-kernels, plan-buffers, buffer-arenas and trace-tasks, are ignored),
+/// and the GPU's. The cost-model target defaults to 'h100'.
+struct RevToGPUOptions : RevToLLVMOptions {
+  Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("GPU architecture the kernels are compiled for"),
+      llvm::cl::init("sm_90")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features of the kernels (sm_90 needs +ptx80 or "
+                     "later)"),
+      llvm::cl::init("+ptx80")};
+  Option<std::string> gemmMath{
+      *this, "gemm-math",
+      llvm::cl::desc("Arithmetic of the cuBLAS products: 'f32' or 'tf32'"),
+      llvm::cl::init("f32")};
+  Option<unsigned> threadsPerBlock{
+      *this, "threads-per-block",
+      llvm::cl::desc("Threads per block of the generated kernels"),
+      llvm::cl::init(256)};
+  Option<bool> benchmarkEntry{
+      *this, "benchmark-entry",
+      llvm::cl::desc("Add @pareprop_benchmark(steps, warmup), which runs the "
+                     "step on random device inputs and reports time, "
+                     "throughput, peak memory and checksums "
+                     "(add-gpu-benchmark-entry)"),
+      llvm::cl::init(false)};
+};
+
 /// Whether `options` ask for op granularity (rev-split-gradients before
 /// scheduling).
 bool usesOpGranularity(const RevToLLVMOptions &options);
@@ -141,8 +172,10 @@ int64_t splitLoopIterations(const RevToLLVMOptions &options);
 
 /// The first half of rev-to-llvm: build the training step and schedule it
 /// (nothing when mode is 'none').
+/// `defaultTarget` is the cost-model target when `options` name none.
 void buildTrainingStepPipeline(mlir::OpPassManager &pm,
-                               const RevToLLVMOptions &options);
+                               const RevToLLVMOptions &options,
+                               llvm::StringRef defaultTarget = "");
 /// The second half: expand couplings and lower a scheduled step to LLVM.
 void buildLowerScheduledPipeline(mlir::OpPassManager &pm,
                                  const RevToLLVMOptions &options);
@@ -152,7 +185,13 @@ void buildLowerScheduledPipeline(mlir::OpPassManager &pm,
 void buildRevToLLVMPipeline(mlir::OpPassManager &pm,
                             const RevToLLVMOptions &options);
 
-/// Registers `rev-to-llvm`.
+/// rev/nn model -> LLVM dialect with GPU kernels in an embedded fatbin:
+/// training step scheduled for the GPU, expansion, linalg, convert-rev-to-gpu,
+/// MLIR's NVVM pipeline.
+void buildRevToGPUPipeline(mlir::OpPassManager &pm,
+                           const RevToGPUOptions &options);
+
+/// Registers `rev-to-llvm` and `rev-to-gpu`.
 void registerPipelines();
 
 /// Registers every dialect, interface model and pass of the project.

@@ -18,6 +18,7 @@ namespace pareprop {
 } // namespace pareprop
 
 using namespace mlir;
+using namespace pareprop;
 
 namespace {
 
@@ -38,9 +39,9 @@ func::FuncOp runtimeFunction(ModuleOp module, SymbolTable &symbols, Type elem) {
   return fn;
 }
 
-/// Whether `op` is a tagged product on memrefs the runtime can take: f32 or
-/// f64, output of rank >= 2, operands of the output's rank or of rank 2.
-bool isRuntimeContraction(linalg::GenericOp op) {
+} // namespace
+
+bool pareprop::isRuntimeContraction(linalg::GenericOp op) {
   if (!op->hasAttr(pareprop::kContractionAttr) ||
       !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1)
@@ -58,14 +59,7 @@ bool isRuntimeContraction(linalg::GenericOp op) {
   return true;
 }
 
-/// Flag bit of the runtime call: C is overwritten, not accumulated into.
-constexpr int64_t kOverwriteFlag = 4;
-
-/// The `linalg.fill` of zeros into `op`'s output that the product would
-/// accumulate onto, when it is the op right before the product (so nothing
-/// reads the zeros in between): the runtime can overwrite C instead (BLAS
-/// beta = 0) and the fill, a pass over C, goes.
-linalg::FillOp zeroFillBefore(linalg::GenericOp op) {
+linalg::FillOp pareprop::zeroFillBefore(linalg::GenericOp op) {
   auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
   if (!fill || !fill.hasPureBufferSemantics() ||
       fill.getDpsInits()[0] != op.getDpsInits()[0])
@@ -73,6 +67,8 @@ linalg::FillOp zeroFillBefore(linalg::GenericOp op) {
   return matchPattern(fill.getInputs()[0], m_AnyZeroFloat()) ? fill
                                                              : linalg::FillOp();
 }
+
+namespace {
 
 struct ConvertContractionsToRuntimePass
     : pareprop::impl::ConvertContractionsToRuntimeBase<
@@ -89,7 +85,7 @@ struct ConvertContractionsToRuntimePass
       int64_t flags =
           op->getAttrOfType<IntegerAttr>(pareprop::kContractionAttr).getInt();
       if (linalg::FillOp fill = zeroFillBefore(op)) {
-        flags |= kOverwriteFlag;
+        flags |= kContractionOverwriteFlag;
         fill.erase();
       }
       OpBuilder b(op);

@@ -1,6 +1,8 @@
 //===- RevToAsync.cpp - scheduled steps -> async on buffers ---------------===//
 
+#include "pareprop/Analysis/TaskOrder.h"
 #include "pareprop/Conversion/Passes.h"
+#include "pareprop/Conversion/TaskLowering.h"
 #include "pareprop/Dialect/Rev/IR/RevOps.h"
 #include "pareprop/Transforms/Passes.h"
 
@@ -27,19 +29,6 @@ using namespace pareprop::rev;
 
 namespace {
 
-bool isConstant(Operation *op) {
-  return op && op->getNumOperands() == 0 &&
-         op->hasTrait<OpTrait::ConstantLike>();
-}
-
-/// The buffer type of a tensor; scalars (random keys) pass by value.
-Type memrefFor(Type t) {
-  auto tensor = dyn_cast<RankedTensorType>(t);
-  if (!tensor)
-    return t;
-  return MemRefType::get(tensor.getShape(), tensor.getElementType());
-}
-
 /// Runtime entry points that record a task's start and end (trace-tasks).
 constexpr llvm::StringLiteral kTraceBegin = "pareprop_trace_begin";
 constexpr llvm::StringLiteral kTraceEnd = "pareprop_trace_end";
@@ -54,191 +43,11 @@ void declareRuntimeFunctions(ModuleOp module, SymbolTable &symbols,
   for (StringRef name : names) {
     if (symbols.lookup(name))
       continue;
-    auto fn = func::FuncOp::create(
-        b, module.getLoc(), name,
-        b.getFunctionType({b.getI64Type()}, {}));
+    auto fn = func::FuncOp::create(b, module.getLoc(), name,
+                                   b.getFunctionType({b.getI64Type()}, {}));
     fn.setPrivate();
     symbols.insert(fn);
   }
-}
-
-/// A task that yields the same value twice (CSE merged two identical ops in
-/// its body) gets one result for it: the lowering gives every task result
-/// its own buffer and owner, and two results sharing a buffer would be
-/// freed twice.
-void mergeDuplicateResults(TaskOp task) {
-  YieldOp yield = task.getYield();
-  DenseMap<Value, unsigned> slot;
-  SmallVector<Value> kept;
-  SmallVector<unsigned> slotOf;
-  for (Value v : yield.getValues()) {
-    auto [it, inserted] = slot.try_emplace(v, kept.size());
-    if (inserted)
-      kept.push_back(v);
-    slotOf.push_back(it->second);
-  }
-  if (kept.size() == slotOf.size())
-    return;
-  OpBuilder b(task);
-  auto merged = TaskOp::create(b, task.getLoc(), task.getStream(),
-                               task.getAfter(), ValueRange(kept).getTypes());
-  merged.setKindAttr(task.getKindAttr());
-  merged.setBlockIndexAttr(task.getBlockIndexAttr());
-  merged->setDiscardableAttrs(task->getDiscardableAttrDictionary());
-  merged.getBody().takeBody(task.getBody());
-  merged.getYield()->setOperands(kept);
-  task.getToken().replaceAllUsesWith(merged.getToken());
-  for (auto [result, s] : llvm::zip(task.getResults(), slotOf))
-    result.replaceAllUsesWith(merged.getResults()[s]);
-  task.erase();
-}
-
-/// Moves the body of `task` into a private function and leaves a call.
-LogicalResult outlineTask(TaskOp task, StringRef name, SymbolTable &symbols) {
-  Block &body = task.getBody().front();
-  auto yield = task.getYield();
-
-  llvm::SetVector<Value> captured;
-  getUsedValuesDefinedAbove(task.getBody(), captured);
-  SmallVector<Value> args;
-  SmallVector<Operation *> constants;
-  for (Value v : captured) {
-    if (isConstant(v.getDefiningOp()))
-      constants.push_back(v.getDefiningOp());
-    else
-      args.push_back(v);
-  }
-  for (Value v : args)
-    if (!isa<RankedTensorType, IntegerType, FloatType, IndexType>(v.getType()))
-      return task.emitOpError("captures a value of type ")
-             << v.getType() << "; tasks may only read tensors and scalars";
-
-  OpBuilder b(task.getContext());
-  b.setInsertionPoint(task->getParentOfType<func::FuncOp>());
-  SmallVector<Value> yielded(yield.getValues());
-  auto kernel = func::FuncOp::create(
-      b, task.getLoc(), name,
-      b.getFunctionType(ValueRange(args).getTypes(),
-                        ValueRange(yielded).getTypes()));
-  kernel.setPrivate();
-  symbols.insert(kernel);
-  Block *entry = kernel.addEntryBlock();
-  IRMapping map;
-  for (auto [v, arg] : llvm::zip(args, entry->getArguments()))
-    map.map(v, arg);
-  b.setInsertionPointToStart(entry);
-  for (Operation *c : constants)
-    b.clone(*c, map);
-  for (Operation &op : body.without_terminator())
-    b.clone(op, map);
-  SmallVector<Value> results;
-  for (Value v : yielded)
-    results.push_back(map.lookupOrDefault(v));
-  func::ReturnOp::create(b, yield.getLoc(), results);
-  for (unsigned i = 0; i < kernel.getNumArguments(); ++i)
-    kernel.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName,
-                      b.getBoolAttr(false));
-
-  // The task now only calls its kernel.
-  yield->dropAllReferences();
-  while (!body.empty())
-    body.back().erase();
-  b.setInsertionPointToEnd(&body);
-  auto call = func::CallOp::create(b, task.getLoc(), kernel, args);
-  YieldOp::create(b, task.getLoc(), call.getResults());
-  return success();
-}
-
-void buildKernelBufferizationPipeline(OpPassManager &pm);
-
-/// The tensor whose buffer `v` shares once bufferized (through reshapes,
-/// casts and slices, which become views).
-Value viewRoot(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp,
-             tensor::ExtractSliceOp, tensor::ReshapeOp>(def))
-      break;
-    v = def->getOperand(0);
-  }
-  return v;
-}
-
-/// A function's caller owns every buffer it returns, and the ownership-based
-/// deallocation frees each of them: a function that returns a buffer and a
-/// view of it, or one buffer twice, would have it freed twice. Such a view
-/// (say a coupling function's saved internal that is a reshape of another)
-/// or repeat (two saved internals that CSE merged: `q`, `k` and `v` as the
-/// same transpose of one input) is returned as a copy.
-void copyAliasedResults(func::FuncOp fn) {
-  if (fn.isExternal())
-    return;
-  for (Block &block : fn.getBody()) {
-    auto ret = dyn_cast<func::ReturnOp>(block.getTerminator());
-    if (!ret)
-      continue;
-    DenseMap<Value, Value> firstWithRoot;
-    OpBuilder b(ret);
-    for (OpOperand &operand : ret->getOpOperands()) {
-      Value v = operand.get();
-      auto type = dyn_cast<RankedTensorType>(v.getType());
-      if (!type)
-        continue;
-      auto [it, inserted] = firstWithRoot.try_emplace(viewRoot(v), v);
-      if (inserted)
-        continue;
-      Value empty = tensor::EmptyOp::create(b, ret.getLoc(), type.getShape(),
-                                            type.getElementType());
-      operand.set(
-          linalg::CopyOp::create(b, ret.getLoc(), v, empty).getResult(0));
-    }
-  }
-}
-
-/// Bufferizes every function except the scheduled steps, in a nested module
-/// so that the steps (which One-Shot Bufferize cannot see through) stay out.
-LogicalResult bufferizeKernels(ModuleOp module, ArrayRef<func::FuncOp> steps,
-                               function_ref<LogicalResult(OpPassManager &,
-                                                          Operation *)>
-                                   runPipeline) {
-  OpBuilder b(module.getContext());
-  b.setInsertionPointToEnd(module.getBody());
-  auto nested = ModuleOp::create(b, module.getLoc(), "pareprop_kernels");
-  DenseSet<Operation *> keep;
-  for (func::FuncOp s : steps)
-    keep.insert(s);
-  for (Operation &op : llvm::make_early_inc_range(*module.getBody()))
-    if (&op != nested && !keep.contains(&op))
-      op.moveBefore(nested.getBody(), nested.getBody()->end());
-
-  for (auto fn : nested.getOps<func::FuncOp>())
-    copyAliasedResults(fn);
-  OpPassManager pm(ModuleOp::getOperationName());
-  buildKernelBufferizationPipeline(pm);
-  LogicalResult result = runPipeline(pm, nested);
-
-  Operation *anchor = nested;
-  for (Operation &op : llvm::make_early_inc_range(*nested.getBody())) {
-    op.moveAfter(anchor);
-    anchor = &op;
-  }
-  nested.erase();
-  return result;
-}
-
-/// One-Shot Bufferize across function boundaries with identity layouts, then
-/// ownership-based deallocation (kernels return buffers their caller owns).
-void buildKernelBufferizationPipeline(OpPassManager &pm) {
-  bufferization::OneShotBufferizePassOptions options;
-  options.bufferizeFunctionBoundaries = true;
-  options.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(options));
-  bufferization::BufferDeallocationPipelineOptions dealloc;
-  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
-  // The deallocation inserts bufferization.clone where a kernel returns a
-  // buffer it does not own (an argument, a constant); lower it to an
-  // allocation and a copy, or it reaches the LLVM translation unconverted.
-  pm.addPass(createConvertBufferizationToMemRefPass());
 }
 
 /// Largest buffer promoteFunctionScopedBuffers puts on the stack.
@@ -282,77 +91,16 @@ public:
   LogicalResult build();
 
 private:
-  void computeOrder();
-  void planDeallocations();
-
   func::FuncOp step;
   bool traceTasks, kernelThreads;
-  SmallVector<TaskOp> tasks;
-  DenseMap<Operation *, unsigned> taskIndex;
-  /// happensBefore[i]: tasks that finish before task i starts.
-  SmallVector<llvm::BitVector> happensBefore;
   /// Task result -> task that frees it (-1: freed after the final awaits).
   llvm::MapVector<Value, int> freedBy;
 };
 
-void AsyncStepBuilder::computeOrder() {
-  Block &body = step.getBody().front();
-  for (TaskOp t : body.getOps<TaskOp>()) {
-    taskIndex[t] = tasks.size();
-    tasks.push_back(t);
-  }
-  unsigned n = tasks.size();
-  happensBefore.assign(n, llvm::BitVector(n));
-  DenseMap<int64_t, int> last;
-  for (unsigned i = 0; i < n; ++i) {
-    auto addPred = [&](unsigned p) {
-      happensBefore[i] |= happensBefore[p];
-      happensBefore[i].set(p);
-    };
-    auto it = last.find(tasks[i].getStream());
-    if (it != last.end())
-      addPred(it->second);
-    for (Value tok : tasks[i].getAfter())
-      addPred(taskIndex.lookup(tok.getDefiningOp()));
-    last[tasks[i].getStream()] = i;
-  }
-}
-
-void AsyncStepBuilder::planDeallocations() {
-  for (auto [i, task] : llvm::enumerate(tasks)) {
-    for (Value r : task.getResults()) {
-      if (!isa<RankedTensorType>(r.getType()))
-        continue; // Scalars need no freeing.
-      SmallVector<unsigned> readers;
-      bool escapes = false;
-      for (Operation *user : r.getUsers()) {
-        auto reader = user->getParentOfType<TaskOp>();
-        if (!reader) {
-          escapes = true;
-          continue;
-        }
-        readers.push_back(taskIndex.lookup(reader));
-      }
-      if (escapes)
-        continue; // Returned: the caller owns it.
-      if (readers.empty()) {
-        freedBy[r] = i;
-        continue;
-      }
-      int freer = -1;
-      for (unsigned d = i + 1; d < tasks.size() && freer < 0; ++d)
-        if (llvm::all_of(readers, [&](unsigned u) {
-              return u == d || happensBefore[d].test(u);
-            }))
-          freer = d;
-      freedBy[r] = freer;
-    }
-  }
-}
-
 LogicalResult AsyncStepBuilder::build() {
-  computeOrder();
-  planDeallocations();
+  TaskOrder order(step);
+  SmallVector<TaskOp> tasks(order.tasks());
+  freedBy = order.planFrees();
   bool singleStream = llvm::all_of(tasks, [&](TaskOp t) {
     return t.getStream() == tasks.front().getStream();
   });
@@ -366,9 +114,8 @@ LogicalResult AsyncStepBuilder::build() {
   for (Type t : step.getResultTypes())
     results.push_back(memrefFor(t));
   b.setInsertionPoint(step);
-  auto lowered =
-      func::FuncOp::create(b, step.getLoc(), step.getSymName(),
-                           b.getFunctionType(inputs, results));
+  auto lowered = func::FuncOp::create(b, step.getLoc(), step.getSymName(),
+                                      b.getFunctionType(inputs, results));
   lowered->setDiscardableAttrs(step->getDiscardableAttrDictionary());
   Block *entry = lowered.addEntryBlock();
   b.setInsertionPointToStart(entry);
@@ -391,7 +138,7 @@ LogicalResult AsyncStepBuilder::build() {
   }
 
   for (Operation &op : oldBody) {
-    if (isConstant(&op)) {
+    if (isConstantOp(&op)) {
       // Constants were cloned into kernels; one that is returned directly
       // (e.g. the zero gradient of an unused argument) gets a buffer here.
       bool returned = llvm::any_of(op.getUsers(), [](Operation *u) {
@@ -399,8 +146,8 @@ LogicalResult AsyncStepBuilder::build() {
       });
       if (!returned)
         continue;
-      auto attr = dyn_cast<SplatElementsAttr>(
-          op.getAttrOfType<ElementsAttr>("value"));
+      auto attr =
+          dyn_cast<SplatElementsAttr>(op.getAttrOfType<ElementsAttr>("value"));
       if (!attr)
         return op.emitOpError("only splat constants may be returned from a "
                               "scheduled step");
@@ -413,7 +160,7 @@ LogicalResult AsyncStepBuilder::build() {
       continue;
     }
     if (auto task = dyn_cast<TaskOp>(op)) {
-      unsigned index = taskIndex.lookup(task);
+      unsigned index = order.indexOf(task);
       auto call = cast<func::CallOp>(task.getBody().front().front());
       SmallVector<Value> deps;
       if (Value prev = lastToken.lookup(task.getStream()))
@@ -453,10 +200,9 @@ LogicalResult AsyncStepBuilder::build() {
               // one-stream schedule.
               bool exclusive = singleStream ||
                                task.getKind().value_or("forward") == "forward";
-              func::CallOp::create(
-                  nb, loc, kKernelThreads, TypeRange(),
-                  ValueRange{arith::ConstantIntOp::create(nb, loc, exclusive,
-                                                          64)});
+              func::CallOp::create(nb, loc, kKernelThreads, TypeRange(),
+                                   ValueRange{arith::ConstantIntOp::create(
+                                       nb, loc, exclusive, 64)});
             }
             Value id;
             if (traceTasks) {
@@ -467,8 +213,8 @@ LogicalResult AsyncStepBuilder::build() {
                                                 resultTypes, args);
             if (traceTasks)
               func::CallOp::create(nb, loc, kTraceEnd, TypeRange(), id);
-            for (auto [o, n] : llvm::zip(task.getResults(),
-                                         newCall.getResults()))
+            for (auto [o, n] :
+                 llvm::zip(task.getResults(), newCall.getResults()))
               inner.map(o, n);
             for (Value v : frees)
               memref::DeallocOp::create(nb, loc, inner.lookup(v));
@@ -482,7 +228,8 @@ LogicalResult AsyncStepBuilder::build() {
     }
     if (auto await = dyn_cast<AwaitOp>(op)) {
       for (Value tok : await.getTokens())
-        async::AwaitOp::create(b, await.getLoc(), tokenOf.lookup(tok.getDefiningOp()));
+        async::AwaitOp::create(b, await.getLoc(),
+                               tokenOf.lookup(tok.getDefiningOp()));
       continue;
     }
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
@@ -494,8 +241,8 @@ LogicalResult AsyncStepBuilder::build() {
         values.push_back(n);
       }
       for (Value v : freedAtEnd) {
-        Value buf = async::AwaitOp::create(b, ret.getLoc(), map.lookup(v))
-                        .getResult();
+        Value buf =
+            async::AwaitOp::create(b, ret.getLoc(), map.lookup(v)).getResult();
         memref::DeallocOp::create(b, ret.getLoc(), buf);
       }
       func::ReturnOp::create(b, ret.getLoc(), values);
@@ -521,39 +268,16 @@ struct ConvertRevToAsyncPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
-    SmallVector<func::FuncOp> steps;
-    for (auto fn : module.getOps<func::FuncOp>())
-      if (!fn.getBody().empty() && !fn.getBody().front().getOps<TaskOp>().empty())
-        steps.push_back(fn);
-    WalkResult leftover = module.walk([&](Operation *op) {
-      if (isa<BlockOp, RecomputeOp, GradOp>(op) ||
-          op->getDialect() && op->getDialect()->getNamespace() == "nn") {
-        op->emitOpError("must be lowered before convert-rev-to-async (run "
-                        "rev-expand-couplings and convert-nn-to-linalg)");
-        return WalkResult::interrupt();
-      }
-      return WalkResult::advance();
-    });
-    if (leftover.wasInterrupted())
+    SmallVector<func::FuncOp> steps = scheduledSteps(module);
+    if (failed(checkCouplingsLowered(module, getArgument())))
       return signalPassFailure();
 
-    for (func::FuncOp step : steps) {
-      unsigned counter = 0;
-      for (TaskOp task : llvm::to_vector(
-               step.getBody().front().getOps<TaskOp>()))
-        mergeDuplicateResults(task);
-      for (TaskOp task : llvm::to_vector(
-               step.getBody().front().getOps<TaskOp>())) {
-        std::string name =
-            (step.getSymName() + "_task" + Twine(counter++)).str();
-        if (failed(outlineTask(task, name, symbols)))
-          return signalPassFailure();
-      }
-    }
-    if (failed(bufferizeKernels(
-            module, steps, [&](OpPassManager &pm, Operation *op) {
-              return runPipeline(pm, op);
-            })))
+    if (failed(outlineStepTasks(steps, symbols)))
+      return signalPassFailure();
+    if (failed(bufferizeKernels(module, steps, /*inlineCalls=*/false,
+                                [&](OpPassManager &pm, Operation *op) {
+                                  return runPipeline(pm, op);
+                                })))
       return signalPassFailure();
     for (auto fn : module.getOps<func::FuncOp>())
       if (!llvm::is_contained(steps, fn))

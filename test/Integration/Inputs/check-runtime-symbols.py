@@ -1,5 +1,5 @@
-"""Checks that a runtime library defines every mgpu* function an LLVM IR file
-declares.
+"""Checks that a runtime library defines every mgpu* and pareprop_cuda_*
+function an LLVM IR file declares.
 
 usage: check-runtime-symbols.py FILE.ll LIBRARY.so LLVM_NM
 Prints each declared function with 'defined' or 'MISSING'; exits 1 when one
@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 ir, library, nm = sys.argv[1:4]
-declared = sorted(set(re.findall(r"^declare [^@]*@(mgpu\w+)\(",
+declared = sorted(set(re.findall(r"^declare [^@]*@((?:mgpu|pareprop_cuda_)\w+)\(",
                                  open(ir).read(), re.M)))
 defined = set(
     line.split()[-1]

@@ -1,0 +1,70 @@
+//===- TaskLowering.h - shared steps of lowering scheduled tasks -*- C++
+//-*-===//
+//
+// What the async (CPU) and GPU lowerings of a scheduled step share: task
+// bodies outlined into kernel functions, and those kernels bufferized.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PAREPROP_CONVERSION_TASKLOWERING_H
+#define PAREPROP_CONVERSION_TASKLOWERING_H
+
+#include "pareprop/Dialect/Rev/IR/RevOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace pareprop {
+
+/// A constant without operands (materialized wherever it is used).
+bool isConstantOp(mlir::Operation *op);
+
+/// The buffer type of a tensor (identity layout); scalars pass by value.
+mlir::Type memrefFor(mlir::Type t);
+
+/// The functions of `module` whose entry block holds rev.tasks.
+llvm::SmallVector<mlir::func::FuncOp> scheduledSteps(mlir::ModuleOp module);
+
+/// Reports (at the op) a rev coupling op or nn op left in `module`: the
+/// lowering `passName` runs after rev-expand-couplings and
+/// convert-nn-to-linalg.
+mlir::LogicalResult checkCouplingsLowered(mlir::ModuleOp module,
+                                          llvm::StringRef passName);
+
+/// A task that yields the same value twice (CSE merged two identical ops in
+/// its body) gets one result for it: every task result gets its own buffer
+/// and owner, and two results sharing a buffer would be freed twice.
+void mergeDuplicateResults(rev::TaskOp task);
+
+/// Moves the body of `task` into a private function `name` (arguments
+/// read-only for bufferization) and leaves a call in the task.
+mlir::LogicalResult outlineTask(rev::TaskOp task, llvm::StringRef name,
+                                mlir::SymbolTable &symbols);
+
+/// Merges duplicate results of, and outlines, every task of `steps`: the
+/// kernel of the i-th task of step S is `S_task<i>`; their names are
+/// appended to `kernelNames` when given.
+mlir::LogicalResult
+outlineStepTasks(llvm::ArrayRef<mlir::func::FuncOp> steps,
+                 mlir::SymbolTable &symbols,
+                 llvm::SmallVectorImpl<std::string> *kernelNames = nullptr);
+
+/// One-Shot Bufferize across function boundaries with identity layouts, then
+/// ownership-based deallocation (kernels return buffers their caller owns).
+void buildKernelBufferizationPipeline(mlir::OpPassManager &pm);
+
+/// Bufferizes every function of `module` except `steps` (which One-Shot
+/// Bufferize cannot see through), in a nested module. With `inlineCalls`,
+/// every call between those functions is inlined first, so each kernel is
+/// one function whose buffers' owners are known at compile time.
+mlir::LogicalResult
+bufferizeKernels(mlir::ModuleOp module,
+                 llvm::ArrayRef<mlir::func::FuncOp> steps, bool inlineCalls,
+                 llvm::function_ref<mlir::LogicalResult(mlir::OpPassManager &,
+                                                        mlir::Operation *)>
+                     runPipeline);
+
+} // namespace pareprop
+
+#endif

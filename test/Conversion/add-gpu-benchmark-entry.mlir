@@ -1,0 +1,39 @@
+// RUN: pareprop-opt %s -add-gpu-benchmark-entry=images=8 | FileCheck %s
+
+// The entry fills each input with one kernel on one stream (floats, and
+// integers below their rev.index_bound; the i64 seed is a constant), then
+// warms up, times, and reports one more step's loss and gradient sums;
+// every step's results are freed after it.
+// CHECK-LABEL: func.func @pareprop_benchmark
+// CHECK-SAME: (%[[STEPS:.*]]: i64, %[[WARMUP:.*]]: i64) -> i32
+// CHECK: %[[S:.*]] = gpu.wait async
+// CHECK: %[[X:.*]], %[[TX:.*]] = gpu.alloc async [%[[S]]] () : memref<2x4xf32>
+// CHECK: %[[FX:.*]] = gpu.launch async [%[[TX]]]
+// CHECK: arith.uitofp
+// CHECK: memref.store {{.*}}, %[[X]]
+// CHECK: %[[L:.*]], %[[TL:.*]] = gpu.alloc async [%[[FX]]] () : memref<2xi64>
+// CHECK: %[[FL:.*]] = gpu.launch async [%[[TL]]]
+// CHECK: %[[BOUND:.*]] = arith.constant 5 : i64
+// CHECK: arith.remui %{{.*}}, %[[BOUND]]
+// CHECK: memref.store {{.*}}, %[[L]]
+// CHECK: gpu.wait [%[[FL]]]
+// CHECK: call @pareprop_cuda_reset_peak()
+// CHECK: scf.for
+// CHECK: call @step(%[[X]], %[[L]], %{{.*}})
+// CHECK: gpu.dealloc async
+// CHECK: call @pareprop_cuda_clock_seconds()
+// CHECK: scf.for
+// CHECK: call @step
+// CHECK: call @pareprop_cuda_clock_seconds()
+// CHECK: %[[R:.*]]:2 = call @step
+// CHECK: call @pareprop_cuda_sum_f32
+// CHECK: call @pareprop_cuda_sum_f32
+// CHECK: %[[IMAGES:.*]] = arith.constant 8 : i64
+// CHECK: call @pareprop_cuda_report(%[[STEPS]], %{{.*}}, %[[IMAGES]], %{{.*}}, %{{.*}})
+module attributes {gpu.container_module} {
+  func.func @step(%x: memref<2x4xf32>, %labels: memref<2xi64> {rev.index_bound = 5 : i64}, %seed: i64) -> (memref<f32>, memref<2x4xf32>) attributes {rev.training_step} {
+    %m = memref.alloc() : memref<f32>
+    %g = memref.alloc() : memref<2x4xf32>
+    return %m, %g : memref<f32>, memref<2x4xf32>
+  }
+}

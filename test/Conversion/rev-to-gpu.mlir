@@ -1,0 +1,97 @@
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu | FileCheck %s
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=gemm-math=tf32 | FileCheck %s --check-prefix=TF32
+
+// Two streams. Each starts as a `gpu.wait async` anchored by a zero-byte
+// allocation; task 1 (stream 1, after task 0) starts with a join of its own
+// stream and task 0's end; %b, read on both streams, is freed on stream 0
+// in task 2, the first task ordered after both readers; the step ends with
+// a join, the leftover frees, and one gpu.wait over every CUDA stream.
+// CHECK-LABEL: func.func @two_streams
+// CHECK-SAME: (%[[A:.*]]: memref<4xf32>) -> (memref<4xf32>, memref<4xf32>)
+// CHECK: %[[S0:.*]] = gpu.wait async
+// CHECK: %[[ANCHOR0:.*]], %[[T0:.*]] = gpu.alloc async [%[[S0]]] () : memref<0xi8>
+// CHECK: %[[S1:.*]] = gpu.wait async
+// CHECK: %[[ANCHOR1:.*]], %[[T1:.*]] = gpu.alloc async [%[[S1]]] () : memref<0xi8>
+// Task 0 on stream 0: its result, then a kernel of 4 threads writing it.
+// CHECK: %[[B:.*]], %[[T2:.*]] = gpu.alloc async [%[[T0]]] () : memref<4xf32>
+// CHECK: %[[K0:.*]] = gpu.launch async [%[[T2]]] blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c4{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
+// CHECK: math.tanh
+// CHECK: gpu.terminator
+// Task 1 on stream 1 joins task 0.
+// CHECK: %[[J1:.*]] = gpu.wait async [%[[T1]], %[[K0]]]
+// CHECK: %[[C:.*]], %[[T3:.*]] = gpu.alloc async [%[[J1]]] () : memref<4xf32>
+// CHECK: %[[K1:.*]] = gpu.launch async [%[[T3]]]
+// CHECK: arith.maximumf
+// Task 2 on stream 0 joins task 1 and frees %b and %c there.
+// CHECK: %[[J2:.*]] = gpu.wait async [%[[K0]], %[[K1]]]
+// CHECK: %[[F1:.*]] = gpu.dealloc async [%[[J2]]] %[[B]]
+// CHECK: %[[F2:.*]] = gpu.dealloc async [%[[F1]]] %[[C]]
+// CHECK: %[[D:.*]], %[[T4:.*]] = gpu.alloc async [%[[F2]]] () : memref<4xf32>
+// CHECK: %[[K2:.*]] = gpu.launch async [%[[T4]]]
+// Task 3 (stream 1) reads the argument only: no join.
+// CHECK-NOT: gpu.wait async [%[[K1]]
+// CHECK: %[[E:.*]], %[[T5:.*]] = gpu.alloc async [%[[K1]]] () : memref<4xf32>
+// CHECK: %[[K3:.*]] = gpu.launch async [%[[T5]]]
+// The end: join both streams, free the anchors, synchronize every stream.
+// CHECK: %[[END:.*]] = gpu.wait async [%[[K2]], %[[K3]]]
+// CHECK: %[[G0:.*]] = gpu.dealloc async [%[[END]]] %[[ANCHOR0]]
+// CHECK: %[[G1:.*]] = gpu.dealloc async [%[[G0]]] %[[ANCHOR1]]
+// CHECK: gpu.wait [%[[G1]], %[[T1]], %[[K0]], %[[K2]], %[[K3]]]
+// CHECK: return %[[D]], %[[E]]
+// No host-side allocation or loop nest is left in the step.
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: linalg.
+// CHECK-LABEL: module
+func.func @two_streams(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) attributes {rev.training_step} {
+  %t0, %b = rev.task stream 0 {
+    %0 = nn.tanh %a : tensor<4xf32>
+    rev.yield %0 : tensor<4xf32>
+  } -> tensor<4xf32>
+  %t1, %c = rev.task stream 1 after(%t0) {
+    %1 = nn.relu %b : tensor<4xf32>
+    rev.yield %1 : tensor<4xf32>
+  } -> tensor<4xf32>
+  %t2, %d = rev.task stream 0 after(%t1) {
+    %2 = nn.add %b, %c : tensor<4xf32>, tensor<4xf32>
+    rev.yield %2 : tensor<4xf32>
+  } -> tensor<4xf32>
+  %t3, %e = rev.task stream 1 {
+    %3 = nn.scale %a by 2.0 : tensor<4xf32>
+    rev.yield %3 : tensor<4xf32>
+  } -> tensor<4xf32>
+  rev.await %t2, %t3
+  return %d, %e : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// A product becomes a call of the runtime's cuBLAS entry point that takes
+// the stream's token; the zero fill it would accumulate onto goes (flag 4:
+// overwrite). A reduction keeps its parallel loop as threads, its
+// reduction loop inside each thread.
+// CHECK-LABEL: func.func private @pareprop_cuda_contract_f32(!gpu.async.token, memref<*xf32>, memref<*xf32>, memref<*xf32>, i64)
+// CHECK-LABEL: func.func @product
+// CHECK: %[[P:.*]], %[[T:.*]] = gpu.alloc async [%{{.*}}] () : memref<8x16xf32>
+// CHECK-NOT: gpu.launch
+// CHECK: %[[FLAGS:.*]] = arith.constant 4 : i64
+// CHECK: call @pareprop_cuda_contract_f32(%[[T]], %{{.*}}, %{{.*}}, %{{.*}}, %[[FLAGS]])
+// CHECK: %[[S:.*]], %[[T2:.*]] = gpu.alloc async [%[[T]]] () : memref<8xf32>
+// CHECK: %[[ZERO:.*]] = gpu.launch async [%[[T2]]]
+// CHECK: gpu.terminator
+// CHECK: %[[SUM:.*]] = gpu.launch async [%[[ZERO]]] {{.*}} threads({{.*}}) in ({{.*}} = %c8
+// CHECK: scf.for
+// CHECK: arith.addf
+// CHECK: gpu.terminator
+// The product's buffer is freed on the stream after its last reader.
+// CHECK: gpu.dealloc async [%[[SUM]]] %[[P]]
+// TF32-LABEL: func.func @product
+// TF32: arith.constant 12 : i64
+func.func @product(%x: tensor<8x32xf32>, %w: tensor<32x16xf32>) -> tensor<8xf32> attributes {rev.training_step} {
+  %t0, %s = rev.task stream 0 {
+    %0 = nn.matmul %x, %w : tensor<8x32xf32>, tensor<32x16xf32>
+    %1 = nn.sum %0 dims [1] : tensor<8x16xf32>
+    rev.yield %1 : tensor<8xf32>
+  } -> tensor<8xf32>
+  rev.await %t0
+  return %s : tensor<8xf32>
+}
