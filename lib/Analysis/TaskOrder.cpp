@@ -29,8 +29,8 @@ TaskOrder::TaskOrder(func::FuncOp step) {
 
 llvm::MapVector<Value, int> TaskOrder::planFrees() const {
   llvm::MapVector<Value, int> freedBy;
-  for (auto [i, constTask] : llvm::enumerate(taskList)) {
-    rev::TaskOp task = constTask;
+  for (unsigned i = 0; i < taskList.size(); ++i) {
+    rev::TaskOp task = taskList[i];
     for (Value r : task.getResults()) {
       if (!isa<RankedTensorType>(r.getType()))
         continue; // Scalars need no freeing.

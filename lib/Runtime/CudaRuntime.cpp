@@ -20,11 +20,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Contraction.h"
+
 #include <cublas_api.h>
 #include <cuda.h>
 
 #include <algorithm>
 #include <chrono>
+#include <initializer_list>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -42,6 +45,27 @@ namespace {
                function, __FILE__, line);
   std::fflush(stderr);
   std::abort();
+}
+
+/// Opens the library that environment variable `envVar` names, or else the
+/// first of `defaults` that loads; ends the process naming `what` (with
+/// `hint`) when it cannot, as a failure in `where`.
+void *openLibrary(const char *envVar,
+                  std::initializer_list<const char *> defaults,
+                  const char *what, const char *hint, const char *where) {
+  const char *chosen = std::getenv(envVar);
+  std::vector<const char *> paths;
+  if (chosen && *chosen)
+    paths.push_back(chosen);
+  else
+    paths.assign(defaults.begin(), defaults.end());
+  for (const char *path : paths)
+    if (void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL))
+      return library;
+  char message[512];
+  std::snprintf(message, sizeof message, "cannot load %s %s: %s (%s)", what,
+                paths.back(), dlerror(), hint);
+  fail(where, __LINE__, message);
 }
 
 /// The driver entry points this library calls, resolved by name from the
@@ -132,18 +156,11 @@ void useContext();
 Driver &loadDriver() {
   static Driver d;
   driverLoading = true;
-  const char *path = std::getenv("PAREPROP_CUDA_DRIVER");
-  if (!path || !*path)
-    path = "libcuda.so.1";
-  void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  if (!library) {
-    char what[512];
-    std::snprintf(what, sizeof what,
-                  "cannot load the CUDA driver %s: %s (is an NVIDIA driver "
-                  "installed? PAREPROP_CUDA_DRIVER names another library)",
-                  path, dlerror());
-    fail("driver initialization", __LINE__, what);
-  }
+  void *library = openLibrary(
+      "PAREPROP_CUDA_DRIVER", {"libcuda.so.1"}, "the CUDA driver",
+      "is an NVIDIA driver installed? PAREPROP_CUDA_DRIVER names another "
+      "library",
+      "driver initialization");
 #define PAREPROP_RESOLVE(name)                                                 \
   d.name##Fn = reinterpret_cast<decltype(&name)>(                              \
       dlsym(library, PAREPROP_STRINGIFY(name)));                               \
@@ -249,26 +266,9 @@ struct Blas {
 Blas &blas() {
   static Blas &b = *[] {
     auto *b = new Blas;
-    const char *path = std::getenv("PAREPROP_CUBLAS");
-    void *library = nullptr;
-    if (path && *path) {
-      library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    } else {
-      path = "libcublas.so.13";
-      library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-      if (!library) {
-        path = "libcublas.so";
-        library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-      }
-    }
-    if (!library) {
-      char what[512];
-      std::snprintf(what, sizeof what,
-                    "cannot load cuBLAS %s: %s (PAREPROP_CUBLAS names the "
-                    "library)",
-                    path, dlerror());
-      fail("cuBLAS initialization", __LINE__, what);
-    }
+    void *library = openLibrary(
+        "PAREPROP_CUBLAS", {"libcublas.so.13", "libcublas.so"}, "cuBLAS",
+        "PAREPROP_CUBLAS names the library", "cuBLAS initialization");
     b->create = reinterpret_cast<decltype(b->create)>(
         dlsym(library, "cublasCreate_v2"));
     b->setStream = reinterpret_cast<decltype(b->setStream)>(
@@ -306,42 +306,15 @@ cublasHandle_t blasHandleFor(CUstream stream) {
   return handle;
 }
 
-/// An unranked memref as the LLVM lowering passes it: rank and a pointer to
-/// {allocated, aligned, offset, sizes[rank], strides[rank]}.
-struct View {
-  char *data;
-  std::vector<int64_t> sizes, strides;
-  View(int64_t rank, void *descriptor, int64_t elementBytes) {
-    auto *fields = static_cast<int64_t *>(descriptor);
-    data = reinterpret_cast<char *>(fields[1]) + fields[2] * elementBytes;
-    sizes.assign(fields + 3, fields + 3 + rank);
-    strides.assign(fields + 3 + rank, fields + 3 + 2 * rank);
-  }
-  int64_t rank() const { return int64_t(sizes.size()); }
-};
-
-/// How a (rows x cols) matrix with element strides (s0, s1) reads as a
-/// column-major BLAS operand: `transposed` when BLAS sees its transpose
-/// (it is stored row by row), and the leading dimension.
-bool blasLayout(int64_t rows, int64_t cols, int64_t s0, int64_t s1,
-                bool &transposed, int64_t &ld) {
-  if ((s1 == 1 || cols == 1) && s0 >= std::max<int64_t>(cols, 1)) {
-    transposed = true; // Row-major: column-major view is M^T.
-    ld = std::max<int64_t>(s0, cols);
-    return true;
-  }
-  if ((s0 == 1 || rows == 1) && s1 >= std::max<int64_t>(rows, 1)) {
-    transposed = false;
-    ld = std::max<int64_t>(s1, rows);
-    return true;
-  }
-  return false;
-}
+using pareprop::runtime::blasLayout;
+using pareprop::runtime::ProductShape;
+using pareprop::runtime::View;
 
 /// The stride between consecutive elements of the flattened batch
 /// dimensions [0, batch) of `v` (0 when `v` has none), or -1 when they do
 /// not flatten into one stride.
-int64_t flatBatchStride(const View &v, int64_t batch,
+template <typename T>
+int64_t flatBatchStride(const View<T> &v, int64_t batch,
                         const std::vector<int64_t> &batchSizes) {
   if (v.rank() == 2)
     return 0;
@@ -364,53 +337,39 @@ int64_t flatBatchStride(const View &v, int64_t batch,
 /// flags are those of pareprop_contract_f32 (bit 0: A stored transposed,
 /// bit 1: B stored transposed, bit 2: overwrite C) plus bit 3: TF32 tensor
 /// cores for f32.
+template <typename T>
 void contract(CUstream stream, int64_t rankA, void *descA, int64_t rankB,
-              void *descB, int64_t rankC, void *descC, int64_t flags,
-              bool f64) {
-  int64_t elementBytes = f64 ? 8 : 4;
-  View a(rankA, descA, elementBytes), b(rankB, descB, elementBytes),
-      c(rankC, descC, elementBytes);
-  int64_t batch = c.rank() - 2;
-  int64_t m = c.sizes[batch], n = c.sizes[batch + 1];
-  bool ta = flags & 1, tb = flags & 2;
-  int64_t k = ta ? a.sizes[a.rank() - 2] : a.sizes[a.rank() - 1];
-  int64_t as0 = a.strides[a.rank() - 2], as1 = a.strides[a.rank() - 1];
-  int64_t bs0 = b.strides[b.rank() - 2], bs1 = b.strides[b.rank() - 1];
-  if (ta)
-    std::swap(as0, as1);
-  if (tb)
-    std::swap(bs0, bs1);
+              void *descB, int64_t rankC, void *descC, int64_t flags) {
+  constexpr bool f64 = sizeof(T) == 8;
+  ProductShape<T> p(View<T>(rankA, descA), View<T>(rankB, descB),
+                    View<T>(rankC, descC), flags & 1, flags & 2);
   // Row-major C = opA opB is column-major C^T = opB^T opA^T.
-  bool cRowMajor, bTrans, aTrans;
+  bool cRowMajor, bRowMajor, aRowMajor;
   int64_t ldc, ldb, lda;
-  if (!blasLayout(m, n, c.strides[batch], c.strides[batch + 1], cRowMajor,
-                  ldc) ||
-      !cRowMajor || !blasLayout(k, n, bs0, bs1, bTrans, ldb) ||
-      !blasLayout(m, k, as0, as1, aTrans, lda))
+  if (!blasLayout(p.m, p.n, p.c.strides[p.batch], p.c.strides[p.batch + 1],
+                  cRowMajor, ldc) ||
+      !cRowMajor || !blasLayout(p.k, p.n, p.bs0, p.bs1, bRowMajor, ldb) ||
+      !blasLayout(p.m, p.k, p.as0, p.as1, aRowMajor, lda))
     fail(__func__, __LINE__,
          "a matrix product whose operands have no unit-stride dimension "
          "cannot run through cuBLAS");
-  // opB^T is what BLAS sees of a row-major opB: no transpose then.
-  cublasOperation_t opFirst = bTrans ? CUBLAS_OP_N : CUBLAS_OP_T;
-  cublasOperation_t opSecond = aTrans ? CUBLAS_OP_N : CUBLAS_OP_T;
+  // A row-major opB reads column-major as opB^T: no transpose then.
+  cublasOperation_t opFirst = bRowMajor ? CUBLAS_OP_N : CUBLAS_OP_T;
+  cublasOperation_t opSecond = aRowMajor ? CUBLAS_OP_N : CUBLAS_OP_T;
 
-  std::vector<int64_t> batchSizes(c.sizes.begin(), c.sizes.begin() + batch);
-  int64_t count = 1;
-  for (int64_t s : batchSizes)
-    count *= s;
-  int64_t strideA = flatBatchStride(a, batch, batchSizes),
-          strideB = flatBatchStride(b, batch, batchSizes),
-          strideC = flatBatchStride(c, batch, batchSizes);
+  std::vector<int64_t> batchSizes(p.c.sizes.begin(),
+                                  p.c.sizes.begin() + p.batch);
+  int64_t strideA = flatBatchStride(p.a, p.batch, batchSizes),
+          strideB = flatBatchStride(p.b, p.batch, batchSizes),
+          strideC = flatBatchStride(p.c, p.batch, batchSizes);
   // Batches that do not flatten into one stride: one call per element.
   bool flat = strideA >= 0 && strideB >= 0 && strideC >= 0;
-  int64_t calls = flat ? 1 : count, perCall = flat ? count : 1;
+  if (!flat)
+    strideA = strideB = strideC = 0;
+  int64_t calls = flat ? 1 : p.count, perCall = flat ? p.count : 1;
 
-  double oneD = 1.0, zeroD = 0.0;
-  float oneF = 1.0f, zeroF = 0.0f;
-  bool overwrite = flags & 4;
-  const void *alpha = f64 ? static_cast<const void *>(&oneD) : &oneF;
-  const void *beta =
-      overwrite ? (f64 ? static_cast<const void *>(&zeroD) : &zeroF) : alpha;
+  T one = 1, zero = 0;
+  const T *beta = (flags & 4) ? &zero : &one;
   cudaDataType type = f64 ? CUDA_R_64F : CUDA_R_32F;
   cublasComputeType_t compute =
       f64 ? CUBLAS_COMPUTE_64F
@@ -419,21 +378,13 @@ void contract(CUstream stream, int64_t rankA, void *descA, int64_t rankB,
   useContext();
   for (int64_t e = 0; e < calls; ++e) {
     int64_t offA = 0, offB = 0, offC = 0;
-    for (int64_t i = batch - 1, rest = e; !flat && i >= 0; --i) {
-      int64_t index = rest % batchSizes[i];
-      rest /= batchSizes[i];
-      if (a.rank() == c.rank())
-        offA += index * a.strides[i];
-      if (b.rank() == c.rank())
-        offB += index * b.strides[i];
-      offC += index * c.strides[i];
-    }
-    checkBlas(blas().gemm(handle, opFirst, opSecond, int(n), int(m), int(k),
-                          alpha, b.data + offB * elementBytes, type, int(ldb),
-                          strideB, a.data + offA * elementBytes, type, int(lda),
-                          strideA, beta, c.data + offC * elementBytes, type,
-                          int(ldc), strideC, int(perCall), compute,
-                          CUBLAS_GEMM_DEFAULT),
+    if (!flat)
+      p.offsets(e, offA, offB, offC);
+    checkBlas(blas().gemm(handle, opFirst, opSecond, int(p.n), int(p.m),
+                          int(p.k), &one, p.b.data + offB, type, int(ldb),
+                          strideB, p.a.data + offA, type, int(lda), strideA,
+                          beta, p.c.data + offC, type, int(ldc), strideC,
+                          int(perCall), compute, CUBLAS_GEMM_DEFAULT),
               "cublasGemmStridedBatchedEx", __LINE__);
   }
 }
@@ -560,13 +511,13 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY,
 void pareprop_cuda_contract_f32(CUstream stream, int64_t rankA, void *descA,
                                 int64_t rankB, void *descB, int64_t rankC,
                                 void *descC, int64_t flags) {
-  contract(stream, rankA, descA, rankB, descB, rankC, descC, flags, false);
+  contract<float>(stream, rankA, descA, rankB, descB, rankC, descC, flags);
 }
 
 void pareprop_cuda_contract_f64(CUstream stream, int64_t rankA, void *descA,
                                 int64_t rankB, void *descB, int64_t rankC,
                                 void *descC, int64_t flags) {
-  contract(stream, rankA, descA, rankB, descB, rankC, descC, flags, true);
+  contract<double>(stream, rankA, descA, rankB, descB, rankC, descC, flags);
 }
 
 //===----------------------------------------------------------------------===//
@@ -600,7 +551,7 @@ int64_t pareprop_cuda_peak_bytes() {
 
 /// Sum of a device buffer's f32 elements (dense, row-major), in f64.
 double pareprop_cuda_sum_f32(int64_t rank, void *descriptor) {
-  View v(rank, descriptor, 4);
+  View<float> v(rank, descriptor);
   int64_t count = 1;
   for (int64_t s : v.sizes)
     count *= s;

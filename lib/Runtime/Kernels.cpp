@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Contraction.h"
 #include "Helper.h"
 
 #include <algorithm>
@@ -26,21 +27,7 @@
 
 namespace {
 
-/// An unranked memref as the LLVM lowering passes it: rank and a pointer to
-/// {allocated, aligned, offset, sizes[rank], strides[rank]}.
-template <typename T> struct View {
-  T *data;
-  std::vector<int64_t> sizes, strides;
-
-  View(int64_t rank, void *descriptor) {
-    auto *fields = static_cast<int64_t *>(descriptor);
-    T *aligned = reinterpret_cast<T *>(fields[1]);
-    data = aligned + fields[2];
-    sizes.assign(fields + 3, fields + 3 + rank);
-    strides.assign(fields + 3 + rank, fields + 3 + 2 * rank);
-  }
-  int64_t rank() const { return int64_t(sizes.size()); }
-};
+using pareprop::runtime::View;
 
 /// Products smaller than this many multiply-adds are not split: waking the
 /// helper costs about as much as half of one (measured: splitting products
@@ -95,27 +82,14 @@ void gemm(int64_t m, int64_t n, int64_t k, const T *a, int64_t as0, int64_t as1,
           const T *b, int64_t bs0, int64_t bs1, bool overwrite, T *c,
           int64_t cs0, int64_t cs1) {
 #ifdef PAREPROP_HAVE_OPENBLAS
-  // BLAS wants the leading dimension >= the row length even when a
-  // dimension has size 1 (its stride is then arbitrary).
-  auto layout = [](int64_t rows, int64_t cols, int64_t s0, int64_t s1,
-                   CBLAS_TRANSPOSE &t, int64_t &ld) {
-    if ((s1 == 1 || cols == 1) && s0 >= std::max<int64_t>(cols, 1)) {
-      t = CblasNoTrans;
-      ld = std::max<int64_t>(s0, cols);
-      return true;
-    }
-    if ((s0 == 1 || rows == 1) && s1 >= std::max<int64_t>(rows, 1)) {
-      t = CblasTrans;
-      ld = std::max<int64_t>(s1, rows);
-      return true;
-    }
-    return false;
-  };
-  CBLAS_TRANSPOSE ta, tb, tc;
+  bool aRows, bRows, cRows;
   int64_t lda, ldb, ldc;
-  if (layout(m, k, as0, as1, ta, lda) && layout(k, n, bs0, bs1, tb, ldb) &&
-      layout(m, n, cs0, cs1, tc, ldc) && tc == CblasNoTrans) {
-    blas(ta, tb, m, n, k, a, lda, b, ldb, overwrite ? T(0) : T(1), c, ldc);
+  using pareprop::runtime::blasLayout;
+  if (blasLayout(m, k, as0, as1, aRows, lda) &&
+      blasLayout(k, n, bs0, bs1, bRows, ldb) &&
+      blasLayout(m, n, cs0, cs1, cRows, ldc) && cRows) {
+    blas(aRows ? CblasNoTrans : CblasTrans, bRows ? CblasNoTrans : CblasTrans,
+         m, n, k, a, lda, b, ldb, overwrite ? T(0) : T(1), c, ldc);
     return;
   }
 #endif
@@ -126,53 +100,25 @@ void gemm(int64_t m, int64_t n, int64_t k, const T *a, int64_t as0, int64_t as1,
   gemmNaive(m, n, k, a, as0, as1, b, bs0, bs1, c, cs0, cs1);
 }
 
-/// The matrices of one product: op(A) is m x k, op(B) is k x n, with the
-/// element strides of their rows and columns.
-template <typename T> struct Product {
-  View<T> a, b, c;
-  int64_t batch, count, m, n, k, as0, as1, bs0, bs1;
+/// A product and whether it overwrites C.
+template <typename T> struct Product : pareprop::runtime::ProductShape<T> {
   bool overwrite;
 
   Product(View<T> a, View<T> b, View<T> c, bool ta, bool tb, bool overwrite)
-      : a(std::move(a)), b(std::move(b)), c(std::move(c)),
-        overwrite(overwrite) {
-    const View<T> &A = this->a, &B = this->b, &C = this->c;
-    batch = C.rank() - 2;
-    m = C.sizes[batch];
-    n = C.sizes[batch + 1];
-    k = ta ? A.sizes[A.rank() - 2] : A.sizes[A.rank() - 1];
-    as0 = A.strides[A.rank() - 2];
-    as1 = A.strides[A.rank() - 1];
-    bs0 = B.strides[B.rank() - 2];
-    bs1 = B.strides[B.rank() - 1];
-    if (ta)
-      std::swap(as0, as1);
-    if (tb)
-      std::swap(bs0, bs1);
-    count = 1;
-    for (int64_t i = 0; i < batch; ++i)
-      count *= C.sizes[i];
-  }
+      : pareprop::runtime::ProductShape<T>(std::move(a), std::move(b),
+                                           std::move(c), ta, tb),
+        overwrite(overwrite) {}
 
   /// Batch elements [begin, end), rows [row0, row1) of each.
   void run(int64_t begin, int64_t end, int64_t row0, int64_t row1) const {
+    const auto &p = *this;
+    int64_t cs0 = p.c.strides[p.batch], cs1 = p.c.strides[p.batch + 1];
     for (int64_t e = begin; e < end; ++e) {
-      // Row-major decomposition of e over the batch dimensions; an operand
-      // without batch dimensions (a weight) is shared.
-      int64_t offA = 0, offB = 0, offC = 0;
-      for (int64_t i = batch - 1, rest = e; i >= 0; --i) {
-        int64_t index = rest % c.sizes[i];
-        rest /= c.sizes[i];
-        if (a.rank() == c.rank())
-          offA += index * a.strides[i];
-        if (b.rank() == c.rank())
-          offB += index * b.strides[i];
-        offC += index * c.strides[i];
-      }
-      int64_t cs0 = c.strides[batch], cs1 = c.strides[batch + 1];
-      gemm<T>(row1 - row0, n, k, a.data + offA + row0 * as0, as0, as1,
-              b.data + offB, bs0, bs1, overwrite, c.data + offC + row0 * cs0,
-              cs0, cs1);
+      int64_t offA, offB, offC;
+      p.offsets(e, offA, offB, offC);
+      gemm<T>(row1 - row0, p.n, p.k, p.a.data + offA + row0 * p.as0, p.as0,
+              p.as1, p.b.data + offB, p.bs0, p.bs1, overwrite,
+              p.c.data + offC + row0 * cs0, cs0, cs1);
     }
   }
 };

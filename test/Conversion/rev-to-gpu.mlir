@@ -95,3 +95,27 @@ func.func @product(%x: tensor<8x32xf32>, %w: tensor<32x16xf32>) -> tensor<8xf32>
   rev.await %t0
   return %s : tensor<8xf32>
 }
+
+// -----
+
+// 300 elements: 2 blocks of 256 threads by default, 5 of 64 with
+// threads-per-block=64; the tail threads are guarded.
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=threads-per-block=64 | FileCheck %s --check-prefix=T64
+// CHECK-LABEL: func.func @grid
+// CHECK-DAG: %[[B2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[T256:.*]] = arith.constant 256 : index
+// CHECK: gpu.launch async [%{{.*}}] blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[B2]], {{.*}} threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[T256]],
+// CHECK: %[[N:.*]] = arith.constant 300 : index
+// CHECK: arith.cmpi ult, %{{.*}}, %[[N]]
+// T64-LABEL: func.func @grid
+// T64-DAG: %[[B5:.*]] = arith.constant 5 : index
+// T64-DAG: %[[T64:.*]] = arith.constant 64 : index
+// T64: gpu.launch async [%{{.*}}] blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[B5]], {{.*}} threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[T64]],
+func.func @grid(%a: tensor<300xf32>) -> tensor<300xf32> attributes {rev.training_step} {
+  %t0, %b = rev.task stream 0 {
+    %0 = nn.tanh %a : tensor<300xf32>
+    rev.yield %0 : tensor<300xf32>
+  } -> tensor<300xf32>
+  rev.await %t0
+  return %b : tensor<300xf32>
+}

@@ -32,6 +32,16 @@ llvm::SmallVector<mlir::func::FuncOp> scheduledSteps(mlir::ModuleOp module);
 mlir::LogicalResult checkCouplingsLowered(mlir::ModuleOp module,
                                           llvm::StringRef passName);
 
+/// The declaration of runtime function `name` in `module`, created (private)
+/// on first use. A symbol of that name that is not this function is
+/// reported at it.
+mlir::FailureOr<mlir::func::FuncOp>
+declareRuntimeFunction(mlir::ModuleOp module, llvm::StringRef name,
+                       mlir::FunctionType type);
+
+/// Adds the dialects that buildKernelBufferizationPipeline's passes create.
+void addKernelBufferizationDialects(mlir::DialectRegistry &registry);
+
 /// A task that yields the same value twice (CSE merged two identical ops in
 /// its body) gets one result for it: every task result gets its own buffer
 /// and owner, and two results sharing a buffer would be freed twice.

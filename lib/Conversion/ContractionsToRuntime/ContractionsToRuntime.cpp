@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "pareprop/Conversion/Passes.h"
+#include "pareprop/Conversion/TaskLowering.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
@@ -19,27 +20,6 @@ namespace pareprop {
 
 using namespace mlir;
 using namespace pareprop;
-
-namespace {
-
-/// The runtime entry point for element type `elem`, declared on first use.
-func::FuncOp runtimeFunction(ModuleOp module, SymbolTable &symbols, Type elem) {
-  std::string name =
-      elem.isF64() ? "pareprop_contract_f64" : "pareprop_contract_f32";
-  if (auto fn = symbols.lookup<func::FuncOp>(name))
-    return fn;
-  OpBuilder b(module.getBodyRegion());
-  b.setInsertionPointToStart(module.getBody());
-  Type unranked = UnrankedMemRefType::get(elem, 0);
-  auto fn = func::FuncOp::create(
-      b, module.getLoc(), name,
-      b.getFunctionType({unranked, unranked, unranked, b.getI64Type()}, {}));
-  fn.setPrivate();
-  symbols.insert(fn);
-  return fn;
-}
-
-} // namespace
 
 bool pareprop::isRuntimeContraction(linalg::GenericOp op) {
   if (!op->hasAttr(pareprop::kContractionAttr) ||
@@ -75,7 +55,6 @@ struct ConvertContractionsToRuntimePass
           ConvertContractionsToRuntimePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SymbolTable symbols(module);
     SmallVector<linalg::GenericOp> products;
     module.walk([&](linalg::GenericOp op) {
       if (isRuntimeContraction(op))
@@ -92,13 +71,20 @@ struct ConvertContractionsToRuntimePass
       Location loc = op.getLoc();
       Type elem =
           cast<MemRefType>(op.getDpsInits()[0].getType()).getElementType();
-      func::FuncOp fn = runtimeFunction(module, symbols, elem);
+      Type unranked = UnrankedMemRefType::get(elem, 0);
+      FailureOr<func::FuncOp> fn = declareRuntimeFunction(
+          module,
+          elem.isF64() ? "pareprop_contract_f64" : "pareprop_contract_f32",
+          b.getFunctionType({unranked, unranked, unranked, b.getI64Type()},
+                            {}));
+      if (failed(fn))
+        return signalPassFailure();
       SmallVector<Value> args;
       for (Value v : llvm::concat<Value>(op.getDpsInputs(), op.getDpsInits()))
         args.push_back(memref::CastOp::create(
             b, loc, UnrankedMemRefType::get(elem, 0), v));
       args.push_back(arith::ConstantIntOp::create(b, loc, flags, 64));
-      func::CallOp::create(b, loc, fn, args);
+      func::CallOp::create(b, loc, *fn, args);
       op.erase();
     }
   }

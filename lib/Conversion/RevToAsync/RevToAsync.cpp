@@ -36,18 +36,14 @@ constexpr llvm::StringLiteral kTraceEnd = "pareprop_trace_end";
 constexpr llvm::StringLiteral kKernelThreads = "pareprop_kernel_threads";
 
 /// Declares runtime functions taking one i64.
-void declareRuntimeFunctions(ModuleOp module, SymbolTable &symbols,
-                             ArrayRef<StringRef> names) {
-  OpBuilder b(module.getBodyRegion());
-  b.setInsertionPointToStart(module.getBody());
-  for (StringRef name : names) {
-    if (symbols.lookup(name))
-      continue;
-    auto fn = func::FuncOp::create(b, module.getLoc(), name,
-                                   b.getFunctionType({b.getI64Type()}, {}));
-    fn.setPrivate();
-    symbols.insert(fn);
-  }
+LogicalResult declareRuntimeFunctions(ModuleOp module,
+                                      ArrayRef<StringRef> names) {
+  auto type = FunctionType::get(
+      module.getContext(), {IntegerType::get(module.getContext(), 64)}, {});
+  for (StringRef name : names)
+    if (failed(declareRuntimeFunction(module, name, type)))
+      return failure();
+  return success();
 }
 
 /// Largest buffer promoteFunctionScopedBuffers puts on the stack.
@@ -259,10 +255,7 @@ struct ConvertRevToAsyncPass
   using Base::Base;
   void getDependentDialects(DialectRegistry &registry) const override {
     ConvertRevToAsyncBase::getDependentDialects(registry);
-    // The dialects of the bufferization pipeline this pass runs.
-    OpPassManager pm(ModuleOp::getOperationName());
-    buildKernelBufferizationPipeline(pm);
-    pm.getDependentDialects(registry);
+    addKernelBufferizationDialects(registry);
   }
 
   void runOnOperation() override {
@@ -282,10 +275,12 @@ struct ConvertRevToAsyncPass
     for (auto fn : module.getOps<func::FuncOp>())
       if (!llvm::is_contained(steps, fn))
         promoteFunctionScopedBuffers(fn);
-    if (traceTasks && !steps.empty())
-      declareRuntimeFunctions(module, symbols, {kTraceBegin, kTraceEnd});
-    if (kernelThreads && !steps.empty())
-      declareRuntimeFunctions(module, symbols, {kKernelThreads});
+    if (traceTasks && !steps.empty() &&
+        failed(declareRuntimeFunctions(module, {kTraceBegin, kTraceEnd})))
+      return signalPassFailure();
+    if (kernelThreads && !steps.empty() &&
+        failed(declareRuntimeFunctions(module, {kKernelThreads})))
+      return signalPassFailure();
     for (func::FuncOp step : steps)
       if (failed(AsyncStepBuilder(step, traceTasks, kernelThreads).build()))
         return signalPassFailure();

@@ -9,6 +9,7 @@
 #include "GpuKernels.h"
 
 #include "pareprop/Conversion/Passes.h"
+#include "pareprop/Conversion/TaskLowering.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
@@ -27,17 +28,6 @@ using namespace pareprop;
 namespace {
 
 constexpr llvm::StringLiteral kEntryName = "pareprop_benchmark";
-
-func::FuncOp declare(ModuleOp module, SymbolTable &symbols, StringRef name,
-                     FunctionType type) {
-  if (auto fn = symbols.lookup<func::FuncOp>(name))
-    return fn;
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  auto fn = func::FuncOp::create(b, module.getLoc(), name, type);
-  fn.setPrivate();
-  symbols.insert(fn);
-  return fn;
-}
 
 /// splitmix64's finalizer on i64 values.
 Value mix(OpBuilder &b, Location loc, Value z) {
@@ -118,15 +108,18 @@ struct AddGpuBenchmarkEntryPass
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
     Type i64 = b.getI64Type(), f64 = b.getF64Type();
     auto unrankedF32 = UnrankedMemRefType::get(b.getF32Type(), 0);
-    func::FuncOp clock = declare(module, symbols, "pareprop_cuda_clock_seconds",
-                                 b.getFunctionType({}, {f64}));
-    func::FuncOp resetPeak = declare(
-        module, symbols, "pareprop_cuda_reset_peak", b.getFunctionType({}, {}));
-    func::FuncOp sum = declare(module, symbols, "pareprop_cuda_sum_f32",
+    FailureOr<func::FuncOp> clock = declareRuntimeFunction(
+        module, "pareprop_cuda_clock_seconds", b.getFunctionType({}, {f64}));
+    FailureOr<func::FuncOp> resetPeak = declareRuntimeFunction(
+        module, "pareprop_cuda_reset_peak", b.getFunctionType({}, {}));
+    FailureOr<func::FuncOp> sum =
+        declareRuntimeFunction(module, "pareprop_cuda_sum_f32",
                                b.getFunctionType({unrankedF32}, {f64}));
-    func::FuncOp report =
-        declare(module, symbols, "pareprop_cuda_report",
-                b.getFunctionType({i64, f64, i64, f64, f64}, {}));
+    FailureOr<func::FuncOp> report = declareRuntimeFunction(
+        module, "pareprop_cuda_report",
+        b.getFunctionType({i64, f64, i64, f64, f64}, {}));
+    if (failed(clock) || failed(resetPeak) || failed(sum) || failed(report))
+      return signalPassFailure();
 
     auto entry = func::FuncOp::create(
         b, loc, kEntryName, b.getFunctionType({i64, i64}, {b.getI32Type()}));
@@ -218,7 +211,7 @@ struct AddGpuBenchmarkEntryPass
       token = *filled;
     }
     gpu::WaitOp::create(b, loc, Type(), ValueRange{token});
-    func::CallOp::create(b, loc, resetPeak, ValueRange{});
+    func::CallOp::create(b, loc, *resetPeak, ValueRange{});
 
     // Runs the step and frees its results; returns the results for `use`.
     auto runStep = [&](OpBuilder &sb,
@@ -243,9 +236,9 @@ struct AddGpuBenchmarkEntryPass
                          });
     };
     loop(warmup);
-    Value t0 = func::CallOp::create(b, loc, clock, ValueRange{}).getResult(0);
+    Value t0 = func::CallOp::create(b, loc, *clock, ValueRange{}).getResult(0);
     loop(steps);
-    Value t1 = func::CallOp::create(b, loc, clock, ValueRange{}).getResult(0);
+    Value t1 = func::CallOp::create(b, loc, *clock, ValueRange{}).getResult(0);
     Value seconds = arith::SubFOp::create(b, loc, t1, t0);
 
     // One more step: the loss (first result) and the sum of every other f32
@@ -260,7 +253,7 @@ struct AddGpuBenchmarkEntryPass
           continue;
         Value cast = memref::CastOp::create(sb, loc, unrankedF32, r);
         Value s =
-            func::CallOp::create(sb, loc, sum, ValueRange{cast}).getResult(0);
+            func::CallOp::create(sb, loc, *sum, ValueRange{cast}).getResult(0);
         if (k == 0)
           loss = s;
         else
@@ -274,7 +267,7 @@ struct AddGpuBenchmarkEntryPass
               .getAsyncToken();
     gpu::WaitOp::create(b, loc, Type(), ValueRange{t});
     func::CallOp::create(
-        b, loc, report,
+        b, loc, *report,
         ValueRange{steps, seconds, cI64(b, imagesPerStep), loss, checksum});
     func::ReturnOp::create(
         b, loc, ValueRange{arith::ConstantIntOp::create(b, loc, 0, 32)});

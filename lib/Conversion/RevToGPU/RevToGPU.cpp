@@ -67,7 +67,6 @@ private:
   unsigned threadsPerBlock;
   bool tf32;
 
-  SmallVector<TaskOp> tasks;
   SmallVector<int64_t> taskStream;
   SmallVector<SmallVector<unsigned>> taskAfter;
   func::FuncOp flat;
@@ -91,8 +90,7 @@ private:
 /// ops in one segment, and task results freed where TaskOrder says.
 LogicalResult GpuStepBuilder::flatten() {
   TaskOrder order(step);
-  llvm::append_range(tasks, order.tasks());
-  for (TaskOp t : tasks) {
+  for (TaskOp t : order.tasks()) {
     taskStream.push_back(t.getStream());
     SmallVector<unsigned> after;
     for (Value tok : t.getAfter())
@@ -172,10 +170,6 @@ LogicalResult GpuStepBuilder::flatten() {
       for (auto [arg, operand] :
            llvm::zip(kernel.getArguments(), call.getOperands()))
         inner.map(arg, map.lookup(operand));
-      for (Value operand : call.getOperands())
-        if (!map.contains(operand))
-          return call.emitOpError("reads a value the GPU step does not have: ")
-                 << operand;
       Block &body = kernel.getBody().front();
       for (Operation &kop : body.without_terminator())
         record(index, b.clone(kop, inner));
@@ -317,28 +311,6 @@ LogicalResult GpuStepBuilder::launchSingleThread(Operation *op,
   return success();
 }
 
-/// The runtime's cuBLAS entry point for `elem`, declared on first use: it
-/// takes the stream's token (the stream, once lowered) before A, B, C and
-/// the flags.
-func::FuncOp cudaContractFunction(ModuleOp module, SymbolTable &symbols,
-                                  Type elem) {
-  std::string name = elem.isF64() ? "pareprop_cuda_contract_f64"
-                                  : "pareprop_cuda_contract_f32";
-  if (auto fn = symbols.lookup<func::FuncOp>(name))
-    return fn;
-  OpBuilder b(module.getBodyRegion());
-  b.setInsertionPointToStart(module.getBody());
-  Type unranked = UnrankedMemRefType::get(elem, 0);
-  auto fn = func::FuncOp::create(
-      b, module.getLoc(), name,
-      b.getFunctionType({gpu::AsyncTokenType::get(b.getContext()), unranked,
-                         unranked, unranked, b.getI64Type()},
-                        {}));
-  fn.setPrivate();
-  symbols.insert(fn);
-  return fn;
-}
-
 LogicalResult GpuStepBuilder::callContraction(linalg::GenericOp op,
                                               bool overwrite, int64_t stream) {
   OpBuilder b(op);
@@ -349,16 +321,25 @@ LogicalResult GpuStepBuilder::callContraction(linalg::GenericOp op,
   Type elem = cast<MemRefType>(op.getDpsInits()[0].getType()).getElementType();
   if (tf32 && elem.isF32())
     flags |= kTF32Flag;
-  func::FuncOp fn =
-      cudaContractFunction(flat->getParentOfType<ModuleOp>(), symbols, elem);
+  // The runtime's cuBLAS entry point takes the stream's token (the stream,
+  // once lowered) before A, B, C and the flags.
+  Type unranked = UnrankedMemRefType::get(elem, 0);
+  FailureOr<func::FuncOp> fn = declareRuntimeFunction(
+      flat->getParentOfType<ModuleOp>(),
+      elem.isF64() ? "pareprop_cuda_contract_f64"
+                   : "pareprop_cuda_contract_f32",
+      b.getFunctionType({gpu::AsyncTokenType::get(b.getContext()), unranked,
+                         unranked, unranked, b.getI64Type()},
+                        {}));
+  if (failed(fn))
+    return failure();
   SmallVector<Value> args{current(stream)};
   for (Value v : llvm::concat<Value>(op.getDpsInputs(), op.getDpsInits()))
-    args.push_back(
-        memref::CastOp::create(b, loc, UnrankedMemRefType::get(elem, 0), v));
+    args.push_back(memref::CastOp::create(b, loc, unranked, v));
   args.push_back(arith::ConstantIntOp::create(b, loc, flags, 64));
   // The call enqueues on the stream: later work of the stream is ordered
   // after it, so the chain's token stays what it was.
-  func::CallOp::create(b, loc, fn, args);
+  func::CallOp::create(b, loc, *fn, args);
   op.erase();
   return success();
 }
@@ -511,7 +492,7 @@ LogicalResult GpuStepBuilder::issue() {
   Location loc = flat.getLoc();
   MLIRContext *ctx = flat.getContext();
   auto tokenType = gpu::AsyncTokenType::get(ctx);
-  int64_t defaultStream = tasks.empty() ? 0 : taskStream.front();
+  int64_t defaultStream = taskStream.empty() ? 0 : taskStream.front();
   // One CUDA stream per schedule stream, each anchored by a zero-byte
   // allocation: a `gpu.wait async` with no work after it is what the GPU
   // dialect's canonicalization drops from joins and folds away, which would
@@ -530,7 +511,7 @@ LogicalResult GpuStepBuilder::issue() {
     cur[s] = anchor.getAsyncToken();
     freedAtEnd.push_back(anchor.getMemref());
   }
-  endOfTask.assign(tasks.size(), Value());
+  endOfTask.assign(taskStream.size(), Value());
 
   for (Segment &segment : segments) {
     int64_t stream =
@@ -600,9 +581,7 @@ struct ConvertRevToGPUPass
   using Base::Base;
   void getDependentDialects(DialectRegistry &registry) const override {
     ConvertRevToGPUBase::getDependentDialects(registry);
-    OpPassManager pm(ModuleOp::getOperationName());
-    buildKernelBufferizationPipeline(pm);
-    pm.getDependentDialects(registry);
+    addKernelBufferizationDialects(registry);
   }
 
   void runOnOperation() override {

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
@@ -266,4 +267,27 @@ pareprop::outlineStepTasks(ArrayRef<func::FuncOp> steps, SymbolTable &symbols,
     }
   }
   return success();
+}
+
+FailureOr<func::FuncOp> pareprop::declareRuntimeFunction(ModuleOp module,
+                                                         StringRef name,
+                                                         FunctionType type) {
+  // Reports a function of that name and another type itself.
+  FailureOr<func::FuncOp> fn = func::lookupFnDecl(module, name, type);
+  if (failed(fn))
+    return failure();
+  if (*fn)
+    return *fn;
+  if (Operation *existing = SymbolTable::lookupSymbolIn(module, name)) {
+    existing->emitOpError("has the name of the runtime function @") << name;
+    return failure();
+  }
+  OpBuilder b(module.getContext());
+  return func::createFnDecl(b, module, name, type, /*setPrivate=*/true);
+}
+
+void pareprop::addKernelBufferizationDialects(DialectRegistry &registry) {
+  OpPassManager pm(ModuleOp::getOperationName());
+  buildKernelBufferizationPipeline(pm);
+  pm.getDependentDialects(registry);
 }
