@@ -48,6 +48,14 @@ if config.cuda_runtime_library:
     if smi and subprocess.run([smi, "-L"], capture_output=True,
                               text=True).stdout.startswith("GPU"):
         config.available_features.add("cuda-device")
+        # PyTorch built with CUDA (Debian's python3-torch is CPU-only), for
+        # comparisons with PyTorch CUDA.
+        probe = subprocess.run(
+            [config.torch_python, "-c",
+             "import torch; print(torch.cuda.is_available())"],
+            capture_output=True, text=True)
+        if probe.stdout.strip() == "True":
+            config.available_features.add("torch-cuda")
 
 tool_dirs = [config.pareprop_tools_dir, config.llvm_tools_dir]
 tools = ["pareprop-opt", "pareprop-run", "mlir-opt", "mlir-runner", "mlir-translate", "opt", "llc", "llvm-nm",

@@ -38,6 +38,16 @@ def read_dump(path):
     return inputs, results, header_grads
 
 
+def to_torch(value, dtype):
+    """A dumped tensor as a torch tensor of `dtype`. f32 values are written
+    with the 9 digits that identify a float: round them to float32 first so
+    that a wider reference sees exactly the values the step computed with."""
+    import torch
+    kind, shape, values = value
+    exact = torch.float32 if kind == "f32" else torch.float64
+    return torch.tensor(values, dtype=exact).to(dtype).reshape(shape)
+
+
 def compare(results, reference, labels, rtol, to_tensor):
     """Prints one PASS/FAIL line per schedule: the largest difference of any
     result from the reference tensor, relative to the reference's largest

@@ -16,7 +16,7 @@ each separated by a non-reversible transition (linear + GELU), and a suffix
 import argparse
 import sys
 
-from dump_check import compare, read_dump
+from dump_check import compare, read_dump, to_torch
 
 p = argparse.ArgumentParser(description=__doc__,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -84,8 +84,7 @@ def torch_check(path):
     raw_inputs, raw_results, _ = read_dump(path)
 
     def tensor(value):
-        _, shape, values = value
-        return torch.tensor(values, dtype=dtype).reshape(shape)
+        return to_torch(value, dtype)
 
     inputs = {i: tensor(v) for i, v in raw_inputs.items()}
     if len(inputs) != len(args):

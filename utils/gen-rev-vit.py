@@ -29,7 +29,7 @@ import argparse
 import math
 import sys
 
-from dump_check import compare, read_dump
+from dump_check import compare, read_dump, to_torch
 
 p = argparse.ArgumentParser(description=__doc__,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -50,7 +50,11 @@ p.add_argument("--check-dump", metavar="FILE",
                help="compare the results in a pareprop-run --dump file with "
                     "PyTorch autograd on the same inputs, instead of emitting")
 p.add_argument("--rtol", type=float, default=None,
-               help="--check-dump tolerance (default 1e-5 for f32, 1e-10 for f64)")
+               help="--check-dump tolerance (default 1e-5 for f32, 1e-10 for "
+                    "f64; 1e-3 against --torch-device cuda)")
+p.add_argument("--torch-device", default="cpu", choices=["cpu", "cuda"],
+               help="--check-dump reference: PyTorch on the CPU in f64, or "
+                    "PyTorch CUDA in the model's type with TF32 off")
 a = p.parse_args()
 B, T, E, H, M, C = a.batch, a.seq, a.dim, a.heads, a.mlp_hidden, a.classes
 if min(a.depth, B, T, E, H, M, C) < 1:
@@ -130,10 +134,22 @@ def torch_check(path):
     import torch
     import torch.nn.functional as tf
 
-    # The reference runs in f64 whatever the model's type: f32 inputs are
-    # exact in f64, so it measures the compiled step's own rounding only.
-    dtype = torch.float64
-    rtol = a.rtol if a.rtol is not None else (1e-10 if a.dtype == "f64" else 1e-5)
+    # On the CPU the reference runs in f64 whatever the model's type: f32
+    # inputs are exact in f64, so it measures the compiled step's own
+    # rounding only. On CUDA it is PyTorch's own f32 computation (cuBLAS
+    # without TF32), which rounds too.
+    device = torch.device(a.torch_device)
+    if a.torch_device == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit("--torch-device cuda: PyTorch sees no CUDA device")
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        dtype = torch.float64 if a.dtype == "f64" else torch.float32
+        default_rtol = 1e-3
+    else:
+        dtype = torch.float64
+        default_rtol = 1e-10 if a.dtype == "f64" else 1e-5
+    rtol = a.rtol if a.rtol is not None else default_rtol
 
     raw_inputs, raw_results, header_grads = read_dump(path)
     if len(raw_inputs) != len(args):
@@ -144,8 +160,7 @@ def torch_check(path):
                  f"{grad_args}: are the generator options the same?")
 
     def tensor(value):
-        _, shape, values = value
-        return torch.tensor(values, dtype=dtype).reshape(shape)
+        return to_torch(value, dtype).to(device)
 
     env = {}
     for i, (name, shape) in enumerate(args):
@@ -162,11 +177,11 @@ def torch_check(path):
         env[name] = tensor(raw_inputs[i]).requires_grad_(name not in NO_GRAD)
 
     def const(v):
-        return torch.tensor(v, dtype=dtype)
+        return torch.tensor(v, dtype=dtype, device=device)
 
     def dropout(x, key, op_id):
         keep = keep_mask(key, op_id, a.dropout, x.numel())
-        mask = torch.tensor(keep, dtype=dtype).reshape(x.shape)
+        mask = torch.tensor(keep, dtype=dtype, device=device).reshape(x.shape)
         return x * mask * const(1.0 / (1.0 - a.dropout))
 
     def layer_norm(x, g, b):
@@ -210,10 +225,11 @@ def torch_check(path):
     d = tf.linear(o, env["w_head"], env["b_head"]) - env["target"]
     loss = (d * d).mean()
     grads = torch.autograd.grad(loss, [env[args[i][0]] for i in grad_args])
-    reference = [loss.detach()] + [g.detach() for g in grads]
+    reference = [loss.detach().cpu()] + [g.detach().cpu() for g in grads]
     labels = ["loss"] + [f"d({args[i][0]})" for i in grad_args]
 
-    compare(raw_results, reference, labels, rtol, tensor)
+    compare(raw_results, reference, labels, rtol,
+            lambda value: to_torch(value, dtype))
 
 
 # ---------------------------------------------------------------------------

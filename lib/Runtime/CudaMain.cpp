@@ -11,9 +11,11 @@
 #include <cstring>
 
 extern "C" int32_t pareprop_benchmark(int64_t steps, int64_t warmup);
+extern "C" void pareprop_cuda_set_dump(const char *path, const char *name);
 
 int main(int argc, char **argv) {
   int64_t steps = 10, warmup = 2;
+  const char *dump = nullptr, *dumpName = nullptr;
   for (int i = 1; i < argc; ++i) {
     auto value = [&](const char *flag) -> const char * {
       size_t n = std::strlen(flag);
@@ -28,12 +30,21 @@ int main(int argc, char **argv) {
       steps = std::atoll(v);
     } else if ((v = value("--warmup"))) {
       warmup = std::atoll(v);
+    } else if ((v = value("--dump"))) {
+      dump = v;
+    } else if ((v = value("--dump-name"))) {
+      dumpName = v;
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--steps N] [--warmup N]\n"
+                   "usage: %s [--steps N] [--warmup N] [--dump FILE "
+                   "[--dump-name NAME]]\n"
                    "Runs N training steps on random data on the GPU and "
                    "prints step time, throughput, peak device memory, the "
-                   "loss and a gradient checksum.\n",
+                   "loss and a gradient checksum.\n"
+                   "--dump writes the inputs and the last step's loss and "
+                   "gradients to FILE (as `pareprop-run --dump` does; "
+                   "results named NAME, default gpu) for `pareprop-run "
+                   "--compare-dump FILE`.\n",
                    argv[0]);
       return 2;
     }
@@ -45,5 +56,10 @@ int main(int argc, char **argv) {
                  argv[0]);
     return 2;
   }
+  if (dumpName && !dump) {
+    std::fprintf(stderr, "%s: --dump-name needs --dump\n", argv[0]);
+    return 2;
+  }
+  pareprop_cuda_set_dump(dump, dumpName);
   return pareprop_benchmark(steps, warmup);
 }

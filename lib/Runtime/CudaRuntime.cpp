@@ -21,6 +21,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Contraction.h"
+#include "pareprop/Runtime/TensorDump.h"
 
 #include <cublas_api.h>
 #include <cuda.h>
@@ -29,6 +30,7 @@
 #include <chrono>
 #include <initializer_list>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -36,6 +38,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <dlfcn.h>
 
 namespace {
@@ -307,8 +310,11 @@ cublasHandle_t blasHandleFor(CUstream stream) {
 }
 
 using pareprop::runtime::blasLayout;
+using pareprop::runtime::DumpTensor;
 using pareprop::runtime::ProductShape;
 using pareprop::runtime::View;
+using pareprop::runtime::writeDumpHeader;
+using pareprop::runtime::writeDumpTensor;
 
 /// The stride between consecutive elements of the flattened batch
 /// dimensions [0, batch) of `v` (0 when `v` has none), or -1 when they do
@@ -335,8 +341,9 @@ int64_t flatBatchStride(const View<T> &v, int64_t batch,
 
 /// C[b..., m, n] (+)= op(A)[b..., m, k] op(B)[b..., k, n] on `stream`; the
 /// flags are those of pareprop_contract_f32 (bit 0: A stored transposed,
-/// bit 1: B stored transposed, bit 2: overwrite C) plus bit 3: TF32 tensor
-/// cores for f32.
+/// bit 1: B stored transposed, bit 2: overwrite C) plus, for f32, bit 3:
+/// TF32 tensor cores, bit 4: BF16 tensor cores (operands rounded to bf16,
+/// f32 accumulation).
 template <typename T>
 void contract(CUstream stream, int64_t rankA, void *descA, int64_t rankB,
               void *descB, int64_t rankC, void *descC, int64_t flags) {
@@ -371,9 +378,10 @@ void contract(CUstream stream, int64_t rankA, void *descA, int64_t rankB,
   T one = 1, zero = 0;
   const T *beta = (flags & 4) ? &zero : &one;
   cudaDataType type = f64 ? CUDA_R_64F : CUDA_R_32F;
-  cublasComputeType_t compute =
-      f64 ? CUBLAS_COMPUTE_64F
-          : (flags & 8 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F);
+  cublasComputeType_t compute = f64          ? CUBLAS_COMPUTE_64F
+                                : flags & 8  ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                : flags & 16 ? CUBLAS_COMPUTE_32F_FAST_16BF
+                                             : CUBLAS_COMPUTE_32F;
   cublasHandle_t handle = blasHandleFor(stream);
   useContext();
   for (int64_t e = 0; e < calls; ++e) {
@@ -388,6 +396,76 @@ void contract(CUstream stream, int64_t rankA, void *descA, int64_t rankB,
               "cublasGemmStridedBatchedEx", __LINE__);
   }
 }
+
+/// The dump a benchmark executable writes (`--dump FILE`), opened at the
+/// first tensor.
+struct DumpFile {
+  std::string path, name = "gpu";
+  std::vector<int64_t> gradArgs;
+  std::FILE *file = nullptr;
+};
+
+DumpFile &dumpFile() {
+  static DumpFile dump;
+  return dump;
+}
+
+/// The open dump, or null when the executable writes none.
+std::FILE *openDump() {
+  DumpFile &d = dumpFile();
+  if (d.path.empty() || d.file)
+    return d.file;
+  d.file = std::fopen(d.path.c_str(), "w");
+  if (!d.file) {
+    std::string what = "cannot write the dump file " + d.path;
+    fail(__func__, __LINE__, what.c_str());
+  }
+  writeDumpHeader(d.file,
+                  "pareprop GPU benchmark executable dump (" + d.name + ")",
+                  d.gradArgs);
+  return d.file;
+}
+
+/// Copies a dense device buffer to the host and appends it to the dump.
+template <typename T>
+void dumpTensor(int64_t kind, int64_t index, int64_t rank, void *descriptor,
+                const char *dtype) {
+  std::FILE *out = openDump();
+  if (!out)
+    return;
+  View<T> v(rank, descriptor);
+  DumpTensor tensor{dtype, v.sizes, {}};
+  int64_t count = tensor.numElements();
+  std::vector<T> host(size_t(std::max<int64_t>(count, 0)));
+  if (count > 0)
+    PAREPROP_CUDA_CHECK(cuMemcpyDtoH, host.data(),
+                        reinterpret_cast<CUdeviceptr>(v.data),
+                        size_t(count) * sizeof(T));
+  tensor.values.assign(host.begin(), host.end());
+  std::string header =
+      kind == 0 ? "arg " + std::to_string(index) + " -"
+                : "result " + dumpFile().name + " " + std::to_string(index);
+  writeDumpTensor(out, header, tensor);
+  std::fflush(out);
+}
+
+/// An unranked memref as memrefCopy receives it.
+struct UnrankedDescriptor {
+  int64_t rank;
+  void *descriptor;
+};
+
+/// A strided memref's first byte, sizes and element strides.
+struct StridedBytes {
+  char *base;
+  std::vector<int64_t> sizes, strides;
+  StridedBytes(const UnrankedDescriptor &m, int64_t elementBytes) {
+    auto *fields = static_cast<int64_t *>(m.descriptor);
+    base = reinterpret_cast<char *>(fields[1]) + fields[2] * elementBytes;
+    sizes.assign(fields + 3, fields + 3 + m.rank);
+    strides.assign(fields + 3 + m.rank, fields + 3 + 2 * m.rank);
+  }
+};
 
 } // namespace
 
@@ -578,6 +656,92 @@ void pareprop_cuda_report(int64_t steps, double seconds, int64_t images,
   std::printf("loss: %.9g\n", loss);
   std::printf("gradient checksum: %.9g\n", checksum);
   std::fflush(stdout);
+}
+
+//===----------------------------------------------------------------------===//
+// Dumps of a benchmark executable's inputs and results (`--dump`)
+//===----------------------------------------------------------------------===//
+
+/// Where the executable's main() asked for the dump, and the name of its
+/// result set (pareprop/Runtime/TensorDump.h).
+void pareprop_cuda_set_dump(const char *path, const char *name) {
+  DumpFile &d = dumpFile();
+  if (d.file)
+    fail(__func__, __LINE__, "the dump file is already open");
+  d.path = path ? path : "";
+  d.name = name && *name ? name : "gpu";
+}
+
+/// Records that result k (k >= 1) is the gradient of argument `index`, in
+/// result order, before the first tensor is dumped.
+void pareprop_cuda_dump_gradient_of(int64_t index) {
+  DumpFile &d = dumpFile();
+  if (d.file)
+    fail(__func__, __LINE__, "gradient arguments come before any tensor");
+  d.gradArgs.push_back(index);
+}
+
+/// `kind` 0: argument `index`; 1: result `index` of the last step.
+void pareprop_cuda_dump_f32(int64_t kind, int64_t index, int64_t rank,
+                            void *descriptor) {
+  dumpTensor<float>(kind, index, rank, descriptor, "f32");
+}
+
+void pareprop_cuda_dump_f64(int64_t kind, int64_t index, int64_t rank,
+                            void *descriptor) {
+  dumpTensor<double>(kind, index, rank, descriptor, "f64");
+}
+
+void pareprop_cuda_dump_i64(int64_t kind, int64_t index, int64_t rank,
+                            void *descriptor) {
+  dumpTensor<int64_t>(kind, index, rank, descriptor, "i64");
+}
+
+void pareprop_cuda_dump_i32(int64_t kind, int64_t index, int64_t rank,
+                            void *descriptor) {
+  dumpTensor<int32_t>(kind, index, rank, descriptor, "i64");
+}
+
+/// An i64 scalar argument (a dropout seed).
+void pareprop_cuda_dump_scalar(int64_t index, int64_t value) {
+  if (std::FILE *out = openDump()) {
+    writeDumpTensor(out, "arg " + std::to_string(index) + " -",
+                    DumpTensor{"i64", {}, {double(value)}});
+    std::fflush(out);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Host code of the lowered module
+//===----------------------------------------------------------------------===//
+
+/// memref.copy between strided host buffers, as the LLVM lowering calls it
+/// for layouts it cannot copy with one memcpy (MLIR's C runner utils have
+/// it; benchmark executables link no MLIR library). Only host functions of a
+/// module (a model's forward) reach it: the step's copies run on the GPU.
+void memrefCopy(int64_t elementBytes, UnrankedDescriptor *source,
+                UnrankedDescriptor *destination) {
+  if (source->rank != destination->rank)
+    fail(__func__, __LINE__, "memref.copy between memrefs of other ranks");
+  StridedBytes from(*source, elementBytes), to(*destination, elementBytes);
+  if (from.sizes != to.sizes)
+    fail(__func__, __LINE__, "memref.copy between memrefs of other shapes");
+  int64_t rank = source->rank, count = 1;
+  for (int64_t s : from.sizes)
+    count *= s;
+  std::vector<int64_t> index(size_t(rank), 0);
+  for (int64_t n = 0; n < count; ++n) {
+    int64_t fromOffset = 0, toOffset = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      fromOffset += index[d] * from.strides[d];
+      toOffset += index[d] * to.strides[d];
+    }
+    std::memcpy(to.base + toOffset * elementBytes,
+                from.base + fromOffset * elementBytes, size_t(elementBytes));
+    // Next row-major index.
+    for (int64_t d = rank - 1; d >= 0 && ++index[d] == from.sizes[d]; --d)
+      index[d] = 0;
+  }
 }
 
 } // extern "C"

@@ -1,9 +1,9 @@
 // RUN: pareprop-opt %s -split-input-file -verify-diagnostics -convert-rev-to-gpu
 // Options out of range are reported, not clamped.
 // RUN: not pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=threads-per-block=100 2>&1 | FileCheck %s --check-prefix=THREADS
-// RUN: not pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=gemm-math=bf16 2>&1 | FileCheck %s --check-prefix=MATH
+// RUN: not pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=gemm-math=fp8 2>&1 | FileCheck %s --check-prefix=MATH
 // THREADS: error: convert-rev-to-gpu: threads-per-block must be a multiple of 32 between 32 and 1024, not 100
-// MATH: error: convert-rev-to-gpu: gemm-math must be 'f32' or 'tf32', not 'bf16'
+// MATH: error: convert-rev-to-gpu: gemm-math must be 'f32', 'tf32' or 'bf16', not 'fp8'
 
 // nn ops must be lowered to linalg first.
 func.func @not_lowered(%a: tensor<4xf32>) -> tensor<4xf32> attributes {rev.training_step} {

@@ -1,5 +1,6 @@
 // RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu | FileCheck %s
 // RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=gemm-math=tf32 | FileCheck %s --check-prefix=TF32
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=gemm-math=bf16 | FileCheck %s --check-prefix=BF16
 
 // Two streams. Each starts as a `gpu.wait async` anchored by a zero-byte
 // allocation; task 1 (stream 1, after task 0) starts with a join of its own
@@ -84,8 +85,14 @@ func.func @two_streams(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) attr
 // CHECK: gpu.terminator
 // The product's buffer is freed on the stream after its last reader.
 // CHECK: gpu.dealloc async [%[[SUM]]] %[[P]]
+// Tensor-core math is a flag of the call: overwrite (4) + TF32 (8) or
+// BF16 (16).
 // TF32-LABEL: func.func @product
-// TF32: arith.constant 12 : i64
+// TF32: %[[FLAGS:.*]] = arith.constant 12 : i64
+// TF32: call @pareprop_cuda_contract_f32({{.*}}, %[[FLAGS]])
+// BF16-LABEL: func.func @product
+// BF16: %[[FLAGS:.*]] = arith.constant 20 : i64
+// BF16: call @pareprop_cuda_contract_f32({{.*}}, %[[FLAGS]])
 func.func @product(%x: tensor<8x32xf32>, %w: tensor<32x16xf32>) -> tensor<8xf32> attributes {rev.training_step} {
   %t0, %s = rev.task stream 0 {
     %0 = nn.matmul %x, %w : tensor<8x32xf32>, tensor<32x16xf32>

@@ -14,6 +14,7 @@
 #include "pareprop/Dialect/Rev/IR/RevOps.h"
 #include "pareprop/ExecutionEngine/CompiledFunction.h"
 #include "pareprop/Pipelines/Pipelines.h"
+#include "pareprop/Runtime/TensorDump.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -95,6 +96,13 @@ static cl::opt<std::string>
              cl::desc("Write the inputs and every schedule's loss and "
                       "gradients to this text file (for outside checks)"),
              cl::init(""));
+static cl::opt<std::string> compareDumpFile(
+    "compare-dump", cl::cat(runOptions),
+    cl::desc("Run on the inputs recorded in this dump (of pareprop-run or of "
+             "a GPU benchmark executable's --dump) and check every result "
+             "set in it against this run's reference schedule (the first; "
+             "tolerance --rtol)"),
+    cl::init(""));
 static cl::opt<bool> checkReconstruction(
     "check-reconstruction", cl::cat(runOptions),
     cl::desc("Reversible schedules: report per block the error between the "
@@ -401,20 +409,105 @@ double printReconstruction(StringRef schedule, const HostTensor &report) {
   return worst;
 }
 
+std::string dumpType(Type elementType) {
+  return elementType.isF64() ? "f64" : elementType.isF32() ? "f32" : "i64";
+}
+
 /// "<header> <dtype> <rank> <dims...>" then the values on one line.
-void dumpTensor(llvm::raw_ostream &os, const Twine &header,
+void dumpTensor(llvm::raw_ostream &os, const std::string &header,
                 const HostTensor &t) {
-  os << header << " "
-     << (t.type.getElementType().isInteger(64) ? "i64"
-         : isF64(t.type)                       ? "f64"
-                                               : "f32")
-     << " " << t.type.getRank();
-  for (int64_t d : t.type.getShape())
-    os << " " << d;
-  os << "\n";
-  for (double v : t.values)
-    os << llvm::format("%.17g ", v);
-  os << "\n";
+  pareprop::runtime::DumpTensor d{dumpType(t.type.getElementType()),
+                                  t.type.getShape().vec(), t.values};
+  os << pareprop::runtime::formatDumpTensor(header, d);
+}
+
+/// Replaces `inputs` by the arguments a dump recorded, checking that they
+/// are the step's (count, element types, shapes, gradient arguments).
+llvm::Error takeDumpedInputs(const pareprop::runtime::Dump &dump,
+                             const std::string &path,
+                             ArrayRef<unsigned> gradArgs,
+                             std::vector<HostTensor> &inputs) {
+  auto error = [&](const Twine &what) {
+    return llvm::createStringError(path + ": " + what.str());
+  };
+  if (dump.args.size() != inputs.size())
+    return error("has " + Twine(dump.args.size()) + " arguments, the step " +
+                 Twine(inputs.size()));
+  if (dump.hasGradArgs &&
+      !llvm::equal(dump.gradArgs, gradArgs,
+                   [](int64_t a, unsigned b) { return a == int64_t(b); }))
+    return error("its results are the gradients of other arguments than the "
+                 "step's: is it a dump of this model?");
+  for (auto [i, input] : llvm::enumerate(inputs)) {
+    auto it = dump.args.find(int64_t(i));
+    if (it == dump.args.end())
+      return error("has no argument " + Twine(i));
+    const pareprop::runtime::DumpTensor &t = it->second;
+    std::string expected = dumpType(input.type.getElementType());
+    if (t.dtype != expected || t.shape != input.type.getShape().vec()) {
+      std::string shape;
+      llvm::raw_string_ostream os(shape);
+      llvm::interleave(t.shape, os, "x");
+      return error("argument " + Twine(i) + " is " + t.dtype + " [" + shape +
+                   "], the step takes " +
+                   llvm::formatv("{0}", input.type).str());
+    }
+    input.values = t.values;
+  }
+  return llvm::Error::success();
+}
+
+/// Checks every result set of a dump against `reference` (this run's
+/// results on the same inputs); prints one line per set.
+bool compareDumpedResults(const pareprop::runtime::Dump &dump,
+                          const std::string &path,
+                          const std::vector<HostTensor> &reference,
+                          const std::string &referenceName, double tolerance) {
+  if (dump.resultSets.empty()) {
+    llvm::errs() << "pareprop-run: " << path << " holds no results\n";
+    return false;
+  }
+  bool ok = true;
+  for (const std::string &set : dump.resultSets) {
+    const auto &results = dump.results.at(set);
+    double worst = 0;
+    std::string where = "result 0";
+    bool comparable = results.size() == reference.size();
+    for (size_t k = 0; comparable && k < reference.size(); ++k) {
+      auto it = results.find(int64_t(k));
+      if (it == results.end() ||
+          it->second.shape != reference[k].type.getShape().vec()) {
+        comparable = false;
+        break;
+      }
+      double scale = 0, diff = 0;
+      for (size_t e = 0; e < reference[k].values.size(); ++e) {
+        scale = std::max(scale, std::fabs(reference[k].values[e]));
+        diff = std::max(
+            diff, std::fabs(it->second.values[e] - reference[k].values[e]));
+      }
+      double rel = scale > 0 ? diff / scale : diff;
+      if (!(rel <= worst)) { // NaN counts as the worst.
+        worst = rel;
+        where = "result " + std::to_string(k);
+      }
+    }
+    if (!comparable) {
+      llvm::outs() << path << " " << set << " vs " << referenceName
+                   << ": the results differ in number or shape from the "
+                      "step's: FAIL\n";
+      ok = false;
+      continue;
+    }
+    bool pass = worst <= tolerance;
+    ok &= pass;
+    llvm::outs() << llvm::format(
+        "%s %s vs %s: max relative difference %.3e in %s (tolerance %.0e) "
+        "%s\n",
+        path.c_str(), set.c_str(), referenceName.c_str(), worst, where.c_str(),
+        tolerance, pass ? "PASS" : "FAIL");
+  }
+  return ok;
 }
 
 struct Variant {
@@ -629,6 +722,15 @@ int main(int argc, char **argv) {
   if (!madeInputs)
     return fail(llvm::toString(madeInputs.takeError()));
   std::vector<HostTensor> inputs = std::move(*madeInputs);
+  pareprop::runtime::Dump compared;
+  if (!compareDumpFile.empty()) {
+    std::string error;
+    if (!pareprop::runtime::readDump(compareDumpFile, compared, error))
+      return fail(error);
+    if (llvm::Error err =
+            takeDumpedInputs(compared, compareDumpFile, gradArgs, inputs))
+      return fail(llvm::toString(std::move(err)));
+  }
   std::unique_ptr<llvm::ToolOutputFile> dump;
   if (!dumpFile.empty()) {
     std::error_code ec;
@@ -636,16 +738,21 @@ int main(int argc, char **argv) {
                                                   llvm::sys::fs::OF_Text);
     if (ec)
       return fail("cannot write " + dumpFile + ": " + ec.message());
-    dump->os() << "# pareprop-run dump of " << inputFile << ", seed " << seed
-               << "; results: loss, then gradients of arguments";
-    for (unsigned i : gradArgs)
-      dump->os() << " " << i;
-    dump->os() << "\n";
+    std::string source = compareDumpFile.empty()
+                             ? "seed " + std::to_string(seed)
+                             : "inputs of " + compareDumpFile.getValue();
+    dump->os() << pareprop::runtime::formatDumpHeader(
+        "pareprop-run dump of " + inputFile + ", " + source,
+        std::vector<int64_t>(gradArgs.begin(), gradArgs.end()));
     for (auto [i, t] : llvm::enumerate(inputs))
-      dumpTensor(dump->os(), "arg " + Twine(i) + " -", t);
+      dumpTensor(dump->os(), "arg " + std::to_string(i) + " -", t);
   }
   llvm::outs() << "model " << inputFile << "  function @" << loss.getSymName()
-               << "  seed " << seed << "\n";
+               << "  "
+               << (compareDumpFile.empty()
+                       ? "seed " + std::to_string(seed)
+                       : "inputs of " + compareDumpFile.getValue())
+               << "\n";
   llvm::outs() << llvm::format("%-9s %-15s %-12s %-6s %10s %10s %10s %10s\n",
                                "schedule", "loss", "grad-rel-err", "check",
                                "step-ms", "pred-ms", "peak-KiB", "pred-KiB");
@@ -778,7 +885,7 @@ int main(int argc, char **argv) {
         return fail(llvm::toString(std::move(err)));
     if (dump)
       for (auto [k, t] : llvm::enumerate(results))
-        dumpTensor(dump->os(), "result " + v.name + " " + Twine(k), t);
+        dumpTensor(dump->os(), "result " + v.name + " " + std::to_string(k), t);
     stepMs[v.name] = median;
     runtimePerStep.push_back(
         {v.name, double(trace.helperJobs() - helperJobsBefore) / steps,
@@ -803,6 +910,9 @@ int main(int argc, char **argv) {
     if (reconstruction)
       printReconstruction(v.name, *reconstruction);
   }
+  if (!compareDumpFile.empty())
+    ok &= compareDumpedResults(compared, compareDumpFile, reference,
+                               referenceName, tolerance);
   if (variants.size() > 1)
     llvm::outs() << "gradients compared with " << referenceName
                  << " (max relative difference per tensor, tolerance "
@@ -818,13 +928,12 @@ int main(int argc, char **argv) {
     llvm::outs() << " " << h.schedule << " " << h.lastAllocations;
   llvm::outs() << "\nbuffers taken from the system, first/last step:";
   for (const RuntimeUse &h : runtimePerStep)
-    llvm::outs() << " " << h.schedule << " " << h.firstSystemAllocations
-                 << "/" << h.lastSystemAllocations;
+    llvm::outs() << " " << h.schedule << " " << h.firstSystemAllocations << "/"
+                 << h.lastSystemAllocations;
   llvm::outs() << llvm::format(
       "\nbuffer pool reserved at most %.1f KiB\n",
-      double(pareprop::compiledCodeBufferPool()
-                 .statistics()
-                 .peakReservedBytes) /
+      double(
+          pareprop::compiledCodeBufferPool().statistics().peakReservedBytes) /
           1024.0);
   if (measured.count("auto") && !measured["auto"].info.policy.empty())
     llvm::outs() << "auto chose " << measured["auto"].info.policy << "\n";

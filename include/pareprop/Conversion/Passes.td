@@ -157,8 +157,10 @@ def ConvertRevToGPU : Pass<"convert-rev-to-gpu", "mlir::ModuleOp"> {
            "Threads per block of the generated kernels (a multiple of 32, "
            "at most 1024)">,
     Option<"gemmMath", "gemm-math", "std::string", /*default=*/"\"f32\"",
-           "Arithmetic of the cuBLAS products: 'f32' (exact f32, the "
-           "default) or 'tf32' (f32 in, tensor cores with tf32 inputs)">,
+           "Arithmetic of the cuBLAS products of f32 tensors: 'f32' (exact "
+           "f32, the default), 'tf32' or 'bf16' (tensor cores; the operands "
+           "are rounded to tf32 or bf16, products accumulate in f32; "
+           "tensors stay f32)">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::bufferization::BufferizationDialect",
@@ -191,6 +193,14 @@ def AddGpuBenchmarkEntry
     sums through the runtime's `pareprop_cuda_report`. Every step's results
     are freed after it. The runtime's `pareprop_cuda_main` object provides a
     `main` that parses `--steps` and `--warmup` and calls it.
+
+    The entry also hands the filled inputs, and the last step's results, to
+    the runtime's `pareprop_cuda_dump_<type>` (after the gradients'
+    arguments from the step's `rev.grad_args`): an executable run with
+    `--dump FILE` writes them in `pareprop-run --dump`'s format, so that
+    `pareprop-run --compare-dump FILE` checks the GPU's loss and gradients
+    against the CPU build on the same inputs. Elements other than f32, f64,
+    i32 and i64 are not dumped.
   }];
   let options = [
     Option<"func", "func", "std::string", /*default=*/"\"\"",

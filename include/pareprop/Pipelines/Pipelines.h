@@ -146,7 +146,8 @@ struct RevToGPUOptions : RevToLLVMOptions {
       llvm::cl::init("+ptx80")};
   Option<std::string> gemmMath{
       *this, "gemm-math",
-      llvm::cl::desc("Arithmetic of the cuBLAS products: 'f32' or 'tf32'"),
+      llvm::cl::desc("Arithmetic of the cuBLAS products: 'f32', 'tf32' or "
+                     "'bf16' (see convert-rev-to-gpu)"),
       llvm::cl::init("f32")};
   Option<unsigned> threadsPerBlock{
       *this, "threads-per-block",

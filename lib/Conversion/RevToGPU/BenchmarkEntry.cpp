@@ -118,8 +118,40 @@ struct AddGpuBenchmarkEntryPass
     FailureOr<func::FuncOp> report = declareRuntimeFunction(
         module, "pareprop_cuda_report",
         b.getFunctionType({i64, f64, i64, f64, f64}, {}));
-    if (failed(clock) || failed(resetPeak) || failed(sum) || failed(report))
+    FailureOr<func::FuncOp> dumpGradientOf = declareRuntimeFunction(
+        module, "pareprop_cuda_dump_gradient_of", b.getFunctionType({i64}, {}));
+    FailureOr<func::FuncOp> dumpScalar = declareRuntimeFunction(
+        module, "pareprop_cuda_dump_scalar", b.getFunctionType({i64, i64}, {}));
+    if (failed(clock) || failed(resetPeak) || failed(sum) || failed(report) ||
+        failed(dumpGradientOf) || failed(dumpScalar))
       return signalPassFailure();
+    // Dumps (`--dump`): pareprop_cuda_dump_<type>(kind, index, memref), kind
+    // 0 for an argument, 1 for a result; nothing unless the executable was
+    // asked for a dump.
+    auto dumpTensor = [&](OpBuilder &db, int64_t kind, int64_t index,
+                          Value buffer) -> LogicalResult {
+      auto type = cast<MemRefType>(buffer.getType());
+      Type elem = type.getElementType();
+      const char *suffix = elem.isF32()         ? "f32"
+                           : elem.isF64()       ? "f64"
+                           : elem.isInteger(64) ? "i64"
+                           : elem.isInteger(32) ? "i32"
+                                                : nullptr;
+      if (!suffix) // The dump format has no other types; readers see it.
+        return success();
+      auto unranked = UnrankedMemRefType::get(elem, 0);
+      FailureOr<func::FuncOp> fn = declareRuntimeFunction(
+          module, (Twine("pareprop_cuda_dump_") + suffix).str(),
+          db.getFunctionType({i64, i64, unranked}, {}));
+      if (failed(fn))
+        return failure();
+      Value cast = memref::CastOp::create(db, loc, unranked, buffer);
+      func::CallOp::create(
+          db, loc, *fn,
+          ValueRange{arith::ConstantIntOp::create(db, loc, kind, 64),
+                     arith::ConstantIntOp::create(db, loc, index, 64), cast});
+      return success();
+    };
 
     auto entry = func::FuncOp::create(
         b, loc, kEntryName, b.getFunctionType({i64, i64}, {b.getI32Type()}));
@@ -134,6 +166,13 @@ struct AddGpuBenchmarkEntryPass
     auto cI64 = [&](OpBuilder &ib, int64_t v) -> Value {
       return arith::ConstantIntOp::create(ib, loc, v, 64);
     };
+
+    // The gradients' arguments, for the dump's header.
+    if (auto gradArgs =
+            step->getAttrOfType<DenseI64ArrayAttr>("rev.grad_args")) {
+      for (int64_t arg : gradArgs.asArrayRef())
+        func::CallOp::create(b, loc, *dumpGradientOf, ValueRange{cI64(b, arg)});
+    }
 
     // Inputs on one stream, filled by one kernel each.
     Value token =
@@ -211,6 +250,15 @@ struct AddGpuBenchmarkEntryPass
       token = *filled;
     }
     gpu::WaitOp::create(b, loc, Type(), ValueRange{token});
+    for (auto [i, input] : llvm::enumerate(inputs)) {
+      if (!isa<MemRefType>(input.getType())) {
+        func::CallOp::create(b, loc, *dumpScalar,
+                             ValueRange{cI64(b, int64_t(i)), input});
+        continue;
+      }
+      if (failed(dumpTensor(b, 0, int64_t(i), input)))
+        return signalPassFailure();
+    }
     func::CallOp::create(b, loc, *resetPeak, ValueRange{});
 
     // Runs the step and frees its results; returns the results for `use`.
@@ -242,13 +290,16 @@ struct AddGpuBenchmarkEntryPass
     Value seconds = arith::SubFOp::create(b, loc, t1, t0);
 
     // One more step: the loss (first result) and the sum of every other f32
-    // result (the gradients).
+    // result (the gradients), and the dump of every result.
     Value loss =
         arith::ConstantFloatOp::create(b, loc, b.getF64Type(), APFloat(0.0));
     Value checksum = loss;
+    bool dumped = true;
     runStep(b, [&](OpBuilder &sb, ValueRange results) {
       for (auto [k, r] : llvm::enumerate(results)) {
         auto type = dyn_cast<MemRefType>(r.getType());
+        if (type && failed(dumpTensor(sb, 1, int64_t(k), r)))
+          dumped = false;
         if (!type || !type.getElementType().isF32())
           continue;
         Value cast = memref::CastOp::create(sb, loc, unrankedF32, r);
@@ -260,6 +311,8 @@ struct AddGpuBenchmarkEntryPass
           checksum = arith::AddFOp::create(sb, loc, checksum, s);
       }
     });
+    if (!dumped)
+      return signalPassFailure();
     Value t =
         gpu::WaitOp::create(b, loc, tokenType, ValueRange{}).getAsyncToken();
     for (Value buf : buffers)

@@ -22,6 +22,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/StringSwitch.h"
 
 namespace pareprop {
 #define GEN_PASS_DEF_CONVERTREVTOGPU
@@ -34,9 +35,10 @@ using namespace pareprop::rev;
 
 namespace {
 
-/// Flag bit of pareprop_cuda_contract_*: f32 products may use TF32 tensor
-/// cores.
+/// Flag bits of pareprop_cuda_contract_*: f32 products may use TF32, or
+/// BF16, tensor cores.
 constexpr int64_t kTF32Flag = 8;
+constexpr int64_t kBF16Flag = 16;
 
 /// The ops of the flattened step that belong to one task (or, for the
 /// returned constants before the first task, to none), in program order.
@@ -47,9 +49,11 @@ struct Segment {
 
 class GpuStepBuilder {
 public:
+  /// `f32MathFlag`: the flag bit f32 products get (0: exact f32).
   GpuStepBuilder(func::FuncOp step, SymbolTable &symbols, unsigned threads,
-                 bool tf32)
-      : step(step), symbols(symbols), threadsPerBlock(threads), tf32(tf32) {}
+                 int64_t f32MathFlag)
+      : step(step), symbols(symbols), threadsPerBlock(threads),
+        f32MathFlag(f32MathFlag) {}
   LogicalResult build();
 
 private:
@@ -65,7 +69,7 @@ private:
   func::FuncOp step;
   SymbolTable &symbols;
   unsigned threadsPerBlock;
-  bool tf32;
+  int64_t f32MathFlag;
 
   SmallVector<int64_t> taskStream;
   SmallVector<SmallVector<unsigned>> taskAfter;
@@ -319,8 +323,8 @@ LogicalResult GpuStepBuilder::callContraction(linalg::GenericOp op,
   if (overwrite)
     flags |= kContractionOverwriteFlag;
   Type elem = cast<MemRefType>(op.getDpsInits()[0].getType()).getElementType();
-  if (tf32 && elem.isF32())
-    flags |= kTF32Flag;
+  if (elem.isF32())
+    flags |= f32MathFlag;
   // The runtime's cuBLAS entry point takes the stream's token (the stream,
   // once lowered) before A, B, C and the flags.
   Type unranked = UnrankedMemRefType::get(elem, 0);
@@ -593,9 +597,14 @@ struct ConvertRevToGPUPass
           << static_cast<uint64_t>(threadsPerBlock);
       return signalPassFailure();
     }
-    if (gemmMath != "f32" && gemmMath != "tf32") {
-      module.emitError("convert-rev-to-gpu: gemm-math must be 'f32' or "
-                       "'tf32', not '")
+    int64_t f32MathFlag = llvm::StringSwitch<int64_t>(gemmMath)
+                              .Case("f32", 0)
+                              .Case("tf32", kTF32Flag)
+                              .Case("bf16", kBF16Flag)
+                              .Default(-1);
+    if (f32MathFlag < 0) {
+      module.emitError("convert-rev-to-gpu: gemm-math must be 'f32', 'tf32' "
+                       "or 'bf16', not '")
           << gemmMath << "'";
       return signalPassFailure();
     }
@@ -626,8 +635,7 @@ struct ConvertRevToGPUPass
 
     for (func::FuncOp step : steps) {
       // The builder looks kernels up by name; the step it replaces goes.
-      GpuStepBuilder builder(step, symbols, threadsPerBlock,
-                             gemmMath == "tf32");
+      GpuStepBuilder builder(step, symbols, threadsPerBlock, f32MathFlag);
       if (failed(builder.build()))
         return signalPassFailure();
     }
