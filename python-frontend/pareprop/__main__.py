@@ -88,7 +88,47 @@ def main(argv=None):
     bench.add_argument("--warmup", type=int, default=1)
     bench.add_argument("--json", metavar="FILE",
                        help="also write the records as JSON")
+    gpu = sub.add_parser(
+        "gpu-bench", help="build GPU executables of RevViT-B/L under each "
+        "schedule and time them against PyTorch CUDA (standard, reversible, "
+        "two-stream PaReprop) in one run")
+    gpu.add_argument("configs", nargs="*", default=["revvit-b-b32"],
+                     help="configurations (default: revvit-b-b32; 'all': "
+                     "RevViT-B and -L at batch 8, 32 and 128)")
+    gpu.add_argument("--steps", type=int, default=20,
+                     help="timed steps per row (mean reported)")
+    gpu.add_argument("--warmup", type=int, default=3)
+    gpu.add_argument("--json", metavar="FILE",
+                     help="also write the records as JSON")
+    gpu.add_argument("--work-dir", default="gpu-bench",
+                     help="where the exported models and executables go")
+    gpu.add_argument("--gemm-math", default="f32",
+                     choices=["f32", "tf32", "bf16"],
+                     help="arithmetic of the matrix products on both sides "
+                     "(default: exact f32)")
+    gpu.add_argument("--no-torch", action="store_true",
+                     help="measure our executables only")
+    gpu.add_argument("--build-only", action="store_true",
+                     help="build the executables and stop (no GPU needed)")
     args = parser.parse_args(argv)
+    if args.command == "gpu-bench":
+        from . import gpu_bench
+        configs = args.configs
+        if configs == ["all"]:
+            configs = [c for c in gpu_bench.CONFIGS if c.startswith("revvit")]
+        unknown = [c for c in configs if c not in gpu_bench.CONFIGS]
+        if unknown:
+            parser.error(f"unknown configuration(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(gpu_bench.CONFIGS)}")
+        if args.steps < 1 or args.warmup < 0:
+            parser.error("--steps must be at least 1 and --warmup at least 0")
+        try:
+            gpu_bench.main(configs, args.steps, args.warmup, args.json,
+                           args.work_dir, args.gemm_math, not args.no_torch,
+                           args.build_only)
+        except RuntimeError as e:
+            raise SystemExit(f"pareprop gpu-bench: {e}")
+        return 0
     if args.command == "bench":
         from . import bench as bench_module
         configs = args.configs

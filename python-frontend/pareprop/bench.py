@@ -140,15 +140,15 @@ class _ReversibleStack(torch.autograd.Function):
 
 
 @contextlib.contextmanager
-def _reversible(module, overlap):
-    """Runs every ReversibleSequence of `module` through _ReversibleStack
-    while the context is active."""
-    pool = concurrent.futures.ThreadPoolExecutor(1) if overlap else None
+def run_stacks_as(module, function, helper):
+    """Runs every ReversibleSequence of `module` through the reversible
+    autograd.Function `function` (a _ReversibleStack), which gets `helper`
+    as its last argument, while the context is active."""
     stacks = [m for m in module.modules() if isinstance(m, ReversibleSequence)]
 
     def run(stack):
         def forward(x1, x2, context=None):
-            return _ReversibleStack.apply(x1, x2, context, stack.blocks, pool)
+            return function.apply(x1, x2, context, stack.blocks, helper)
         return forward
 
     for s in stacks:
@@ -158,6 +158,17 @@ def _reversible(module, overlap):
     finally:
         for s in stacks:
             del s.forward
+
+
+@contextlib.contextmanager
+def _reversible(module, overlap):
+    """Runs every ReversibleSequence of `module` through _ReversibleStack
+    (with a helper thread if `overlap`) while the context is active."""
+    pool = concurrent.futures.ThreadPoolExecutor(1) if overlap else None
+    try:
+        with run_stacks_as(module, _ReversibleStack, pool):
+            yield
+    finally:
         if pool is not None:
             pool.shutdown()
 

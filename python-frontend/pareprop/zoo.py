@@ -58,12 +58,13 @@ class RevViT(nn.Module):
     concatenated."""
 
     def __init__(self, image_size=8, patch=4, channels=3, dim=16, depth=2,
-                 heads=2, classes=5, dropout=0.0, batch_first=True):
+                 heads=2, classes=5, dropout=0.0, batch_first=True,
+                 mlp_ratio=2):
         super().__init__()
         tokens = (image_size // patch) ** 2
         self.patch_embed = nn.Conv2d(channels, dim, patch, stride=patch)
         self.pos_embed = nn.Parameter(torch.randn(1, tokens, dim) * 0.02)
-        self.blocks = transformer_blocks(dim, depth, heads, 2, dropout,
+        self.blocks = transformer_blocks(dim, depth, heads, mlp_ratio, dropout,
                                          batch_first)
         self.norm = nn.LayerNorm(2 * dim)
         self.head = nn.Linear(2 * dim, classes)
@@ -154,10 +155,11 @@ class RegressionLoss(nn.Module):
 
 
 def revvit(batch=2, image_size=8, patch=4, dim=16, depth=2, heads=2,
-           classes=5, dropout=0.0, batch_first=True, seed=0):
+           classes=5, dropout=0.0, batch_first=True, seed=0, mlp_ratio=2):
     torch.manual_seed(seed)
     model = ClassificationLoss(RevViT(image_size, patch, 3, dim, depth, heads,
-                                      classes, dropout, batch_first))
+                                      classes, dropout, batch_first,
+                                      mlp_ratio))
     images = torch.randn(batch, 3, image_size, image_size)
     labels = torch.randint(0, classes, (batch,))
     return model, (images, labels)
