@@ -9,6 +9,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Async/Passes.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -146,6 +147,11 @@ void pareprop::buildRevToGPUPipeline(OpPassManager &pm,
   // arithmetic (f64 ones are left to the NVVM lowering).
   if (options.approximateMath)
     pm.addPass(createConvertMathToPolynomials());
+  // Outline here (the NVVM pipeline's own outlining then finds nothing
+  // left) so that the kernels of all blocks share one module and one
+  // binary.
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createMergeGpuKernelModules());
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;
   nvvm.cubinFeatures = options.features;

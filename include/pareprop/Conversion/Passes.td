@@ -221,6 +221,28 @@ def AddGpuBenchmarkEntry
                            "mlir::scf::SCFDialect"];
 }
 
+def MergeGpuKernelModules
+    : Pass<"merge-gpu-kernel-modules", "mlir::ModuleOp"> {
+  let summary = "Move outlined kernels into one gpu.module, one copy of each "
+                "distinct kernel";
+  let description = [{
+    `gpu-kernel-outlining` gives every `gpu.launch` a `gpu.module` of its
+    own, and a reversible stack repeats the same kernels once per block (they
+    differ only in the buffers and sizes they are passed). Each module
+    becomes its own binary: one `ptxas` run when compiling and one module
+    load when the executable starts, per launch (1304 for RevViT-B).
+
+    This pass moves the kernels of every plain `gpu.module` (only `gpu.func`
+    ops, no attributes but its name, no symbol references in the kernels, no
+    uses but `gpu.launch_func`) into one module, `@pareprop_kernels`, keeps
+    one copy of kernels that print the same (generic form, names aside: the
+    same body, types and attributes, launch bounds included) and points
+    every `gpu.launch_func` at the copy it keeps. Other modules are left as
+    they are. The `rev-to-gpu` pipeline runs it right after outlining.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
 def ConvertContractionsToRuntime
     : Pass<"convert-contractions-to-runtime", "mlir::ModuleOp"> {
   let summary = "Call the runtime's BLAS-backed GEMM for matrix products on buffers";
