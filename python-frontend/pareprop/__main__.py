@@ -1,5 +1,7 @@
 """Command line: ``python3 -m pareprop export MODEL [options]`` writes MLIR;
-``python3 -m pareprop train [MODEL]`` is the main job (see pareprop.demo).
+``python3 -m pareprop train [MODEL]`` is the main job (see pareprop.demo);
+``check-dump MODEL FILE`` checks a dump of its compiled step against PyTorch
+(see pareprop.dumpfile); ``bench`` and ``gpu-bench`` measure.
 
 MODEL is a zoo model (revvit, revbert, revmlp) or ``path/to/file.py:factory``
 where ``factory(**options)`` returns ``(module, example_inputs)`` (see
@@ -110,7 +112,34 @@ def main(argv=None):
                      help="measure our executables only")
     gpu.add_argument("--build-only", action="store_true",
                      help="build the executables and stop (no GPU needed)")
+    check = sub.add_parser(
+        "check-dump", help="check a dump of a model's compiled step "
+        "(pareprop-run --dump, or a GPU executable's --dump) against "
+        "PyTorch autograd on the dumped inputs and weights")
+    check.add_argument("model", help=f"{', '.join(zoo.MODELS)} or "
+                                     "path/to/file.py:factory")
+    check.add_argument("dump", help="the dump file")
+    check.add_argument("--set", action="append", default=[],
+                       metavar="NAME=VALUE",
+                       help="factory option, as given to export")
+    check.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                       help="PyTorch in f64 on the CPU (default) or in f32 "
+                       "on CUDA with TF32 off")
+    check.add_argument("--rtol", type=float, default=None,
+                       help="tolerance (default 1e-5 on the CPU, 1e-3 on "
+                       "CUDA)")
     args = parser.parse_args(argv)
+    if args.command == "check-dump":
+        from . import dumpfile
+        factory = load_factory(args.model)
+        try:
+            module, inputs = factory(**_options(args.set))
+        except TypeError as e:
+            raise SystemExit(f"pareprop: {args.model}: {e}")
+        module.eval()  # A dump of a compiled step holds no dropout masks.
+        ok = dumpfile.main_check(module, inputs, args.dump, args.device,
+                                 args.rtol)
+        return 0 if ok else 1
     if args.command == "gpu-bench":
         from . import gpu_bench
         configs = args.configs
