@@ -18,15 +18,16 @@
 namespace pareprop::runtime {
 
 /// An unranked memref as the LLVM lowering passes it: rank and a pointer to
-/// {allocated, aligned, offset, sizes[rank], strides[rank]}.
+/// {allocated, aligned, offset, sizes[rank], strides[rank]}. Offset and
+/// strides count elements of `elementBytes` bytes (View<char> of any memref).
 template <typename T> struct View {
   T *data;
   std::vector<int64_t> sizes, strides;
 
-  View(int64_t rank, void *descriptor) {
+  View(int64_t rank, void *descriptor, int64_t elementBytes = sizeof(T)) {
     auto *fields = static_cast<int64_t *>(descriptor);
-    T *aligned = reinterpret_cast<T *>(fields[1]);
-    data = aligned + fields[2];
+    data = reinterpret_cast<T *>(reinterpret_cast<char *>(fields[1]) +
+                                 fields[2] * elementBytes);
     sizes.assign(fields + 3, fields + 3 + rank);
     strides.assign(fields + 3 + rank, fields + 3 + 2 * rank);
   }

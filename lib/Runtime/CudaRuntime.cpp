@@ -426,6 +426,19 @@ std::FILE *openDump() {
   return d.file;
 }
 
+/// The elements of a dense, row-major device buffer, on the host.
+template <typename T> std::vector<T> copyToHost(const View<T> &v) {
+  int64_t count = 1;
+  for (int64_t s : v.sizes)
+    count *= s;
+  std::vector<T> host(size_t(std::max<int64_t>(count, 0)));
+  if (count > 0)
+    PAREPROP_CUDA_CHECK(cuMemcpyDtoH, host.data(),
+                        reinterpret_cast<CUdeviceptr>(v.data),
+                        size_t(count) * sizeof(T));
+  return host;
+}
+
 /// Copies a dense device buffer to the host and appends it to the dump.
 template <typename T>
 void dumpTensor(int64_t kind, int64_t index, int64_t rank, void *descriptor,
@@ -435,12 +448,7 @@ void dumpTensor(int64_t kind, int64_t index, int64_t rank, void *descriptor,
     return;
   View<T> v(rank, descriptor);
   DumpTensor tensor{dtype, v.sizes, {}};
-  int64_t count = tensor.numElements();
-  std::vector<T> host(size_t(std::max<int64_t>(count, 0)));
-  if (count > 0)
-    PAREPROP_CUDA_CHECK(cuMemcpyDtoH, host.data(),
-                        reinterpret_cast<CUdeviceptr>(v.data),
-                        size_t(count) * sizeof(T));
+  std::vector<T> host = copyToHost(v);
   tensor.values.assign(host.begin(), host.end());
   std::string header =
       kind == 0 ? "arg " + std::to_string(index) + " -"
@@ -453,18 +461,6 @@ void dumpTensor(int64_t kind, int64_t index, int64_t rank, void *descriptor,
 struct UnrankedDescriptor {
   int64_t rank;
   void *descriptor;
-};
-
-/// A strided memref's first byte, sizes and element strides.
-struct StridedBytes {
-  char *base;
-  std::vector<int64_t> sizes, strides;
-  StridedBytes(const UnrankedDescriptor &m, int64_t elementBytes) {
-    auto *fields = static_cast<int64_t *>(m.descriptor);
-    base = reinterpret_cast<char *>(fields[1]) + fields[2] * elementBytes;
-    sizes.assign(fields + 3, fields + 3 + m.rank);
-    strides.assign(fields + 3 + m.rank, fields + 3 + 2 * m.rank);
-  }
 };
 
 } // namespace
@@ -629,17 +625,8 @@ int64_t pareprop_cuda_peak_bytes() {
 
 /// Sum of a device buffer's f32 elements (dense, row-major), in f64.
 double pareprop_cuda_sum_f32(int64_t rank, void *descriptor) {
-  View<float> v(rank, descriptor);
-  int64_t count = 1;
-  for (int64_t s : v.sizes)
-    count *= s;
-  std::vector<float> host(size_t(std::max<int64_t>(count, 0)));
-  if (count > 0)
-    PAREPROP_CUDA_CHECK(cuMemcpyDtoH, host.data(),
-                        reinterpret_cast<CUdeviceptr>(v.data),
-                        size_t(count) * 4);
   double sum = 0;
-  for (float x : host)
+  for (float x : copyToHost(View<float>(rank, descriptor)))
     sum += x;
   return sum;
 }
@@ -723,7 +710,8 @@ void memrefCopy(int64_t elementBytes, UnrankedDescriptor *source,
                 UnrankedDescriptor *destination) {
   if (source->rank != destination->rank)
     fail(__func__, __LINE__, "memref.copy between memrefs of other ranks");
-  StridedBytes from(*source, elementBytes), to(*destination, elementBytes);
+  View<char> from(source->rank, source->descriptor, elementBytes),
+      to(destination->rank, destination->descriptor, elementBytes);
   if (from.sizes != to.sizes)
     fail(__func__, __LINE__, "memref.copy between memrefs of other shapes");
   int64_t rank = source->rank, count = 1;
@@ -736,8 +724,8 @@ void memrefCopy(int64_t elementBytes, UnrankedDescriptor *source,
       fromOffset += index[d] * from.strides[d];
       toOffset += index[d] * to.strides[d];
     }
-    std::memcpy(to.base + toOffset * elementBytes,
-                from.base + fromOffset * elementBytes, size_t(elementBytes));
+    std::memcpy(to.data + toOffset * elementBytes,
+                from.data + fromOffset * elementBytes, size_t(elementBytes));
     // Next row-major index.
     for (int64_t d = rank - 1; d >= 0 && ++index[d] == from.sizes[d]; --d)
       index[d] = 0;

@@ -83,7 +83,8 @@ def compare(results, reference, labels, rtol, to_tensor, out=print):
             diff = (got - ref).abs().max().item() if ref.numel() else 0.0
             scale = ref.abs().max().item() if ref.numel() else 0.0
             rel = diff / scale if scale > 0 else diff
-            if not rel <= worst:          # NaN counts as the worst
+            # NaN counts as the worst, and stays the worst.
+            if worst == worst and not rel <= worst:
                 worst, where = rel, labels[k]
         passed = worst <= rtol
         ok &= passed

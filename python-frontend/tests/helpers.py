@@ -25,3 +25,20 @@ def assert_matches(loss, grads, ref_loss, ref_grads, rtol):
     for name in ref_grads:
         err = max_rel_diff(grads[name], ref_grads[name])
         assert err <= rtol, f"{name}: relative error {err:.3e}"
+
+
+def assert_reversible_matches_autograd(model, depth, context):
+    """A zoo model run inside ``context(module)`` (a reversible stack in
+    place of its ReversibleSequence) gives autograd's loss and gradients,
+    and the module is itself again after the context."""
+    from pareprop import zoo
+    module, inputs = zoo.MODELS[model](depth=depth)
+    module.eval()
+    ref_loss, ref_grads = autograd(module, inputs)
+    with context(module):
+        loss = module(*inputs)
+        loss.backward()
+    assert abs(loss.item() - ref_loss.item()) <= 1e-6 * abs(ref_loss.item())
+    for name, p in module.named_parameters():
+        assert max_rel_diff(p.grad, ref_grads[name]) <= 1e-5, name
+    assert not any("forward" in vars(m) for m in module.modules())

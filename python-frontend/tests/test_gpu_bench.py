@@ -7,27 +7,18 @@ command line refuses unknown configurations. On a GPU machine
 test/Integration/gpu-torch-cuda.test runs the benchmark itself."""
 
 import pytest
-import torch
 
-from pareprop import gpu_bench, zoo
+from pareprop import gpu_bench
 from pareprop.__main__ import main as cli
-from helpers import autograd, max_rel_diff
+from helpers import assert_reversible_matches_autograd, autograd, max_rel_diff
 
 
 @pytest.mark.parametrize("model", ["revvit", "revbert"])
 @pytest.mark.parametrize("depth", [1, 2, 3])
 @pytest.mark.parametrize("schedule", ["vanilla", "pareprop"])
 def test_torch_baselines_match_autograd(model, depth, schedule):
-    module, inputs = zoo.MODELS[model](depth=depth)
-    module.eval()
-    ref_loss, ref_grads = autograd(module, inputs)
-    with gpu_bench.reversible(module, schedule):
-        loss = module(*inputs)
-        loss.backward()
-    assert abs(loss.item() - ref_loss.item()) <= 1e-6 * abs(ref_loss.item())
-    for name, p in module.named_parameters():
-        assert max_rel_diff(p.grad, ref_grads[name]) <= 1e-5, name
-    assert not any("forward" in vars(m) for m in module.modules())
+    assert_reversible_matches_autograd(
+        model, depth, lambda module: gpu_bench.reversible(module, schedule))
 
 
 def test_measure_torch_on_cpu_returns_time_and_gradients():

@@ -361,16 +361,34 @@ compile(ModuleOp model, const pareprop::RevToLLVMOptions &options,
                                    });
 }
 
+/// The largest difference of `got` from `reference`, relative to the
+/// reference's largest magnitude; NaN when a difference is (std::max would
+/// drop it and let a NaN result pass).
+double relativeDifference(const std::vector<double> &got,
+                          const std::vector<double> &reference) {
+  double scale = 0, diff = 0;
+  for (size_t k = 0; k < reference.size(); ++k) {
+    double d = std::fabs(got[k] - reference[k]);
+    if (std::isnan(d))
+      return d;
+    scale = std::max(scale, std::fabs(reference[k]));
+    diff = std::max(diff, d);
+  }
+  return scale > 0 ? diff / scale : diff;
+}
+
+/// Whether `rel` is worse than `worst`: NaN is the worst, and stays so.
+bool isWorse(double rel, double worst) {
+  return !std::isnan(worst) && !(rel <= worst);
+}
+
 double maxRelativeDifference(const std::vector<HostTensor> &a,
                              const std::vector<HostTensor> &b) {
   double worst = 0;
   for (size_t i = 0; i < a.size(); ++i) {
-    double scale = 0, diff = 0;
-    for (size_t k = 0; k < a[i].values.size(); ++k) {
-      scale = std::max(scale, std::fabs(b[i].values[k]));
-      diff = std::max(diff, std::fabs(a[i].values[k] - b[i].values[k]));
-    }
-    worst = std::max(worst, scale > 0 ? diff / scale : diff);
+    double rel = relativeDifference(a[i].values, b[i].values);
+    if (isWorse(rel, worst))
+      worst = rel;
   }
   return worst;
 }
@@ -480,14 +498,8 @@ bool compareDumpedResults(const pareprop::runtime::Dump &dump,
         comparable = false;
         break;
       }
-      double scale = 0, diff = 0;
-      for (size_t e = 0; e < reference[k].values.size(); ++e) {
-        scale = std::max(scale, std::fabs(reference[k].values[e]));
-        diff = std::max(
-            diff, std::fabs(it->second.values[e] - reference[k].values[e]));
-      }
-      double rel = scale > 0 ? diff / scale : diff;
-      if (!(rel <= worst)) { // NaN counts as the worst.
+      double rel = relativeDifference(it->second.values, reference[k].values);
+      if (isWorse(rel, worst)) {
         worst = rel;
         where = "result " + std::to_string(k);
       }
@@ -996,7 +1008,8 @@ int main(int argc, char **argv) {
           return fail("forward run failed");
         double fd = ((*fp)[0].values[0] - (*fm)[0].values[0]) / (2 * eps);
         double err = std::fabs(fd - grad.values[k]) / std::max(scale, 1e-12);
-        worst = std::max(worst, err);
+        if (isWorse(err, worst))
+          worst = err;
       }
     }
     bool pass = worst <= tol;
