@@ -61,10 +61,11 @@ void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
 /// Couplings expanded, nn lowered to linalg on tensors, elementwise chains
 /// fused: what both the CPU and the GPU lowering start from.
 static void buildTensorLoweringPipeline(OpPassManager &pm,
-                                        const RevToLLVMOptions &options) {
+                                        const RevToLLVMOptions &options,
+                                        bool rowKernels) {
   pm.addPass(rev::createRevExpandCouplings());
   ConvertNNToLinalgOptions toLinalg;
-  toLinalg.rowKernels = options.rowKernels;
+  toLinalg.rowKernels = rowKernels;
   pm.addPass(createConvertNNToLinalg(toLinalg));
   // Elementwise ops of other dialects on tensors (math.exp in a coupling
   // function whose gradient rule a user attached) become linalg too.
@@ -76,7 +77,7 @@ static void buildTensorLoweringPipeline(OpPassManager &pm,
 
 void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
                                            const RevToLLVMOptions &options) {
-  buildTensorLoweringPipeline(pm, options);
+  buildTensorLoweringPipeline(pm, options, options.rowKernels);
   ConvertRevToAsyncOptions async;
   async.traceTasks = options.traceTasks;
   async.kernelThreads =
@@ -93,6 +94,11 @@ void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
     SplitKernelsAcrossThreadsOptions split;
     split.minIterations = minIterations;
     pm.addPass(createSplitKernelsAcrossThreads(split));
+  }
+  if (options.reductionThreads != 0) {
+    SplitLinalgReductionsOptions split;
+    split.targetThreads = options.reductionThreads;
+    pm.addNestedPass<func::FuncOp>(createSplitLinalgReductions(split));
   }
   if (options.approximateMath)
     pm.addPass(createConvertMathToPolynomials());
@@ -126,13 +132,24 @@ void pareprop::buildRevToLLVMPipeline(OpPassManager &pm,
   buildLowerScheduledPipeline(pm, options);
 }
 
+/// Threads a GPU reduction kernel aims at by default: a quarter of what an
+/// H100 holds at once (132 SMs of 2048), enough to hide memory latency.
+static constexpr int64_t kGpuReductionThreads = 65536;
+
 void pareprop::buildRevToGPUPipeline(OpPassManager &pm,
                                      const RevToGPUOptions &options) {
   buildTrainingStepPipeline(pm, options, /*defaultTarget=*/"h100");
-  buildTensorLoweringPipeline(pm, options);
+  // A row kernel is one GPU thread per row reading its row alone (a layer
+  // norm of 1576 rows: 1576 threads); as linalg ops its statistics are
+  // split reductions and its elementwise pass one thread per element.
+  buildTensorLoweringPipeline(
+      pm, options, options.rowKernels.hasValue() && options.rowKernels);
   ConvertRevToGPUOptions gpu;
   gpu.gemmMath = options.gemmMath;
   gpu.threadsPerBlock = options.threadsPerBlock;
+  gpu.reductionThreads = options.reductionThreads.hasValue()
+                             ? int64_t(options.reductionThreads)
+                             : kGpuReductionThreads;
   pm.addPass(createConvertRevToGPU(gpu));
   if (options.benchmarkEntry) {
     AddGpuBenchmarkEntryOptions entry;

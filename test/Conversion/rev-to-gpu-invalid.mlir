@@ -4,6 +4,8 @@
 // RUN: not pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=gemm-math=fp8 2>&1 | FileCheck %s --check-prefix=MATH
 // THREADS: error: convert-rev-to-gpu: threads-per-block must be a multiple of 32 between 32 and 1024, not 100
 // MATH: error: convert-rev-to-gpu: gemm-math must be 'f32', 'tf32' or 'bf16', not 'fp8'
+// RUN: not pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=reduction-threads=-1 2>&1 | FileCheck %s --check-prefix=REDUCTION
+// REDUCTION: error: convert-rev-to-gpu: reduction-threads must be 0 (no split) or more, not -1
 
 // nn ops must be lowered to linalg first.
 func.func @not_lowered(%a: tensor<4xf32>) -> tensor<4xf32> attributes {rev.training_step} {

@@ -68,20 +68,21 @@ func.func @two_streams(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) attr
 
 // A product becomes a call of the runtime's cuBLAS entry point that takes
 // the stream's token; the zero fill it would accumulate onto goes (flag 4:
-// overwrite). A reduction keeps its parallel loop as threads, its
-// reduction loop inside each thread.
+// overwrite). A reduction with too little to split (16 elements per
+// output) keeps one thread per output, its accumulator in a register.
 // CHECK-LABEL: func.func private @pareprop_cuda_contract_f32(!gpu.async.token, memref<*xf32>, memref<*xf32>, memref<*xf32>, i64)
 // CHECK-LABEL: func.func @product
 // CHECK: %[[P:.*]], %[[T:.*]] = gpu.alloc async [%{{.*}}] () : memref<8x16xf32>
 // CHECK-NOT: gpu.launch
 // CHECK: %[[FLAGS:.*]] = arith.constant 4 : i64
 // CHECK: call @pareprop_cuda_contract_f32(%[[T]], %{{.*}}, %{{.*}}, %{{.*}}, %[[FLAGS]])
+// The zero fill of the sum's output is where the sum starts, not a kernel.
 // CHECK: %[[S:.*]], %[[T2:.*]] = gpu.alloc async [%[[T]]] () : memref<8xf32>
-// CHECK: %[[ZERO:.*]] = gpu.launch async [%[[T2]]]
-// CHECK: gpu.terminator
-// CHECK: %[[SUM:.*]] = gpu.launch async [%[[ZERO]]] {{.*}} threads({{.*}}) in ({{.*}} = %c8
-// CHECK: scf.for
+// CHECK: %[[SUM:.*]] = gpu.launch async [%[[T2]]] {{.*}} threads({{.*}}) in ({{.*}} = %c8
+// CHECK-NOT: memref.load %[[S]]
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[ZEROF:cst[_0-9]*]])
 // CHECK: arith.addf
+// CHECK: memref.store %{{.*}}, %[[S]]
 // CHECK: gpu.terminator
 // The product's buffer is freed on the stream after its last reader.
 // CHECK: gpu.dealloc async [%[[SUM]]] %[[P]]
@@ -125,4 +126,47 @@ func.func @grid(%a: tensor<300xf32>) -> tensor<300xf32> attributes {rev.training
   } -> tensor<300xf32>
   rev.await %t0
   return %b : tensor<300xf32>
+}
+
+// -----
+
+// Reductions are split into partials (one thread per output and slice,
+// into a temporary on the stream) and a combine (one thread per output):
+// column sums of 64 rows give 512 outputs 4 slices of 16 rows, a full sum
+// 1024 slices of 32 elements. With reduction-threads=0, one thread per
+// output (a full sum: one thread) runs the whole reduction.
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=reduction-threads=0 | FileCheck %s --check-prefix=SEQ
+// CHECK-LABEL: func.func @sums
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NOT: gpu.launch
+// CHECK: %[[PART:.*]], %[[T:.*]] = gpu.alloc async [%{{.*}}] () : memref<4x512xf32>
+// CHECK: %[[P:.*]] = gpu.launch async [%[[T]]] {{.*}} threads({{.*}}) in ({{.*}} = %c256
+// CHECK:   arith.cmpi ult, %{{.*}}, %c2048
+// CHECK:   scf.for {{.*}} step %c4
+// CHECK:   memref.store %{{.*}}, %[[PART]]
+// The combine starts from the zero the output was filled with.
+// CHECK: %[[C:.*]] = gpu.launch async [%[[P]]]
+// CHECK:   arith.cmpi ult, %{{.*}}, %c512
+// CHECK:   scf.for {{.*}} iter_args(%{{.*}} = %[[ZERO]])
+// CHECK:   memref.load %[[PART]]
+// CHECK: gpu.dealloc async [%[[C]]] %[[PART]] : memref<4x512xf32>
+// CHECK: %[[FULL:.*]], %{{.*}} = gpu.alloc async [%{{.*}}] () : memref<1024xf32>
+// CHECK: gpu.launch async
+// CHECK:   scf.for {{.*}} to %c32768 step %c1024
+// CHECK:   memref.store %{{.*}}, %[[FULL]]
+// CHECK: gpu.launch async
+// CHECK:   memref.load %[[FULL]]
+// CHECK: gpu.dealloc async [%{{.*}}] %[[FULL]] : memref<1024xf32>
+// SEQ-LABEL: func.func @sums
+// SEQ-NOT: gpu.alloc async {{.*}} memref<4x512xf32>
+// SEQ-NOT: gpu.alloc async {{.*}} memref<1024xf32>
+// SEQ: return
+func.func @sums(%x: tensor<64x512xf32>) -> (tensor<512xf32>, tensor<f32>) attributes {rev.training_step} {
+  %t0, %s, %f = rev.task stream 0 {
+    %0 = nn.sum %x dims [0] : tensor<64x512xf32>
+    %1 = nn.sum %x dims [0, 1] : tensor<64x512xf32>
+    rev.yield %0, %1 : tensor<512xf32>, tensor<f32>
+  } -> tensor<512xf32>, tensor<f32>
+  rev.await %t0
+  return %s, %f : tensor<512xf32>, tensor<f32>
 }

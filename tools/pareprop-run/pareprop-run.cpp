@@ -177,6 +177,12 @@ static cl::opt<bool> rowKernels(
     cl::desc("layer_norm and softmax as one loop over rows; =false: one "
              "kernel per pass"),
     cl::init(true));
+static cl::opt<int64_t> reductionThreads(
+    "reduction-threads", cl::cat(runOptions),
+    cl::desc("Split reductions into partials and a combine aiming at this "
+             "many iterations, as the GPU lowering does "
+             "(split-linalg-reductions); 0: off"),
+    cl::init(0));
 static cl::opt<bool> planBuffers(
     "plan-buffers", cl::cat(runOptions),
     cl::desc("Free each function's temporaries right after their last use; "
@@ -808,6 +814,7 @@ int main(int argc, char **argv) {
     options.splitMinIterations = splitMinIterations;
     options.fuseElementwise = fuseElementwise;
     options.rowKernels = rowKernels;
+    options.reductionThreads = reductionThreads;
     options.approximateMath = approximateMath;
     options.planBuffers = planBuffers;
     options.bufferArenas = bufferArenas;

@@ -130,9 +130,15 @@ def ConvertRevToGPU : Pass<"convert-rev-to-gpu", "mlir::ModuleOp"> {
        entry point `pareprop_cuda_contract_f32/f64`, which take the
        stream's token, and every other loop nest (linalg ops, row kernels,
        loops) a `gpu.launch async`: one thread per iteration of its
-       parallel loops (linearized, `threads-per-block` per block), its
-       reductions sequential in the thread; a nest without parallel loops
-       is one thread.
+       parallel loops (linearized, `threads-per-block` per block).
+       Reductions are split first (`split-linalg-reductions` with
+       `reduction-threads` as its target): partial reductions over strided
+       slices of the reduced range, one thread each, into a temporary
+       allocated on the stream, then a combine, one thread per output, so
+       that a bias gradient or a loss fills the GPU instead of running on a
+       few hundred threads or one. Reductions that do not qualify (and all
+       of them with `reduction-threads=0`) run sequentially in the thread
+       of their output; a nest without parallel loops is one thread.
 
     Streams: each schedule stream starts as a `gpu.wait async` followed by
     a zero-byte `gpu.alloc async` (so that no canonicalization can take it
@@ -161,6 +167,11 @@ def ConvertRevToGPU : Pass<"convert-rev-to-gpu", "mlir::ModuleOp"> {
            "f32, the default), 'tf32' or 'bf16' (tensor cores; the operands "
            "are rounded to tf32 or bf16, products accumulate in f32; "
            "tensors stay f32)">,
+    Option<"reductionThreads", "reduction-threads", "int64_t",
+           /*default=*/"65536",
+           "Threads to aim for in a reduction kernel: outputs times partial "
+           "reductions (see split-linalg-reductions; 0: one thread per "
+           "output, the reduction sequential in it)">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::bufferization::BufferizationDialect",

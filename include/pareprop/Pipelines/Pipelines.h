@@ -102,8 +102,18 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
       *this, "row-kernels",
       llvm::cl::desc("Lower layer_norm and softmax to one loop over rows "
                      "making every pass over a row while it is in cache "
-                     "(see convert-nn-to-linalg)"),
+                     "(see convert-nn-to-linalg; rev-to-gpu: off unless "
+                     "given, a row kernel is one GPU thread per row)"),
       llvm::cl::init(true)};
+  Option<int64_t> reductionThreads{
+      *this, "reduction-threads",
+      llvm::cl::desc("Split reductions into partials over slices and a "
+                     "combine, aiming at this many parallel iterations "
+                     "(split-linalg-reductions; 0: off). rev-to-gpu: 65536 "
+                     "unless given (GPU threads of a reduction kernel); "
+                     "rev-to-llvm: off unless given (the CPU runs the loops "
+                     "in order: a way to check the split's results)"),
+      llvm::cl::init(0)};
   Option<bool> planBuffers{
       *this, "plan-buffers",
       llvm::cl::desc("Free each function's temporaries right after their "

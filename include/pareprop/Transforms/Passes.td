@@ -82,4 +82,89 @@ def PlanTemporaryBuffers
                            "mlir::memref::MemRefDialect"];
 }
 
+def SplitLinalgReductions
+    : Pass<"split-linalg-reductions", "mlir::func::FuncOp"> {
+  let summary = "Split reductions on buffers into independent partial "
+                "reductions and a combine, as parallel loops";
+  let description = [{
+    A reduction `linalg.generic` lowered one thread per output runs as many
+    GPU threads as it has outputs, each over the whole reduced range: the
+    bias gradient of a 768-wide layer is 768 threads on a GPU that holds
+    270 000 at once, a loss is one, and a row statistic read one row per
+    thread touches one address per thread and cache line. This pass gives
+    each output S partial reductions, over the strided slices s, s + S,
+    s + 2S, ... of its reduced range (linearized, the last reduction loop
+    fastest), each from the combining op's neutral element into a temporary
+    buffer, then combines the output's initial value with its S partials in
+    order of s. Both are `scf.parallel` loops whose iterations are
+    independent, for `convert-rev-to-gpu` to run one thread per iteration;
+    the loop dimensions are ordered so that consecutive iterations read
+    consecutive elements of the largest input (the slice fastest when the
+    reduction runs along its last dimension, the outputs fastest when it
+    runs across it). S is the smallest count that brings outputs * S to
+    `target-threads`, bounded by `min-per-thread` elements per slice and by
+    1024; with S = 1 (enough outputs) a single loop per output carries the
+    accumulator in a register instead of reloading the output. A
+    `linalg.fill` of the output right before the reduction is dropped: its
+    value is where every output's reduction starts.
+
+    ```mlir
+    // Column sums: out[j] += sum_i in[i, j] over 1576 rows, 768 outputs.
+    linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                     affine_map<(i, j) -> (j)>],
+                    iterator_types = ["reduction", "parallel"]}
+        ins(%in : memref<1576x768xf32>) outs(%out : memref<768xf32>) {
+    ^bb0(%x: f32, %acc: f32):
+      %s = arith.addf %acc, %x : f32
+      linalg.yield %s : f32
+    }
+    ```
+
+    becomes, with 65536 target threads (S = 86),
+
+    ```mlir
+    %partial = memref.alloc() : memref<86x768xf32>
+    scf.parallel (%s, %j) = (%c0, %c0) to (%c86, %c768) step (%c1, %c1) {
+      %p = scf.for %k = %s to %c1576 step %c86 iter_args(%a = %zero) -> (f32) {
+        %x = memref.load %in[%k, %j] : memref<1576x768xf32>
+        %n = arith.addf %a, %x : f32
+        scf.yield %n : f32
+      }
+      memref.store %p, %partial[%s, %j] : memref<86x768xf32>
+    }
+    scf.parallel (%j) = (%c0) to (%c768) step (%c1) {
+      %o = memref.load %out[%j] : memref<768xf32>
+      %r = scf.for %s = %c0 to %c86 step %c1 iter_args(%a = %o) -> (f32) {
+        %p = memref.load %partial[%s, %j] : memref<86x768xf32>
+        %n = arith.addf %a, %p : f32
+        scf.yield %n : f32
+      }
+      memref.store %r, %out[%j] : memref<768xf32>
+    }
+    memref.dealloc %partial : memref<86x768xf32>
+    ```
+
+    Floating-point results differ from the sequential order only by
+    rounding (the reduction is reassociated); they do not depend on how
+    the iterations are scheduled. The temporary holds at most about twice
+    `target-threads` elements.
+
+    A reduction qualifies when it is on buffers with static loop bounds, has
+    one output indexed by parallel loops alone that no input is, and a
+    payload `yield combine(out, term)` where `out` is used only by the
+    combining op, an arith add, mul, min, max, and, or or xor with a
+    neutral element. Others are left as they are.
+  }];
+  let options = [
+    Option<"targetThreads", "target-threads", "int64_t", /*default=*/"65536",
+           "Iterations (GPU threads) to aim for: outputs times slices">,
+    Option<"minPerThread", "min-per-thread", "int64_t", /*default=*/"16",
+           "Fewest elements of the reduced range in one slice">,
+  ];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
 #endif

@@ -14,6 +14,7 @@
 #include "pareprop/Conversion/Passes.h"
 #include "pareprop/Conversion/TaskLowering.h"
 #include "pareprop/Transforms/Passes.h"
+#include "pareprop/Transforms/SplitReductions.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -50,10 +51,11 @@ struct Segment {
 class GpuStepBuilder {
 public:
   /// `f32MathFlag`: the flag bit f32 products get (0: exact f32).
+  /// `reductionThreads`: split-linalg-reductions' target (0: no split).
   GpuStepBuilder(func::FuncOp step, SymbolTable &symbols, unsigned threads,
-                 int64_t f32MathFlag)
+                 int64_t f32MathFlag, int64_t reductionThreads)
       : step(step), symbols(symbols), threadsPerBlock(threads),
-        f32MathFlag(f32MathFlag) {}
+        f32MathFlag(f32MathFlag), reductionThreads(reductionThreads) {}
   LogicalResult build();
 
 private:
@@ -62,6 +64,7 @@ private:
   LogicalResult issueOp(Operation *op, int64_t stream);
   LogicalResult launchParallel(scf::ParallelOp loop, int64_t stream);
   LogicalResult launchSingleThread(Operation *op, int64_t stream);
+  LogicalResult launchSplitReduction(linalg::GenericOp op, int64_t stream);
   LogicalResult callContraction(linalg::GenericOp op, bool overwrite,
                                 int64_t stream);
   Value &current(int64_t stream) { return cur[stream]; }
@@ -70,6 +73,7 @@ private:
   SymbolTable &symbols;
   unsigned threadsPerBlock;
   int64_t f32MathFlag;
+  int64_t reductionThreads;
 
   SmallVector<int64_t> taskStream;
   SmallVector<SmallVector<unsigned>> taskAfter;
@@ -88,6 +92,9 @@ private:
   SmallVector<Value> abandoned;
   SmallVector<Value> endOfTask;
   linalg::FillOp skippedFill;
+  /// A fill of the output of the reduction that follows it: the reduction
+  /// starts from the fill's value instead (one kernel less).
+  linalg::FillOp foldedFill;
 };
 
 /// Builds the step on memrefs with every task's kernel inlined, each task's
@@ -315,6 +322,37 @@ LogicalResult GpuStepBuilder::launchSingleThread(Operation *op,
   return success();
 }
 
+/// Elements of the reduced range one partial reduction covers at least: a
+/// thread's loads then outweigh its start and its store.
+constexpr int64_t kMinReductionPerThread = 16;
+
+LogicalResult GpuStepBuilder::launchSplitReduction(linalg::GenericOp op,
+                                                   int64_t stream) {
+  linalg::FillOp fill = foldedFill;
+  foldedFill = nullptr;
+  Value initialValue;
+  if (fill && fill.getOutputs()[0] == op.getDpsInits()[0])
+    initialValue = fill.getInputs()[0];
+  // The split's ops (temporary, loops, free) land between these two.
+  Operation *before = initialValue ? fill->getPrevNode() : op->getPrevNode();
+  Block *block = op->getBlock();
+  Operation *after = op->getNextNode();
+  IRRewriter rewriter(op.getContext());
+  if (failed(splitLinalgReduction(rewriter, op, reductionThreads,
+                                  kMinReductionPerThread, initialValue)))
+    return op.emitOpError("cannot be split into partial reductions");
+  if (initialValue)
+    fill.erase();
+  Operation *first = before ? before->getNextNode() : &block->front();
+  SmallVector<Operation *> created;
+  for (Operation *o = first; o != after; o = o->getNextNode())
+    created.push_back(o);
+  for (Operation *o : created)
+    if (failed(issueOp(o, stream)))
+      return failure();
+  return success();
+}
+
 LogicalResult GpuStepBuilder::callContraction(linalg::GenericOp op,
                                               bool overwrite, int64_t stream) {
   OpBuilder b(op);
@@ -416,6 +454,13 @@ LogicalResult GpuStepBuilder::issueOp(Operation *op, int64_t stream) {
       skippedFill = fill; // The product overwrites instead.
       return success();
     }
+    if (next && reductionThreads > 0 && whyNotSplittable(next).empty() &&
+        next.getDpsInits()[0] == fill.getOutputs()[0] &&
+        fill.getInputs()[0].getType() ==
+            getElementTypeOrSelf(fill.getOutputs()[0].getType())) {
+      foldedFill = fill;
+      return success();
+    }
   }
   if (auto generic = dyn_cast<linalg::GenericOp>(op);
       generic && isRuntimeContraction(generic)) {
@@ -426,6 +471,9 @@ LogicalResult GpuStepBuilder::issueOp(Operation *op, int64_t stream) {
     }
     return callContraction(generic, overwrite, stream);
   }
+  if (auto generic = dyn_cast<linalg::GenericOp>(op);
+      generic && reductionThreads > 0 && whyNotSplittable(generic).empty())
+    return launchSplitReduction(generic, stream);
   if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
     if (!linalgOp.hasPureBufferSemantics())
       return op->emitOpError("is still on tensors after bufferization");
@@ -597,6 +645,12 @@ struct ConvertRevToGPUPass
           << static_cast<uint64_t>(threadsPerBlock);
       return signalPassFailure();
     }
+    if (reductionThreads < 0) {
+      module.emitError("convert-rev-to-gpu: reduction-threads must be 0 (no "
+                       "split) or more, not ")
+          << static_cast<int64_t>(reductionThreads);
+      return signalPassFailure();
+    }
     int64_t f32MathFlag = llvm::StringSwitch<int64_t>(gemmMath)
                               .Case("f32", 0)
                               .Case("tf32", kTF32Flag)
@@ -635,7 +689,8 @@ struct ConvertRevToGPUPass
 
     for (func::FuncOp step : steps) {
       // The builder looks kernels up by name; the step it replaces goes.
-      GpuStepBuilder builder(step, symbols, threadsPerBlock, f32MathFlag);
+      GpuStepBuilder builder(step, symbols, threadsPerBlock, f32MathFlag,
+                             reductionThreads);
       if (failed(builder.build()))
         return signalPassFailure();
     }

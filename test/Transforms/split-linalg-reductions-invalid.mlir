@@ -1,0 +1,8 @@
+// RUN: pareprop-opt %s -split-input-file -verify-diagnostics -split-linalg-reductions=target-threads=0
+// RUN: pareprop-opt %s -split-input-file -verify-diagnostics -split-linalg-reductions=min-per-thread=-3
+
+// Options out of range are reported, not clamped.
+// expected-error@+1 {{split-linalg-reductions: target-threads and min-per-thread must be at least 1}}
+func.func @bad_options(%in: memref<8x64xf32>, %out: memref<8xf32>) {
+  return
+}
