@@ -132,10 +132,6 @@ void pareprop::buildRevToLLVMPipeline(OpPassManager &pm,
   buildLowerScheduledPipeline(pm, options);
 }
 
-/// Threads a GPU reduction kernel aims at by default: a quarter of what an
-/// H100 holds at once (132 SMs of 2048), enough to hide memory latency.
-static constexpr int64_t kGpuReductionThreads = 65536;
-
 void pareprop::buildRevToGPUPipeline(OpPassManager &pm,
                                      const RevToGPUOptions &options) {
   buildTrainingStepPipeline(pm, options, /*defaultTarget=*/"h100");
@@ -147,9 +143,9 @@ void pareprop::buildRevToGPUPipeline(OpPassManager &pm,
   ConvertRevToGPUOptions gpu;
   gpu.gemmMath = options.gemmMath;
   gpu.threadsPerBlock = options.threadsPerBlock;
-  gpu.reductionThreads = options.reductionThreads.hasValue()
-                             ? int64_t(options.reductionThreads)
-                             : kGpuReductionThreads;
+  // Off by default for the CPU; convert-rev-to-gpu's own default here.
+  if (options.reductionThreads.hasValue())
+    gpu.reductionThreads = options.reductionThreads;
   pm.addPass(createConvertRevToGPU(gpu));
   if (options.benchmarkEntry) {
     AddGpuBenchmarkEntryOptions entry;

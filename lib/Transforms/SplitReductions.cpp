@@ -141,10 +141,21 @@ std::string pareprop::whyNotSplittable(linalg::GenericOp op) {
   return "";
 }
 
-FailureOr<SplitReductionLoops>
-pareprop::splitLinalgReduction(RewriterBase &rewriter, linalg::GenericOp op,
-                               int64_t targetThreads, int64_t minPerThread,
-                               Value initialValue) {
+linalg::FillOp pareprop::foldableFillBefore(linalg::GenericOp op) {
+  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+  if (!fill || op.getNumDpsInits() != 1 ||
+      fill.getOutputs()[0] != op.getDpsInits()[0] ||
+      fill.getInputs()[0].getType() !=
+          getElementTypeOrSelf(fill.getOutputs()[0].getType()))
+    return nullptr;
+  return fill;
+}
+
+LogicalResult pareprop::splitLinalgReduction(RewriterBase &rewriter,
+                                             linalg::GenericOp op,
+                                             int64_t targetThreads,
+                                             int64_t minPerThread,
+                                             Value initialValue) {
   if (!whyNotSplittable(op).empty())
     return failure();
   Type elementType = cast<MemRefType>(op.getDpsInitOperand(0)->get().getType())
@@ -179,10 +190,8 @@ pareprop::splitLinalgReduction(RewriterBase &rewriter, linalg::GenericOp op,
     return memref::LoadOp::create(b, loc, out, indices);
   };
 
-  SplitReductionLoops result;
-  result.splits =
+  int64_t splits =
       chooseReductionSplits(outputs, reduced, targetThreads, minPerThread);
-  int64_t splits = result.splits;
   bool sliceLast = reductionIsInnermost(op);
 
   // The partial loop's dimensions: the parallel loops and the slice, the
@@ -233,99 +242,96 @@ pareprop::splitLinalgReduction(RewriterBase &rewriter, linalg::GenericOp op,
   };
 
   Block &payload = op.getRegion().front();
-  result.partials =
-      parallelOver(partialDims, [&](OpBuilder &b, ValueRange ivs) {
-        SmallVector<Value> full(ranges.size());
-        Value slice;
-        for (auto [dim, iv] : llvm::zip(partialDims, ivs)) {
-          if (dim == kSlice)
-            slice = iv;
-          else
-            full[dim] = iv;
-        }
-        SmallVector<Value> outIndices;
-        if (splits == 1)
-          outIndices = operandIndices(b, loc, outMap, full);
-        Value start =
-            splits > 1 ? arith::ConstantOp::create(b, loc, neutral).getResult()
-                       : initialOutput(b, outIndices);
-        Value first = slice ? slice : indexConstant(b, loc, 0);
-        auto loop = scf::ForOp::create(
-            b, loc, first, indexConstant(b, loc, reduced),
-            indexConstant(b, loc, splits), ValueRange{start},
-            [&](OpBuilder &fb, Location, Value k, ValueRange acc) {
-              // The reduction indices of k, the last reduction loop fastest.
-              Value rest = k;
-              for (unsigned j = reductionDims.size(); j-- > 0;) {
-                unsigned dim = reductionDims[j];
-                if (j == 0) {
-                  full[dim] = rest;
-                  break;
-                }
-                Value size = indexConstant(fb, loc, ranges[dim]);
-                full[dim] = arith::RemUIOp::create(fb, loc, rest, size);
-                rest = arith::DivUIOp::create(fb, loc, rest, size);
-              }
-              IRMapping map;
-              for (auto [operand, arg] : llvm::zip(op.getDpsInputOperands(),
-                                                   op.getRegionInputArgs())) {
-                if (arg.use_empty())
-                  continue;
-                Value v = operand->get();
-                if (isa<MemRefType>(v.getType()))
-                  v = memref::LoadOp::create(
-                      fb, loc, v,
-                      operandIndices(fb, loc,
-                                     op.getMatchingIndexingMap(operand), full));
-                map.map(arg, v);
-              }
-              map.map(outArg, acc[0]);
-              for (Operation &inner : payload.without_terminator()) {
-                if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
-                  map.map(index.getResult(), full[index.getDim()]);
-                  continue;
-                }
-                fb.clone(inner, map);
-              }
-              scf::YieldOp::create(
-                  fb, loc, map.lookup(payload.getTerminator()->getOperand(0)));
-            });
-        if (splits > 1)
-          memref::StoreOp::create(b, loc, loop.getResult(0), partialBuffer,
-                                  ivs.take_front(partialDims.size()));
-        else
-          memref::StoreOp::create(b, loc, loop.getResult(0), out, outIndices);
-      });
+  parallelOver(partialDims, [&](OpBuilder &b, ValueRange ivs) {
+    SmallVector<Value> full(ranges.size());
+    Value slice;
+    for (auto [dim, iv] : llvm::zip(partialDims, ivs)) {
+      if (dim == kSlice)
+        slice = iv;
+      else
+        full[dim] = iv;
+    }
+    SmallVector<Value> outIndices;
+    if (splits == 1)
+      outIndices = operandIndices(b, loc, outMap, full);
+    Value start = splits > 1
+                      ? arith::ConstantOp::create(b, loc, neutral).getResult()
+                      : initialOutput(b, outIndices);
+    Value first = slice ? slice : indexConstant(b, loc, 0);
+    auto loop = scf::ForOp::create(
+        b, loc, first, indexConstant(b, loc, reduced),
+        indexConstant(b, loc, splits), ValueRange{start},
+        [&](OpBuilder &fb, Location, Value k, ValueRange acc) {
+          // The reduction indices of k, the last reduction loop fastest.
+          Value rest = k;
+          for (unsigned j = reductionDims.size(); j-- > 0;) {
+            unsigned dim = reductionDims[j];
+            if (j == 0) {
+              full[dim] = rest;
+              break;
+            }
+            Value size = indexConstant(fb, loc, ranges[dim]);
+            full[dim] = arith::RemUIOp::create(fb, loc, rest, size);
+            rest = arith::DivUIOp::create(fb, loc, rest, size);
+          }
+          IRMapping map;
+          for (auto [operand, arg] :
+               llvm::zip(op.getDpsInputOperands(), op.getRegionInputArgs())) {
+            if (arg.use_empty())
+              continue;
+            Value v = operand->get();
+            if (isa<MemRefType>(v.getType()))
+              v = memref::LoadOp::create(
+                  fb, loc, v,
+                  operandIndices(fb, loc, op.getMatchingIndexingMap(operand),
+                                 full));
+            map.map(arg, v);
+          }
+          map.map(outArg, acc[0]);
+          for (Operation &inner : payload.without_terminator()) {
+            if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+              map.map(index.getResult(), full[index.getDim()]);
+              continue;
+            }
+            fb.clone(inner, map);
+          }
+          scf::YieldOp::create(
+              fb, loc, map.lookup(payload.getTerminator()->getOperand(0)));
+        });
+    if (splits > 1)
+      memref::StoreOp::create(b, loc, loop.getResult(0), partialBuffer, ivs);
+    else
+      memref::StoreOp::create(b, loc, loop.getResult(0), out, outIndices);
+  });
 
   if (splits > 1) {
     SmallVector<int64_t> outputDims(parallelDims.begin(), parallelDims.end());
-    result.combine =
-        parallelOver(outputDims, [&](OpBuilder &b, ValueRange ivs) {
-          SmallVector<Value> full(ranges.size());
-          for (auto [dim, iv] : llvm::zip(parallelDims, ivs))
-            full[dim] = iv;
-          SmallVector<Value> outIndices = operandIndices(b, loc, outMap, full);
-          Value start = initialOutput(b, outIndices);
-          auto loop = scf::ForOp::create(
-              b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, splits),
-              indexConstant(b, loc, 1), ValueRange{start},
-              [&](OpBuilder &fb, Location, Value s, ValueRange acc) {
-                SmallVector<Value> at;
-                for (int64_t dim : partialDims)
-                  at.push_back(dim == kSlice ? s : full[dim]);
-                IRMapping map;
-                map.map(outArg, acc[0]);
-                map.map(combine->getOperand(termIndex),
-                        memref::LoadOp::create(fb, loc, partialBuffer, at));
-                scf::YieldOp::create(fb, loc,
-                                     fb.clone(*combine, map)->getResult(0));
-              });
-          memref::StoreOp::create(b, loc, loop.getResult(0), out, outIndices);
-        });
+    parallelOver(outputDims, [&](OpBuilder &b, ValueRange ivs) {
+      SmallVector<Value> full(ranges.size());
+      for (auto [dim, iv] : llvm::zip(parallelDims, ivs))
+        full[dim] = iv;
+      SmallVector<Value> outIndices = operandIndices(b, loc, outMap, full);
+      Value start = initialOutput(b, outIndices);
+      auto loop = scf::ForOp::create(
+          b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, splits),
+          indexConstant(b, loc, 1), ValueRange{start},
+          [&](OpBuilder &fb, Location, Value s, ValueRange acc) {
+            SmallVector<Value> at;
+            for (int64_t dim : partialDims)
+              at.push_back(dim == kSlice ? s : full[dim]);
+            IRMapping map;
+            map.map(outArg, acc[0]);
+            map.map(combine->getOperand(termIndex),
+                    memref::LoadOp::create(fb, loc, partialBuffer, at));
+            scf::YieldOp::create(fb, loc,
+                                 fb.clone(*combine, map)->getResult(0));
+          });
+      memref::StoreOp::create(b, loc, loop.getResult(0), out, outIndices);
+    });
     memref::DeallocOp::create(rewriter, loc, partialBuffer);
   }
   rewriter.eraseOp(op);
-  return result;
+  return success();
 }
 
 namespace {
@@ -348,17 +354,12 @@ struct SplitLinalgReductionsPass
     IRRewriter rewriter(&getContext());
     for (linalg::GenericOp op : reductions) {
       // A fill of the output right before is where the reduction starts.
-      Value initialValue;
-      auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
-      if (fill && fill.getOutputs()[0] == op.getDpsInits()[0] &&
-          fill.getInputs()[0].getType() ==
-              getElementTypeOrSelf(fill.getOutputs()[0].getType())) {
-        initialValue = fill.getInputs()[0];
-      }
+      linalg::FillOp fill = foldableFillBefore(op);
+      Value initialValue = fill ? fill.getInputs()[0] : Value();
       if (failed(splitLinalgReduction(rewriter, op, targetThreads, minPerThread,
                                       initialValue)))
         continue;
-      if (initialValue)
+      if (fill)
         rewriter.eraseOp(fill);
     }
   }

@@ -170,7 +170,8 @@ def ConvertRevToGPU : Pass<"convert-rev-to-gpu", "mlir::ModuleOp"> {
     Option<"reductionThreads", "reduction-threads", "int64_t",
            /*default=*/"65536",
            "Threads to aim for in a reduction kernel: outputs times partial "
-           "reductions (see split-linalg-reductions; 0: one thread per "
+           "reductions (see split-linalg-reductions; the default is a "
+           "quarter of what an H100 holds at once; 0: one thread per "
            "output, the reduction sequential in it)">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",

@@ -14,7 +14,6 @@
 #define PAREPROP_TRANSFORMS_SPLITREDUCTIONS_H
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <string>
@@ -36,15 +35,10 @@ int64_t chooseReductionSplits(int64_t outputs, int64_t reduced,
 /// and, or, xor of arith) has a neutral element.
 std::string whyNotSplittable(mlir::linalg::GenericOp op);
 
-/// The loops that replaced a reduction.
-struct SplitReductionLoops {
-  /// Partial reductions (one iteration per output and slice), or with one
-  /// slice the whole reduction into the output.
-  mlir::scf::ParallelOp partials;
-  /// Each output combined with its partials; null with one slice.
-  mlir::scf::ParallelOp combine;
-  int64_t splits = 1;
-};
+/// The `linalg.fill` right before the splittable reduction `op` that
+/// fills its output with a scalar of its element type, or null: a caller
+/// may drop it and pass its value as splitLinalgReduction's `initialValue`.
+mlir::linalg::FillOp foldableFillBefore(mlir::linalg::GenericOp op);
 
 /// Replaces the reduction `op` (see whyNotSplittable) by scf.parallel loops
 /// whose iterations are independent: with S = chooseReductionSplits(...)
@@ -57,10 +51,11 @@ struct SplitReductionLoops {
 /// largest input. `initialValue`, when given, is a scalar every output
 /// starts from instead of its contents (the value of a fill the caller
 /// dropped). Fails without changing anything when `op` does not qualify.
-mlir::FailureOr<SplitReductionLoops>
-splitLinalgReduction(mlir::RewriterBase &rewriter, mlir::linalg::GenericOp op,
-                     int64_t targetThreads, int64_t minPerThread,
-                     mlir::Value initialValue = nullptr);
+mlir::LogicalResult splitLinalgReduction(mlir::RewriterBase &rewriter,
+                                         mlir::linalg::GenericOp op,
+                                         int64_t targetThreads,
+                                         int64_t minPerThread,
+                                         mlir::Value initialValue = nullptr);
 
 } // namespace pareprop
 

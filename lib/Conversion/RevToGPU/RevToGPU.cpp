@@ -92,9 +92,6 @@ private:
   SmallVector<Value> abandoned;
   SmallVector<Value> endOfTask;
   linalg::FillOp skippedFill;
-  /// A fill of the output of the reduction that follows it: the reduction
-  /// starts from the fill's value instead (one kernel less).
-  linalg::FillOp foldedFill;
 };
 
 /// Builds the step on memrefs with every task's kernel inlined, each task's
@@ -322,26 +319,22 @@ LogicalResult GpuStepBuilder::launchSingleThread(Operation *op,
   return success();
 }
 
-/// Elements of the reduced range one partial reduction covers at least: a
-/// thread's loads then outweigh its start and its store.
-constexpr int64_t kMinReductionPerThread = 16;
-
 LogicalResult GpuStepBuilder::launchSplitReduction(linalg::GenericOp op,
                                                    int64_t stream) {
-  linalg::FillOp fill = foldedFill;
-  foldedFill = nullptr;
-  Value initialValue;
-  if (fill && fill.getOutputs()[0] == op.getDpsInits()[0])
-    initialValue = fill.getInputs()[0];
+  // issueOp left this fill alone: the reduction starts from its value.
+  linalg::FillOp fill = foldableFillBefore(op);
+  Value initialValue = fill ? fill.getInputs()[0] : Value();
   // The split's ops (temporary, loops, free) land between these two.
-  Operation *before = initialValue ? fill->getPrevNode() : op->getPrevNode();
+  Operation *before = fill ? fill->getPrevNode() : op->getPrevNode();
   Block *block = op->getBlock();
   Operation *after = op->getNextNode();
   IRRewriter rewriter(op.getContext());
+  // Elements per slice: the pass's default.
   if (failed(splitLinalgReduction(rewriter, op, reductionThreads,
-                                  kMinReductionPerThread, initialValue)))
+                                  SplitLinalgReductionsOptions().minPerThread,
+                                  initialValue)))
     return op.emitOpError("cannot be split into partial reductions");
-  if (initialValue)
+  if (fill)
     fill.erase();
   Operation *first = before ? before->getNextNode() : &block->front();
   SmallVector<Operation *> created;
@@ -454,13 +447,10 @@ LogicalResult GpuStepBuilder::issueOp(Operation *op, int64_t stream) {
       skippedFill = fill; // The product overwrites instead.
       return success();
     }
+    // The split reduction after it starts from its value instead.
     if (next && reductionThreads > 0 && whyNotSplittable(next).empty() &&
-        next.getDpsInits()[0] == fill.getOutputs()[0] &&
-        fill.getInputs()[0].getType() ==
-            getElementTypeOrSelf(fill.getOutputs()[0].getType())) {
-      foldedFill = fill;
+        foldableFillBefore(next) == fill)
       return success();
-    }
   }
   if (auto generic = dyn_cast<linalg::GenericOp>(op);
       generic && isRuntimeContraction(generic)) {
