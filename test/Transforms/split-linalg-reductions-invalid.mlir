@@ -1,5 +1,7 @@
 // RUN: pareprop-opt %s -split-input-file -verify-diagnostics -split-linalg-reductions=target-threads=0
 // RUN: pareprop-opt %s -split-input-file -verify-diagnostics -split-linalg-reductions=min-per-thread=-3
+// rev-to-llvm's reduction-threads is the pass's target-threads:
+// RUN: pareprop-opt %s -split-input-file -verify-diagnostics -rev-to-llvm="mode=none reduction-threads=-2"
 
 // Options out of range are reported, not clamped.
 // expected-error@+1 {{split-linalg-reductions: target-threads and min-per-thread must be at least 1}}

@@ -722,6 +722,9 @@ int main(int argc, char **argv) {
   auto reportType =
       RankedTensorType::get({numBlocks, 4}, Float64Type::get(&context));
 
+  if (reductionThreads < 0)
+    return fail("--reduction-threads must be 0 (off) or more, not " +
+                std::to_string(reductionThreads));
   std::vector<Variant> variants;
   std::vector<std::string> names(schedules.begin(), schedules.end());
   if (names.empty())
