@@ -38,8 +38,11 @@ const char *pareprop_step_signature(const PaRepropStep *step);
 
 /* Runs the step once: `args[i]` points at argument i, result i is written to
  * `results[i]`. `peak_bytes` (may be NULL) receives the most memory the
- * compiled code held during the call beyond what it held before. Returns 0,
- * or nonzero with a message in `error` as for compile. Not reentrant. */
+ * compiled code held during the call beyond what it held before. Returns 0;
+ * 2 when an index argument (embedding id, class label) is out of range: the
+ * step did not run, and `error` names the argument, element and value (the
+ * check is on unless compiled with "index-checks=false"); or 1 for any other
+ * failure, with a message in `error` as for compile. Not reentrant. */
 int pareprop_step_run(PaRepropStep *step, const void *const *args,
                       void *const *results, int64_t *peak_bytes, char **error);
 

@@ -227,8 +227,11 @@ extern "C" int pareprop_step_run(PaRepropStep *step, const void *const *args,
   if (peakBytes)
     *peakBytes = pareprop::peakAllocatedBytes() - base;
   if (err) {
+    // An index out of range is the caller's input, like PyTorch's
+    // IndexError: its own status so bindings can raise that.
+    int status = err.isA<pareprop::IndexError>() ? 2 : 1;
     setError(error, llvm::toString(std::move(err)));
-    return 1;
+    return status;
   }
   // Worker threads free coroutine frames just after completing the tokens
   // the step awaited: let them finish before the next step is measured.

@@ -13,6 +13,7 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -182,11 +183,75 @@ static void copyToDense(const int64_t *d, RankedTensorType t, char *out) {
   }
 }
 
+char IndexError::ID = 0;
+
+std::optional<IndexChecks> indexChecksOf(func::FuncOp fn) {
+  // The dialect verified the attribute's shape.
+  auto dict =
+      fn->getAttrOfType<DictionaryAttr>(rev::RevDialect::kIndexChecksAttr);
+  if (!dict)
+    return std::nullopt;
+  IndexChecks result;
+  result.func = dict.getAs<FlatSymbolRefAttr>("func").getValue().str();
+  for (Attribute entry : dict.getAs<ArrayAttr>("checks")) {
+    auto check = cast<DictionaryAttr>(entry);
+    IndexChecks::Check c;
+    c.arg = unsigned(check.getAs<IntegerAttr>("arg").getInt());
+    c.bound = check.getAs<IntegerAttr>("bound").getInt();
+    if (auto ignore = check.getAs<IntegerAttr>("ignore_index"))
+      c.ignoreIndex = ignore.getInt();
+    c.what = check.getAs<StringAttr>("what").str();
+    result.checks.push_back(std::move(c));
+  }
+  return result;
+}
+
 CompiledFunction::CompiledFunction(std::unique_ptr<ExecutionEngine> engine,
                                    std::string name, SmallVector<Type> argTypes,
-                                   SmallVector<RankedTensorType> resultTypes)
+                                   SmallVector<RankedTensorType> resultTypes,
+                                   std::optional<IndexChecks> indexChecks)
     : engine(std::move(engine)), name(std::move(name)),
-      argTypes(std::move(argTypes)), resultTypes(std::move(resultTypes)) {}
+      argTypes(std::move(argTypes)), resultTypes(std::move(resultTypes)),
+      indexChecks(std::move(indexChecks)) {}
+
+llvm::Error CompiledFunction::checkIndices(ArrayRef<void *> packed) {
+  // The check returns a memref<6xi64>: allocated, aligned, offset, size,
+  // stride.
+  int64_t descriptor[5] = {0, 0, 0, 0, 0};
+  SmallVector<void *> withResult(packed);
+  withResult.push_back(descriptor);
+  if (llvm::Error err = engine->invokePacked(indexChecks->func, withResult))
+    return err;
+  const int64_t *found = reinterpret_cast<const int64_t *>(descriptor[1]) +
+                         descriptor[2];
+  int64_t fields[6];
+  for (int i = 0; i < 6; ++i)
+    fields[i] = found[i * descriptor[4]];
+  trackedFree(reinterpret_cast<void *>(descriptor[0]));
+  int64_t k = fields[0];
+  if (k < 0)
+    return llvm::Error::success();
+  if (k >= int64_t(indexChecks->checks.size()))
+    return llvm::createStringError("@" + indexChecks->func +
+                                   " returned an unknown check");
+  const IndexChecks::Check &check = indexChecks->checks[k];
+  int64_t position = fields[2], value = fields[3];
+  // The element's index in the argument's shape.
+  auto type = cast<RankedTensorType>(argTypes[check.arg]);
+  SmallVector<int64_t> index(type.getRank());
+  for (int64_t d = type.getRank() - 1, rest = position; d >= 0; --d) {
+    index[d] = rest % type.getDimSize(d);
+    rest /= type.getDimSize(d);
+  }
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  os << "argument " << check.arg << " (" << check.what << "): element [";
+  llvm::interleaveComma(index, os);
+  os << "] is " << value << ", outside [0, " << check.bound << ")";
+  if (check.ignoreIndex)
+    os << " and not the ignore index " << *check.ignoreIndex;
+  return llvm::make_error<IndexError>(message, check.arg, position, value);
+}
 
 llvm::Error CompiledFunction::invoke(ArrayRef<const void *> args,
                                      ArrayRef<void *> results,
@@ -211,6 +276,18 @@ llvm::Error CompiledFunction::invoke(ArrayRef<const void *> args,
   for (SmallVector<int64_t> &d : descriptors)
     for (int64_t &field : d)
       packed.push_back(&field);
+  if (indexChecks) {
+    auto start = std::chrono::steady_clock::now();
+    llvm::Error err = checkIndices(packed);
+    lastIndexCheckSeconds = std::chrono::duration<double>(
+                                std::chrono::steady_clock::now() - start)
+                                .count();
+    if (err) {
+      if (peakWithoutResults)
+        *peakWithoutResults = 0;
+      return err;
+    }
+  }
   void *resultPtr = resultStorage.data();
   packed.push_back(resultPtr);
   if (peakWithoutResults) {
@@ -326,6 +403,14 @@ llvm::Expected<std::unique_ptr<CompiledFunction>> compileFunction(
     return llvm::createStringError("compilation failed (see diagnostics)");
   if (onScheduled)
     onScheduled(*module);
+  std::optional<IndexChecks> checks;
+  if (auto fn = module->lookupSymbol<func::FuncOp>(entry)) {
+    checks = indexChecksOf(fn);
+    if (checks && !module->lookupSymbol<func::FuncOp>(checks->func))
+      return llvm::createStringError("@" + entry.str() +
+                                     " names a missing index check @" +
+                                     checks->func);
+  }
   PassManager pm(model.getContext());
   buildLowerScheduledPipeline(pm, options);
   if (failed(pm.run(*module)))
@@ -373,7 +458,7 @@ llvm::Expected<std::unique_ptr<CompiledFunction>> compileFunction(
   (*engine)->initialize();
   return std::make_unique<CompiledFunction>(
       std::move(*engine), entry.str(), SmallVector<Type>(argTypes),
-      SmallVector<RankedTensorType>(resultTypes));
+      SmallVector<RankedTensorType>(resultTypes), std::move(checks));
 }
 
 } // namespace pareprop

@@ -34,6 +34,8 @@ int64_t pareprop::splitLoopIterations(const RevToLLVMOptions &options) {
 void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
                                          const RevToLLVMOptions &options,
                                          StringRef defaultTarget) {
+  if (options.indexChecks)
+    pm.addPass(rev::createRevAddIndexChecks());
   if (options.mode != "none") {
     rev::RevBuildTrainingStepOptions step;
     step.mode = options.mode;

@@ -631,6 +631,26 @@ double pareprop_cuda_sum_f32(int64_t rank, void *descriptor) {
   return sum;
 }
 
+/// The result of a step's index check (rev-add-index-checks): when an
+/// index is out of range, stops the executable with a message naming the
+/// argument, the element and its value, before any step runs.
+void pareprop_cuda_index_check_result(int64_t check, int64_t arg,
+                                      int64_t position, int64_t value,
+                                      int64_t bound, int64_t ignoreIndex) {
+  if (check < 0)
+    return;
+  std::fprintf(stderr,
+               "error: argument %lld: element %lld (row-major) is %lld, "
+               "outside [0, %lld)",
+               static_cast<long long>(arg), static_cast<long long>(position),
+               static_cast<long long>(value), static_cast<long long>(bound));
+  if (ignoreIndex != INT64_MIN) // INT64_MIN: the check has no ignore index.
+    std::fprintf(stderr, " and not the ignore index %lld",
+                 static_cast<long long>(ignoreIndex));
+  std::fprintf(stderr, "; no step ran\n");
+  std::exit(1);
+}
+
 void pareprop_cuda_report(int64_t steps, double seconds, int64_t images,
                           double loss, double checksum) {
   double perStep = steps > 0 ? seconds / double(steps) : 0;

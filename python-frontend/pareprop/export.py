@@ -364,7 +364,7 @@ class _Function:
                        f" {table.type}", ids.shape + (table.shape[1],),
                        table.elem)
 
-    def cross_entropy(self, logits, labels):
+    def cross_entropy(self, logits, labels, ignore_index=-100):
         if logits.rank != 2 or labels.shape != logits.shape[:1]:
             raise ExportError(
                 f"{self.path}: cross_entropy takes [N, C] logits and [N] "
@@ -372,8 +372,10 @@ class _Function:
         if labels.elem != "i64":
             raise ExportError(f"{self.path}: cross_entropy labels must be "
                               "class indices (an integer tensor)")
-        return self.op(f"nn.cross_entropy {logits.name}, {labels.name} : "
-                       f"{logits.type}, {labels.type}", (), logits.elem)
+        attrs = ("" if ignore_index == -100 else
+                 f" {{ignore_index = {int(ignore_index)} : i64}}")
+        return self.op(f"nn.cross_entropy {logits.name}, {labels.name}{attrs}"
+                       f" : {logits.type}, {labels.type}", (), logits.elem)
 
     # -- text ----------------------------------------------------------------
 
@@ -817,7 +819,7 @@ class _GraphEmitter:
                                               logits.shape[-1]))
             labels = self.fn.reshape(labels, (math.prod(labels.shape),))
         self.exporter.bound_index(labels, logits.shape[-1])
-        return self.fn.cross_entropy(logits, labels)
+        return self.fn.cross_entropy(logits, labels, a["ignore_index"])
 
     # Modules ---------------------------------------------------------------------
 

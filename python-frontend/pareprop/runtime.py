@@ -3,6 +3,8 @@
 import ctypes
 import json
 import os
+import re
+import shutil
 from pathlib import Path
 
 import torch
@@ -20,11 +22,23 @@ class CompileError(RuntimeError):
 def _find_library():
     env = os.environ.get("PAREPROP_LIBRARY")
     candidates = [Path(env)] if env else []
+    # The package as `cmake --install` copied it (share/pareprop/python, then
+    # pip-installed from there) knows its installation's library.
+    try:
+        from . import _install_paths
+        candidates.append(Path(_install_paths.LIBRARY))
+    except ImportError:
+        pass
     here = Path(__file__).resolve().parent
-    # The checkout's build tree, then an installation prefix.
+    # The checkout's build tree, an installation prefix around the package,
+    # the prefix of the pareprop-opt on PATH, /usr/local.
     candidates += [here.parent.parent / "build" / "lib" / _LIBRARY_NAME,
-                   here.parent.parent / "lib" / _LIBRARY_NAME,
-                   Path("/usr/local/lib") / _LIBRARY_NAME]
+                   here.parent.parent / "lib" / _LIBRARY_NAME]
+    tool = shutil.which("pareprop-opt")
+    if tool:
+        candidates.append(Path(tool).resolve().parent.parent / "lib" /
+                          _LIBRARY_NAME)
+    candidates.append(Path("/usr/local/lib") / _LIBRARY_NAME)
     for c in candidates:
         if c.is_file():
             return str(c)
@@ -32,6 +46,11 @@ def _find_library():
         f"{_LIBRARY_NAME} not found (looked in "
         f"{', '.join(str(c) for c in candidates)}); build the project "
         "(bash utils/setup.sh) or set PAREPROP_LIBRARY")
+
+
+def library_path():
+    """The C API library ``pareprop`` loads (libPaRepropCAPI.so)."""
+    return _find_library()
 
 
 def library():
@@ -125,8 +144,12 @@ class CompiledFunction:
         out_ptrs = (ctypes.c_void_p * len(outs))(*[o.data_ptr() for o in outs])
         peak = ctypes.c_int64(0)
         err = ctypes.c_void_p()
-        if lib.pareprop_step_run(self._handle, pointers, out_ptrs,
-                                 ctypes.byref(peak), ctypes.byref(err)):
+        status = lib.pareprop_step_run(self._handle, pointers, out_ptrs,
+                                       ctypes.byref(peak), ctypes.byref(err))
+        if status == 2:
+            # An id or label out of range; the step did not run.
+            raise IndexError(_take_error(lib, err))
+        if status:
             raise RuntimeError(_take_error(lib, err))
         self.peak_bytes = peak.value
         self.peak_activation_bytes = \
@@ -218,7 +241,17 @@ class TrainingStep:
         return args
 
     def __call__(self, *inputs, seed=None):
-        results = self.function(self.arguments(inputs, seed))
+        try:
+            results = self.function(self.arguments(inputs, seed))
+        except IndexError as e:
+            # The step's first arguments are the module's inputs.
+            m = re.match(r"argument (\d+) ", str(e))
+            if m and int(m.group(1)) < self.num_inputs:
+                raise IndexError(f"input {m.group(1)} of "
+                                 f"{type(self.module).__name__}"
+                                 f"{str(e)[len('argument ') + len(m.group(1)):]}"
+                                 ) from None
+            raise
         loss = results[0]
         grads = dict(zip(self.result_names, results[1:]))
         return loss, grads

@@ -24,3 +24,24 @@ func.func @dynamic(%x: memref<?xf32>) -> memref<f32> attributes {rev.training_st
   %m = memref.alloc() : memref<f32>
   return %m : memref<f32>
 }
+
+// -----
+
+// The index check a step names must exist and take the step's arguments.
+// expected-error@+1 {{'func.func' op add-gpu-benchmark-entry: the index check @missing is missing or does not take the step's arguments}}
+func.func @step(%labels: memref<2xi64> {rev.index_bound = 5 : i64}) -> memref<f32> attributes {rev.training_step, rev.index_checks = {func = @missing, checks = [{arg = 0 : i64, bound = 5 : i64, what = "labels"}]}} {
+  %m = memref.alloc() : memref<f32>
+  return %m : memref<f32>
+}
+
+// -----
+
+func.func @step(%labels: memref<2xi64> {rev.index_bound = 5 : i64}) -> memref<f32> attributes {rev.training_step, rev.index_checks = {func = @check, checks = [{arg = 0 : i64, bound = 5 : i64, what = "labels"}]}} {
+  %m = memref.alloc() : memref<f32>
+  return %m : memref<f32>
+}
+// expected-error@-4 {{'func.func' op add-gpu-benchmark-entry: argument 0 of the index check has type 'memref<3xi64>', not a view of 'memref<2xi64>'}}
+func.func @check(%labels: memref<3xi64>) -> memref<6xi64> {
+  %r = memref.alloc() : memref<6xi64>
+  return %r : memref<6xi64>
+}

@@ -1,4 +1,4 @@
-// RUN: pareprop-opt %s -add-gpu-benchmark-entry=images=8 | FileCheck %s
+// RUN: pareprop-opt %s -split-input-file -add-gpu-benchmark-entry=images=8 | FileCheck %s
 
 // The entry fills each input with one kernel on one stream (floats, and
 // integers below their rev.index_bound; the i64 seed is a constant), then
@@ -47,5 +47,36 @@ module attributes {gpu.container_module} {
     %m = memref.alloc() : memref<f32>
     %g = memref.alloc() : memref<2x4xf32>
     return %m, %g : memref<f32>, memref<2x4xf32>
+  }
+}
+
+// -----
+
+// A step with index checks (rev-add-index-checks) checks the index inputs
+// it filled before any step: host copies of the index buffers, the check
+// (a host function) on them, its six fields to the runtime, which stops the
+// executable when an index is out of range.
+// RUN: pareprop-opt %s -split-input-file -add-gpu-benchmark-entry | FileCheck %s --check-prefix=INDEX
+// INDEX-LABEL: func.func @pareprop_benchmark
+// INDEX: %[[L:.*]], %{{.*}} = gpu.alloc async {{.*}} : memref<2xi64>
+// INDEX: %[[HOST:.*]] = memref.alloc() : memref<2xi64>
+// INDEX: %[[C:.*]] = gpu.memcpy async [%{{.*}}] %[[HOST]], %[[L]]
+// INDEX: gpu.wait [%[[C]]]
+// INDEX: %[[R:.*]] = call @step_check_indices(%{{.*}}, %[[HOST]], %{{.*}})
+// INDEX-COUNT-6: memref.load %[[R]]
+// INDEX: call @pareprop_cuda_index_check_result(
+// INDEX: memref.dealloc %[[R]]
+// INDEX: memref.dealloc %[[HOST]]
+// INDEX: call @pareprop_cuda_reset_peak()
+// INDEX: call @step(
+module attributes {gpu.container_module} {
+  func.func @step(%x: memref<2x4xf32>, %labels: memref<2xi64> {rev.index_bound = 5 : i64}, %seed: i64) -> (memref<f32>, memref<2x4xf32>) attributes {rev.grad_args = array<i64: 0>, rev.training_step, rev.index_checks = {func = @step_check_indices, checks = [{arg = 1 : i64, bound = 5 : i64, ignore_index = -100 : i64, what = "labels"}]}} {
+    %m = memref.alloc() : memref<f32>
+    %g = memref.alloc() : memref<2x4xf32>
+    return %m, %g : memref<f32>, memref<2x4xf32>
+  }
+  func.func @step_check_indices(%x: memref<2x4xf32>, %labels: memref<2xi64>, %seed: i64) -> memref<6xi64> {
+    %r = memref.alloc() : memref<6xi64>
+    return %r : memref<6xi64>
   }
 }

@@ -281,10 +281,18 @@ func.func @embedding_grad(%ids: tensor<2x5xi64>, %d: tensor<2x5x8xf32>) -> tenso
 // CHECK:   %[[C64:.*]] = arith.index_cast %[[C]] : index to i64
 // CHECK:   %[[HIT:.*]] = arith.cmpi eq, %[[C64]], %{{.*}} : i64
 // CHECK:   arith.select %[[HIT]]
-// CHECK: %[[TOTAL:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[MAX]], %[[SUM]], %[[PICK]] : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) outs(%{{.*}} : tensor<f32>)
+// Rows whose label is the ignore index (-100 unless given) count neither
+// in the sum nor in the divisor, which is the number of counted rows.
+// CHECK: %[[TOTAL:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[MAX]], %[[SUM]], %[[PICK]], %[[L]] : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xi64>) outs(%{{.*}} : tensor<f32>)
 // CHECK:   math.log
-// CHECK: linalg.generic {{.*}} ins(%[[TOTAL]] : tensor<f32>)
-// CHECK:   arith.constant 4.000000e+00 : f32
+// CHECK:   %[[IGNORE:.*]] = arith.constant -100 : i64
+// CHECK:   %[[KEPT:.*]] = arith.cmpi ne, %{{.*}}, %[[IGNORE]] : i64
+// CHECK:   arith.select %[[KEPT]]
+// CHECK: %[[ROWS:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[L]] : tensor<4xi64>) outs(%{{.*}} : tensor<f32>)
+// CHECK:   arith.constant -100 : i64
+// CHECK:   arith.cmpi ne
+// CHECK:   arith.constant 1.000000e+00 : f32
+// CHECK: linalg.generic {{.*}} ins(%[[TOTAL]], %[[ROWS]] : tensor<f32>, tensor<f32>)
 // CHECK:   arith.divf
 func.func @cross_entropy(%x: tensor<4x3xf32>, %l: tensor<4xi64>) -> tensor<f32> {
   %0 = nn.cross_entropy %x, %l : tensor<4x3xf32>, tensor<4xi64>
@@ -293,8 +301,21 @@ func.func @cross_entropy(%x: tensor<4x3xf32>, %l: tensor<4xi64>) -> tensor<f32> 
 
 // -----
 
-// Its gradient: the row statistics, then one parallel pass computing
-// (exp(x - max) / sum - onehot) * dloss / N.
+// Another ignore index, here a class.
+// CHECK-LABEL: func @cross_entropy_ignore
+// CHECK: arith.constant 2 : i64
+// CHECK-NOT: arith.constant -100
+// CHECK: return
+func.func @cross_entropy_ignore(%x: tensor<4x3xf32>, %l: tensor<4xi64>) -> tensor<f32> {
+  %0 = nn.cross_entropy %x, %l {ignore_index = 2 : i64} : tensor<4x3xf32>, tensor<4xi64>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// Its gradient: the row statistics and the number M of rows not ignored,
+// then one parallel pass computing (exp(x - max) / sum - onehot) * dloss / M
+// (0 for an ignored row).
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
 // CHECK-DAG: #[[SCALAR:.*]] = affine_map<(d0, d1) -> ()>
@@ -302,13 +323,16 @@ func.func @cross_entropy(%x: tensor<4x3xf32>, %l: tensor<4xi64>) -> tensor<f32> 
 // CHECK-SAME: (%[[X:.*]]: tensor<4x3xf32>, %[[L:.*]]: tensor<4xi64>, %[[D:.*]]: tensor<f32>)
 // CHECK: %[[MAX:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<4x3xf32>)
 // CHECK: %[[SUM:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[MAX]] : tensor<4x3xf32>, tensor<4xf32>)
-// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]], #[[ROW]], #[[SCALAR]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[MAX]], %[[SUM]], %[[L]], %[[D]] : tensor<4x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xi64>, tensor<f32>)
+// CHECK: %[[ROWS:.*]] = linalg.generic {{.*}} ins(%[[L]] : tensor<4xi64>)
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]], #[[ROW]], #[[SCALAR]], #[[SCALAR]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[MAX]], %[[SUM]], %[[L]], %[[D]], %[[ROWS]] : tensor<4x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xi64>, tensor<f32>, tensor<f32>)
 // CHECK:   math.exp
 // CHECK:   arith.divf
 // CHECK:   arith.cmpi eq
-// CHECK:   arith.constant 2.500000e-01 : f32
+// CHECK:   arith.divf
 // CHECK:   arith.subf
 // CHECK:   arith.mulf
+// CHECK:   arith.cmpi ne
+// CHECK:   arith.select
 func.func @cross_entropy_grad(%x: tensor<4x3xf32>, %l: tensor<4xi64>, %d: tensor<f32>) -> tensor<4x3xf32> {
   %0 = nn.cross_entropy_grad %x, %l, %d : tensor<4x3xf32>, tensor<4xi64>, tensor<f32>
   return %0 : tensor<4x3xf32>

@@ -167,7 +167,7 @@ func.func @FT(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
   %t = nn.tanh %x : tensor<2x3x4xf32>
   return %t : tensor<2x3x4xf32>
 }
-func.func @tokens(%ids: tensor<2x3xi64> {rev.no_grad}, %labels: tensor<2xi64>, %table: tensor<5x4xf32>, %types: tensor<5x4xf32>, %head: tensor<3x4xf32>) -> tensor<f32> {
+func.func @tokens(%ids: tensor<2x3xi64> {rev.no_grad}, %labels: tensor<2xi64>, %table: tensor<5x4xf32>, %types: tensor<5x4xf32>, %head: tensor<3x4xf32>) -> tensor<f32> attributes {rev.index_checks = {func = @tokens_check_indices, checks = [{arg = 0 : i64, bound = 5 : i64, what = "ids"}]}} {
   %x = nn.embedding %ids, %table : tensor<2x3xi64>, tensor<5x4xf32>
   %y1, %y2 = rev.block(%x, %x) f @FT() g @GE(%ids, %types : tensor<2x3xi64>, tensor<5x4xf32>) : tensor<2x3x4xf32>, tensor<2x3x4xf32>
   %first = nn.slice %y2 offsets [0, 0, 0] sizes [2, 1, 4] : tensor<2x3x4xf32>
@@ -192,6 +192,8 @@ func.func @tokens(%ids: tensor<2x3xi64> {rev.no_grad}, %labels: tensor<2xi64>, %
 // CHECK-SAME: (%[[IDS:[^:]*]]: tensor<2x3xi64> {rev.no_grad}, %[[LABELS:[^:]*]]: tensor<2xi64>,
 // CHECK-SAME: -> (tensor<f32>, tensor<5x4xf32>, tensor<5x4xf32>, tensor<3x4xf32>)
 // CHECK-SAME: rev.grad_args = array<i64: 2, 3, 4>
+// The step takes the loss's arguments, and so its index checks.
+// CHECK-SAME: rev.index_checks = {checks = [{arg = 0 : i64, bound = 5 : i64, what = "ids"}], func = @tokens_check_indices}
 // CHECK:   %[[LOGITS:.*]] = nn.linear
 // CHECK:   %[[DLOGITS:.*]] = nn.cross_entropy_grad %[[LOGITS]], %[[LABELS]], %{{.*}} : tensor<2x3xf32>, tensor<2xi64>, tensor<f32>
 // CHECK:   nn.slice_grad %{{.*}} offsets [0, 0, 0] : tensor<2x1x4xf32> -> tensor<2x3x4xf32>

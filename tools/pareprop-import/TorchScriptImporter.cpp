@@ -917,9 +917,16 @@ void Importer::emit(Function &fn, Node *n, const std::vector<IValue> &ins,
         (ins.size() > 5 && toDouble(ins[5]) != 0.0))
       throw Error(where + ": cross_entropy supports class indices with the "
                           "default weight, reduction and label_smoothing");
+    // aten::cross_entropy_loss(self, target, weight, reduction,
+    // ignore_index, label_smoothing).
+    int64_t ignoreIndex = ins.size() > 4 ? ins[4].toInt() : -100;
+    std::string attrs =
+        ignoreIndex == -100
+            ? ""
+            : " {ignore_index = " + std::to_string(ignoreIndex) + " : i64}";
     return bind(outs[0],
                 fn.op("nn.cross_entropy " + logits.name + ", " + labels.name +
-                          " : " + logits.type() + ", " + labels.type(),
+                          attrs + " : " + logits.type() + ", " + labels.type(),
                       {}, logits.elem));
   }
   if (kind == "aten::mse_loss") {

@@ -198,6 +198,12 @@ static cl::opt<bool> approximateMath(
     cl::desc("f32 exp/erf/tanh/log as vectorizable polynomials; =false: "
              "libm"),
     cl::init(true));
+static cl::opt<bool> indexChecks(
+    "index-checks", cl::cat(runOptions),
+    cl::desc("Check embedding ids and class labels before each step and "
+             "stop with an error naming the bad one; =false: no check, "
+             "ids clamped"),
+    cl::init(true));
 static cl::opt<std::string>
     targetName("target", cl::cat(runOptions),
                cl::desc("Cost-model target: cpu, h100 or a .json file"),
@@ -794,6 +800,10 @@ int main(int argc, char **argv) {
     int64_t firstSystemAllocations, lastSystemAllocations;
     /// Buffers the last step allocated (from the pool or the system).
     int64_t lastAllocations;
+    /// Mean time of the index check before a timed step, if it has one;
+    /// the median step time (which includes it).
+    std::optional<double> indexCheckMs;
+    double stepMs;
   };
   std::vector<RuntimeUse> runtimePerStep;
   // Engines live until exit: code of one may still be referenced by the
@@ -819,6 +829,7 @@ int main(int argc, char **argv) {
     options.rowKernels = rowKernels;
     options.reductionThreads = reductionThreads;
     options.approximateMath = approximateMath;
+    options.indexChecks = indexChecks;
     options.planBuffers = planBuffers;
     options.bufferArenas = bufferArenas;
     if (!timelineDir.empty()) {
@@ -850,6 +861,7 @@ int main(int argc, char **argv) {
     int64_t helperNsBefore = trace.helperBusyNs();
     int64_t firstSystemAllocations = 0, lastSystemAllocations = 0,
             lastAllocations = 0;
+    double indexCheckMs = 0;
     unsigned steps = warmup + std::max(1u, iters.getValue());
     for (unsigned i = 0; i < steps; ++i) {
       int64_t base = pareprop::liveAllocatedBytes();
@@ -882,6 +894,7 @@ int main(int argc, char **argv) {
       if (i == 0)
         firstSystemAllocations = lastSystemAllocations;
       if (i >= warmup) {
+        indexCheckMs += step.getLastIndexCheckSeconds() * 1e3;
         timedRecords.emplace_back(
             std::chrono::duration<double, std::milli>(end - start).count(),
             trace.take());
@@ -912,7 +925,11 @@ int main(int argc, char **argv) {
     runtimePerStep.push_back(
         {v.name, double(trace.helperJobs() - helperJobsBefore) / steps,
          double(trace.helperBusyNs() - helperNsBefore) / 1e6 / steps,
-         firstSystemAllocations, lastSystemAllocations, lastAllocations});
+         firstSystemAllocations, lastSystemAllocations, lastAllocations,
+         step.hasIndexChecks()
+             ? std::optional<double>(indexCheckMs / timedRecords.size())
+             : std::nullopt,
+         median});
     std::string check = "ref";
     double err = 0;
     if (reference.empty()) {
@@ -945,6 +962,15 @@ int main(int argc, char **argv) {
   llvm::outs() << "\nhelper thread busy per step (ms):";
   for (const RuntimeUse &h : runtimePerStep)
     llvm::outs() << " " << h.schedule << " " << llvm::format("%.2f", h.ms);
+  if (llvm::any_of(runtimePerStep,
+                   [](const RuntimeUse &h) { return h.indexCheckMs; })) {
+    llvm::outs() << "\nindex checks per step (ms, share of the median step):";
+    for (const RuntimeUse &h : runtimePerStep)
+      if (h.indexCheckMs)
+        llvm::outs() << " " << h.schedule << " "
+                     << llvm::format("%.4f (%.3f%%)", *h.indexCheckMs,
+                                     100.0 * *h.indexCheckMs / h.stepMs);
+  }
   llvm::outs() << "\nbuffers allocated per step:";
   for (const RuntimeUse &h : runtimePerStep)
     llvm::outs() << " " << h.schedule << " " << h.lastAllocations;

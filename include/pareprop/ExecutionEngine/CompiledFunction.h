@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace pareprop {
@@ -39,13 +40,51 @@ void resetPeakAllocatedBytes();
 /// in row-major order, or one int64_t for an `i64` argument (a seed).
 int64_t denseByteSize(mlir::Type type);
 
+/// An index argument out of range (rev-add-index-checks): what PyTorch
+/// reports as IndexError. The message names the argument, the element and
+/// its value.
+class IndexError : public llvm::ErrorInfo<IndexError> {
+public:
+  static char ID;
+  IndexError(std::string message, unsigned argument, int64_t position,
+             int64_t value)
+      : message(std::move(message)), argument(argument), position(position),
+        value(value) {}
+  void log(llvm::raw_ostream &os) const override { os << message; }
+  std::error_code convertToErrorCode() const override {
+    return llvm::inconvertibleErrorCode();
+  }
+  std::string message;
+  unsigned argument;
+  int64_t position, value;
+};
+
+/// The index checks of a compiled entry (its rev.index_checks attribute):
+/// the check function and, per check, what a message says.
+struct IndexChecks {
+  struct Check {
+    unsigned arg;
+    int64_t bound;
+    std::optional<int64_t> ignoreIndex;
+    std::string what;
+  };
+  std::string func;
+  llvm::SmallVector<Check> checks;
+};
+
+/// The index checks `fn` carries, if any.
+std::optional<IndexChecks> indexChecksOf(mlir::func::FuncOp fn);
+
 /// A function compiled to native code. Arguments are `tensor<...xT>` (T a
-/// float or integer type) or `i64`; results are tensors.
+/// float or integer type) or `i64`; results are tensors. With index
+/// checks, every call checks the index arguments first and returns an
+/// IndexError, without running the function, when one is out of range.
 class CompiledFunction {
 public:
   CompiledFunction(std::unique_ptr<mlir::ExecutionEngine> engine,
                    std::string name, llvm::SmallVector<mlir::Type> argTypes,
-                   llvm::SmallVector<mlir::RankedTensorType> resultTypes);
+                   llvm::SmallVector<mlir::RankedTensorType> resultTypes,
+                   std::optional<IndexChecks> indexChecks = std::nullopt);
 
   /// Runs once. `args[i]` points at argument i's dense buffer; result i is
   /// copied into the dense buffer `results[i]` and its storage released.
@@ -57,6 +96,10 @@ public:
                      llvm::ArrayRef<void *> results,
                      int64_t *peakWithoutResults = nullptr);
 
+  /// Seconds the index check of the last call took (0 without checks).
+  double getLastIndexCheckSeconds() const { return lastIndexCheckSeconds; }
+  bool hasIndexChecks() const { return indexChecks.has_value(); }
+
   llvm::ArrayRef<mlir::Type> getArgumentTypes() const { return argTypes; }
   llvm::ArrayRef<mlir::RankedTensorType> getResultTypes() const {
     return resultTypes;
@@ -67,6 +110,11 @@ private:
   std::string name;
   llvm::SmallVector<mlir::Type> argTypes;
   llvm::SmallVector<mlir::RankedTensorType> resultTypes;
+  std::optional<IndexChecks> indexChecks;
+  double lastIndexCheckSeconds = 0;
+
+  /// Runs the index check on `packed` arguments: an IndexError or success.
+  llvm::Error checkIndices(llvm::ArrayRef<void *> packed);
 };
 
 /// The arguments of `fn` as CompiledFunction takes them, or an error naming
@@ -93,6 +141,11 @@ struct TrainingStepSignature {
   llvm::SmallVector<mlir::Type> argTypes;
   llvm::SmallVector<unsigned> gradArgs;
   llvm::SmallVector<mlir::RankedTensorType> resultTypes;
+  std::optional<IndexChecks> indexChecks;
+  double lastIndexCheckSeconds = 0;
+
+  /// Runs the index check on `packed` arguments: an IndexError or success.
+  llvm::Error checkIndices(llvm::ArrayRef<void *> packed);
 };
 llvm::Expected<TrainingStepSignature>
 trainingStepSignature(mlir::func::FuncOp loss);

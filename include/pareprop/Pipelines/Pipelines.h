@@ -133,6 +133,13 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
                      "approximations that vectorize, instead of a libm "
                      "call per element (see convert-math-to-polynomials)"),
       llvm::cl::init(true)};
+  Option<bool> indexChecks{
+      *this, "index-checks",
+      llvm::cl::desc("Check index arguments (embedding ids, class labels) "
+                     "before each step; runners stop with an error naming "
+                     "the argument, position and value (see "
+                     "rev-add-index-checks). false: no check, ids clamped"),
+      llvm::cl::init(true)};
   Option<bool> checkReconstruction{
       *this, "check-reconstruction",
       llvm::cl::desc("Reversible mode: the step also returns the per-block "

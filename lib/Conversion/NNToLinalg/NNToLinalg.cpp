@@ -612,9 +612,35 @@ Value isLabel(OpBuilder &b, Location l, Value label) {
   return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, c, label);
 }
 
+/// Whether a row's i64 label is not the ignore index.
+Value isCounted(OpBuilder &b, Location l, Value label, int64_t ignoreIndex) {
+  Value ignored = arith::ConstantOp::create(
+      b, l, b.getIntegerAttr(b.getI64Type(), ignoreIndex));
+  return arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, label, ignored);
+}
+
+/// The number of rows whose label is not the ignore index, as a rank-0
+/// tensor of `et`: the divisor of the mean.
+Value countedRows(OpBuilder &b, Location loc, Value labels, Type et,
+                  int64_t ignoreIndex) {
+  MLIRContext *ctx = b.getContext();
+  auto out = RankedTensorType::get({}, et);
+  AffineMap one = AffineMap::getMultiDimIdentityMap(1, ctx);
+  return generic(b, loc, zeroFilled(b, loc, out), {labels},
+                 {one, AffineMap::get(1, 0, {}, ctx)},
+                 {IteratorType::reduction},
+                 [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                   Value c = arith::SelectOp::create(
+                       nb, l, isCounted(nb, l, a[0], ignoreIndex),
+                       floatConst(nb, l, et, 1.0), floatConst(nb, l, et, 0.0));
+                   return arith::AddFOp::create(nb, l, a[1], c);
+                 });
+}
+
 /// cross_entropy: row max and sum of exps, the labelled logit picked by a
-/// compare per class (a label outside [0, C) picks nothing), then the mean
-/// of log(sum) + max - picked.
+/// compare per class (a label outside [0, C) picks nothing), then the sum
+/// of log(sum) + max - picked over the rows not ignored, divided by their
+/// number.
 struct CrossEntropyLowering : NNPattern<CrossEntropyOp> {
   using NNPattern::NNPattern;
   LogicalResult matchAndRewrite(CrossEntropyOp op,
@@ -623,6 +649,7 @@ struct CrossEntropyLowering : NNPattern<CrossEntropyOp> {
     Location loc = op.getLoc();
     RankedTensorType out = resultType(op);
     Type et = out.getElementType();
+    int64_t ignoreIndex = op.getIgnoreIndex();
     auto [max, sum] = logSoftmaxStats(rw, loc, op.getLogits());
     auto rowType = cast<RankedTensorType>(max.getType());
     AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
@@ -636,30 +663,33 @@ struct CrossEntropyLowering : NNPattern<CrossEntropyOp> {
           return arith::AddFOp::create(b, l, a[2], x);
         });
     AffineMap one = AffineMap::getMultiDimIdentityMap(1, ctx);
-    Value total =
-        generic(rw, loc, zeroFilled(rw, loc, out), {max, sum, picked},
-                {one, one, one, AffineMap::get(1, 0, {}, ctx)},
-                {IteratorType::reduction},
-                [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                  Value lse = arith::AddFOp::create(
-                      b, l, math::LogOp::create(b, l, a[1]), a[0]);
-                  return arith::AddFOp::create(
-                      b, l, a[3], arith::SubFOp::create(b, l, lse, a[2]));
-                });
-    double rows = rowType.getDimSize(0);
-    rw.replaceOp(op, elementwise(rw, loc, out, {total},
+    Value total = generic(
+        rw, loc, zeroFilled(rw, loc, out), {max, sum, picked, op.getLabels()},
+        {one, one, one, one, AffineMap::get(1, 0, {}, ctx)},
+        {IteratorType::reduction},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value lse =
+              arith::AddFOp::create(b, l, math::LogOp::create(b, l, a[1]), a[0]);
+          Value term = arith::SelectOp::create(
+              b, l, isCounted(b, l, a[3], ignoreIndex),
+              arith::SubFOp::create(b, l, lse, a[2]),
+              floatConst(b, l, et, 0.0));
+          return arith::AddFOp::create(b, l, a[4], term);
+        });
+    Value rows = countedRows(rw, loc, op.getLabels(), et, ignoreIndex);
+    rw.replaceOp(op, elementwise(rw, loc, out, {total, rows},
                                  [&](OpBuilder &b, Location l, ValueRange a) {
-                                   return arith::DivFOp::create(
-                                              b, l, a[0],
-                                              floatConst(b, l, et, rows))
+                                   return arith::DivFOp::create(b, l, a[0],
+                                                                a[1])
                                        .getResult();
                                  }));
     return success();
   }
 };
 
-/// cross_entropy_grad: (exp(x - max) / sum - onehot) * dloss / N in one
-/// parallel pass after the row statistics.
+/// cross_entropy_grad: (exp(x - max) / sum - onehot) * dloss / M in one
+/// parallel pass after the row statistics (M rows not ignored; ignored rows
+/// get 0).
 struct CrossEntropyGradLowering : NNPattern<CrossEntropyGradOp> {
   using NNPattern::NNPattern;
   LogicalResult matchAndRewrite(CrossEntropyGradOp op,
@@ -668,30 +698,34 @@ struct CrossEntropyGradLowering : NNPattern<CrossEntropyGradOp> {
     Location loc = op.getLoc();
     RankedTensorType type = resultType(op);
     Type et = type.getElementType();
+    int64_t ignoreIndex = op.getIgnoreIndex();
     auto [max, sum] = logSoftmaxStats(rw, loc, op.getLogits());
+    Value rows = countedRows(rw, loc, op.getLabels(), et, ignoreIndex);
     AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
     AffineMap row = rowMap(ctx, 2);
     AffineMap scalar = AffineMap::get(2, 0, {}, ctx);
-    double invRows = 1.0 / double(type.getDimSize(0));
     rw.replaceOp(
-        op, generic(rw, loc, emptyLike(rw, loc, type),
-                    {op.getLogits(), max, sum, op.getLabels(), op.getDloss()},
-                    {id, row, row, row, scalar, id},
-                    {IteratorType::parallel, IteratorType::parallel},
-                    [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                      Value p = arith::DivFOp::create(
-                          b, l,
-                          math::ExpOp::create(
-                              b, l, arith::SubFOp::create(b, l, a[0], a[1])),
-                          a[2]);
-                      Value onehot = arith::SelectOp::create(
-                          b, l, isLabel(b, l, a[3]), floatConst(b, l, et, 1.0),
-                          floatConst(b, l, et, 0.0));
-                      Value scale = arith::MulFOp::create(
-                          b, l, a[4], floatConst(b, l, et, invRows));
-                      return arith::MulFOp::create(
-                          b, l, arith::SubFOp::create(b, l, p, onehot), scale);
-                    }));
+        op,
+        generic(rw, loc, emptyLike(rw, loc, type),
+                {op.getLogits(), max, sum, op.getLabels(), op.getDloss(), rows},
+                {id, row, row, row, scalar, scalar, id},
+                {IteratorType::parallel, IteratorType::parallel},
+                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  Value p = arith::DivFOp::create(
+                      b, l,
+                      math::ExpOp::create(
+                          b, l, arith::SubFOp::create(b, l, a[0], a[1])),
+                      a[2]);
+                  Value onehot = arith::SelectOp::create(
+                      b, l, isLabel(b, l, a[3]), floatConst(b, l, et, 1.0),
+                      floatConst(b, l, et, 0.0));
+                  Value scale = arith::DivFOp::create(b, l, a[4], a[5]);
+                  Value g = arith::MulFOp::create(
+                      b, l, arith::SubFOp::create(b, l, p, onehot), scale);
+                  return arith::SelectOp::create(
+                      b, l, isCounted(b, l, a[3], ignoreIndex), g,
+                      floatConst(b, l, et, 0.0));
+                }));
     return success();
   }
 };

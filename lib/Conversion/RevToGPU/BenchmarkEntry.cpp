@@ -11,6 +11,8 @@
 #include "pareprop/Conversion/Passes.h"
 #include "pareprop/Conversion/TaskLowering.h"
 
+#include "pareprop/Dialect/Rev/IR/RevOps.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
@@ -41,6 +43,78 @@ Value mix(OpBuilder &b, Location loc, Value z) {
   z = arith::MulIOp::create(b, loc, xorShift(z, 30), c(0xBF58476D1CE4E5B9ull));
   z = arith::MulIOp::create(b, loc, xorShift(z, 27), c(0x94D049BB133111EBull));
   return xorShift(z, 31);
+}
+
+/// Runs the step's index check (rev.index_checks; a host function after
+/// convert-rev-to-gpu) on host copies of the index inputs; the runtime stops
+/// the executable with a message when an index is out of range.
+LogicalResult checkIndices(OpBuilder &b, ModuleOp module, func::FuncOp step,
+                           ArrayRef<Value> inputs) {
+  auto checks =
+      step->getAttrOfType<DictionaryAttr>(rev::RevDialect::kIndexChecksAttr);
+  if (!checks)
+    return success();
+  Location loc = step.getLoc();
+  auto ref = checks.getAs<FlatSymbolRefAttr>("func");
+  auto check = module.lookupSymbol<func::FuncOp>(ref);
+  if (!check || check.getNumArguments() != inputs.size() ||
+      check.getNumResults() != 1) {
+    step.emitOpError("add-gpu-benchmark-entry: the index check ")
+        << ref << " is missing or does not take the step's arguments";
+    return failure();
+  }
+  Type i64 = b.getI64Type();
+  FailureOr<func::FuncOp> report = declareRuntimeFunction(
+      module, "pareprop_cuda_index_check_result",
+      b.getFunctionType({i64, i64, i64, i64, i64, i64}, {}));
+  if (failed(report))
+    return failure();
+  MLIRContext *ctx = b.getContext();
+  auto tokenType = gpu::AsyncTokenType::get(ctx);
+  DenseSet<int64_t> indexArgs;
+  for (Attribute entry : checks.getAs<ArrayAttr>("checks"))
+    indexArgs.insert(
+        cast<DictionaryAttr>(entry).getAs<IntegerAttr>("arg").getInt());
+  SmallVector<Value> args, copies;
+  Value token =
+      gpu::WaitOp::create(b, loc, tokenType, ValueRange{}).getAsyncToken();
+  for (auto [i, input] : llvm::enumerate(inputs)) {
+    Value arg = input;
+    if (indexArgs.contains(int64_t(i))) {
+      // The check reads host memory; the other arguments stay device
+      // buffers it does not touch.
+      auto type = cast<MemRefType>(input.getType());
+      Value host = memref::AllocOp::create(b, loc, type);
+      token = gpu::MemcpyOp::create(b, loc, tokenType, ValueRange{token}, host,
+                                    input)
+                  .getAsyncToken();
+      copies.push_back(host);
+      arg = host;
+    }
+    Type expected = check.getArgumentTypes()[i];
+    if (arg.getType() != expected) {
+      if (!memref::CastOp::areCastCompatible(arg.getType(), expected)) {
+        step.emitOpError("add-gpu-benchmark-entry: argument ")
+            << i << " of the index check has type " << expected
+            << ", not a view of " << arg.getType();
+        return failure();
+      }
+      arg = memref::CastOp::create(b, loc, expected, arg);
+    }
+    args.push_back(arg);
+  }
+  gpu::WaitOp::create(b, loc, Type(), ValueRange{token});
+  Value found = func::CallOp::create(b, loc, check, args).getResult(0);
+  SmallVector<Value> fields;
+  for (int64_t f = 0; f < 6; ++f)
+    fields.push_back(memref::LoadOp::create(
+        b, loc, found,
+        ValueRange{arith::ConstantIndexOp::create(b, loc, f)}));
+  func::CallOp::create(b, loc, *report, fields);
+  memref::DeallocOp::create(b, loc, found);
+  for (Value host : copies)
+    memref::DeallocOp::create(b, loc, host);
+  return success();
 }
 
 struct AddGpuBenchmarkEntryPass
@@ -250,6 +324,8 @@ struct AddGpuBenchmarkEntryPass
       token = *filled;
     }
     gpu::WaitOp::create(b, loc, Type(), ValueRange{token});
+    if (failed(checkIndices(b, module, step, inputs)))
+      return signalPassFailure();
     for (auto [i, input] : llvm::enumerate(inputs)) {
       if (!isa<MemRefType>(input.getType())) {
         func::CallOp::create(b, loc, *dumpScalar,

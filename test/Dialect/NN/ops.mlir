@@ -120,6 +120,12 @@ func.func @index_ops(%ids: tensor<2x5xi64>, %table: tensor<11x8xf64>, %logits: t
   %2 = nn.cross_entropy %logits, %labels : tensor<4x3xf64>, tensor<4xi64>
   // CHECK: nn.cross_entropy_grad %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x3xf64>, tensor<4xi64>, tensor<f64>
   %3 = nn.cross_entropy_grad %logits, %labels, %d : tensor<4x3xf64>, tensor<4xi64>, tensor<f64>
+  // The default ignore index (-100) is not printed; another one is.
+  // CHECK-NOT: ignore_index = -100
+  // CHECK: nn.cross_entropy %{{.*}}, %{{.*}} {ignore_index = 1 : i64} : tensor<4x3xf64>, tensor<4xi64>
+  %4 = nn.cross_entropy %logits, %labels {ignore_index = 1 : i64} : tensor<4x3xf64>, tensor<4xi64>
+  // CHECK: nn.cross_entropy_grad %{{.*}}, %{{.*}}, %{{.*}} {ignore_index = -1 : i64} : tensor<4x3xf64>, tensor<4xi64>, tensor<f64>
+  %5 = nn.cross_entropy_grad %logits, %labels, %d {ignore_index = -1 : i64} : tensor<4x3xf64>, tensor<4xi64>, tensor<f64>
   return %0, %1, %2, %3 : tensor<2x5x8xf64>, tensor<11x8xf64>, tensor<f64>, tensor<4x3xf64>
 }
 

@@ -252,3 +252,68 @@ func.func @negative_block() {
   rev.await %t
   return
 }
+
+// -----
+
+// rev.index_checks: the contract between rev-add-index-checks and runners.
+func.func @f() {
+  // expected-error@+1 {{rev.index_checks belongs on a function}}
+  %c = arith.constant {rev.index_checks = {func = @c, checks = [{arg = 0 : i64, bound = 2 : i64, what = "ids"}]}} 0 : i64
+  return
+}
+
+// -----
+
+// expected-error@+1 {{rev.index_checks must be {func = @symbol, checks = [...]}, got "ids"}}
+func.func @f(%ids: tensor<2xi64>) attributes {rev.index_checks = "ids"} {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{rev.index_checks must be {func = @symbol, checks = [...]}}}
+func.func @f(%ids: tensor<2xi64>) attributes {rev.index_checks = {func = "c", checks = []}} {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{rev.index_checks lists no checks}}
+func.func @f(%ids: tensor<2xi64>) attributes {rev.index_checks = {func = @c, checks = []}} {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{rev.index_checks check 0 must be {arg = i64, bound = i64, ignore_index = i64 (optional), what = string}, got {arg = 0 : i64, bound = 2 : i64}}}
+func.func @f(%ids: tensor<2xi64>) attributes {rev.index_checks = {func = @c, checks = [{arg = 0 : i64, bound = 2 : i64}]}} {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{rev.index_checks check 0 must be {arg = i64, bound = i64, ignore_index = i64 (optional), what = string}}}
+func.func @f(%ids: tensor<2xi64>) attributes {rev.index_checks = {func = @c, checks = [{arg = 0 : i64, bound = 2 : i64, ignore_index = "x", what = "ids"}]}} {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{rev.index_checks check 1 names argument 3 of a function with 1 arguments}}
+func.func @f(%ids: tensor<2xi64>) attributes {rev.index_checks = {func = @c, checks = [{arg = 0 : i64, bound = 2 : i64, what = "ids"}, {arg = 3 : i64, bound = 2 : i64, what = "ids"}]}} {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{rev.index_checks check 0: argument 0 has type 'tensor<2xf32>'; indices are static tensors of i64}}
+func.func @f(%x: tensor<2xf32>) attributes {rev.index_checks = {func = @c, checks = [{arg = 0 : i64, bound = 2 : i64, what = "x"}]}} {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{rev.index_checks check 0: bound must be positive, got 0}}
+func.func @f(%ids: tensor<2xi64>) attributes {rev.index_checks = {func = @c, checks = [{arg = 0 : i64, bound = 0 : i64, what = "ids"}]}} {
+  return
+}

@@ -796,7 +796,7 @@ LogicalResult CrossEntropyOp::buildVJP(OpBuilder &b, Location loc,
                                        ValueRange resultGrads,
                                        SmallVectorImpl<Value> &operandGrads) {
   operandGrads.push_back(CrossEntropyGradOp::create(
-      b, loc, operands[0], operands[1], resultGrads[0]));
+      b, loc, operands[0], operands[1], resultGrads[0], getIgnoreIndex()));
   operandGrads.push_back(Value());
   return success();
 }

@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -47,6 +48,75 @@ void RevDialect::registerTypes() {
 #define GET_TYPEDEF_LIST
 #include "pareprop/Dialect/Rev/IR/RevTypes.cpp.inc"
       >();
+}
+
+//===----------------------------------------------------------------------===//
+// Discardable attributes.
+//===----------------------------------------------------------------------===//
+
+/// rev.index_checks on a function: the contract between rev-add-index-checks
+/// and the runners that call the check before a step.
+static LogicalResult verifyIndexChecks(Operation *op, Attribute value) {
+  auto fn = dyn_cast<FunctionOpInterface>(op);
+  if (!fn)
+    return op->emitError() << RevDialect::kIndexChecksAttr
+                           << " belongs on a function";
+  auto dict = dyn_cast<DictionaryAttr>(value);
+  auto func = dict ? dict.getAs<FlatSymbolRefAttr>("func") : nullptr;
+  auto checks = dict ? dict.getAs<ArrayAttr>("checks") : nullptr;
+  if (!func || !checks || dict.size() != 2)
+    return op->emitError()
+           << RevDialect::kIndexChecksAttr
+           << " must be {func = @symbol, checks = [...]}, got " << value;
+  if (checks.empty())
+    return op->emitError() << RevDialect::kIndexChecksAttr
+                           << " lists no checks";
+  ArrayRef<Type> argTypes = fn.getArgumentTypes();
+  // Arguments are checked while they are tensors or buffers (func.func);
+  // once lowered to LLVM a memref argument is several, and the runner has
+  // read the attribute from the func.func by then.
+  bool typedArguments = isa<func::FuncOp>(op);
+  for (auto [k, entry] : llvm::enumerate(checks)) {
+    auto check = dyn_cast<DictionaryAttr>(entry);
+    auto arg = check ? check.getAs<IntegerAttr>("arg") : nullptr;
+    auto bound = check ? check.getAs<IntegerAttr>("bound") : nullptr;
+    auto what = check ? check.getAs<StringAttr>("what") : nullptr;
+    Attribute ignore = check ? check.get("ignore_index") : nullptr;
+    size_t expected = 3 + (ignore ? 1 : 0);
+    if (!arg || !bound || !what || check.size() != expected ||
+        (ignore && !isa<IntegerAttr>(ignore)))
+      return op->emitError()
+             << RevDialect::kIndexChecksAttr << " check " << k
+             << " must be {arg = i64, bound = i64, ignore_index = i64 "
+                "(optional), what = string}, got "
+             << entry;
+    int64_t a = arg.getInt();
+    if (a < 0 || (typedArguments && a >= int64_t(argTypes.size())))
+      return op->emitError() << RevDialect::kIndexChecksAttr << " check " << k
+                             << " names argument " << a << " of a function "
+                             << "with " << argTypes.size() << " arguments";
+    auto type =
+        typedArguments ? dyn_cast<ShapedType>(argTypes[a]) : ShapedType();
+    if (typedArguments &&
+        (!type || !type.hasStaticShape() ||
+         !type.getElementType().isInteger(64)))
+      return op->emitError() << RevDialect::kIndexChecksAttr << " check " << k
+                             << ": argument " << a << " has type "
+                             << argTypes[a]
+                             << "; indices are static tensors of i64";
+    if (bound.getInt() < 1)
+      return op->emitError() << RevDialect::kIndexChecksAttr << " check " << k
+                             << ": bound must be positive, got "
+                             << bound.getInt();
+  }
+  return success();
+}
+
+LogicalResult RevDialect::verifyOperationAttribute(Operation *op,
+                                                   NamedAttribute attr) {
+  if (attr.getName() == kIndexChecksAttr)
+    return verifyIndexChecks(op, attr.getValue());
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -355,6 +355,9 @@ LogicalResult StepBuilder::build() {
                 b.getDenseI64ArrayAttr(llvm::to_vector_of<int64_t>(gradArgs)));
   if (checkReconstruction)
     step->setAttr(RevDialect::kReconstructionReportAttr, b.getUnitAttr());
+  // The step takes the loss's arguments: the loss's index check is its own.
+  if (Attribute checks = loss->getAttr(RevDialect::kIndexChecksAttr))
+    step->setAttr(RevDialect::kIndexChecksAttr, checks);
   symbols.insert(step);
   b.setInsertionPointToStart(step.addEntryBlock());
 

@@ -202,10 +202,12 @@ def NN_EmbeddingOp : NN_Differentiable<"embedding", [
     is an `i64` tensor of any rank, `table` is `[V, D]`, and the result is
     `ids`' shape followed by `D`.
 
-    Out-of-range ids: PyTorch raises an error; here an id is clamped to
-    `[0, V - 1]` (the row read, and the row its gradient goes to, is the
-    clamped one), so a bad id can never touch memory outside the table. The
-    result is then meaningless: checking ids is the caller's job.
+    Out-of-range ids: PyTorch raises an error. Training steps check ids
+    that come from their arguments before they run (rev-add-index-checks),
+    and stop with an error naming the argument, position and value. Inside
+    the op an id is clamped to `[0, V - 1]` (the row read, and the row its
+    gradient goes to, is the clamped one), so an id computed in the model,
+    which no check sees, can never touch memory outside the table.
 
     Only `table` gets a gradient (`nn.embedding_grad`, which sums the rows
     of dy into the rows their ids name); the rule reads `ids` alone, so the
@@ -228,15 +230,20 @@ def NN_CrossEntropyOp : NN_Differentiable<"cross_entropy", [
     is `[N, C]`, `labels` is `[N]` of `i64`, and the result is rank 0. The
     log-sum-exp subtracts the row maximum, so large logits do not overflow.
 
-    A label outside `[0, C)` selects no class: its row contributes its
-    log-sum-exp alone (and the gradient `softmax` without the one-hot term).
-    PyTorch's `ignore_index` (-100 by default) is not supported: such a row
-    still counts in the mean.
+    A row whose label is `ignore_index` (PyTorch's default -100) counts
+    neither in the sum nor in the number of rows the mean divides by, as in
+    PyTorch; when every row is ignored the result is 0/0 (NaN), as in
+    PyTorch. Any other label outside `[0, C)` selects no class: its row
+    contributes its log-sum-exp alone (and the gradient `softmax` without
+    the one-hot term). Training steps check their labels before they run
+    (see rev-add-index-checks), so such a label stops the step with an
+    error instead.
 
     Only `logits` gets a gradient (`nn.cross_entropy_grad`), from the saved
     logits and labels.
   }];
-  let arguments = (ins NN_FloatTensor:$logits, NN_IndexTensor:$labels);
+  let arguments = (ins NN_FloatTensor:$logits, NN_IndexTensor:$labels,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $logits `,` $labels attr-dict `:` type($logits) `,` type($labels)
@@ -450,11 +457,13 @@ def NN_CrossEntropyGradOp : NN_Op<"cross_entropy_grad", [
     AllTypesMatch<["logits", "result"]>]> {
   let summary = "gradient of nn.cross_entropy for its logits";
   let description = [{
-    `result[n, c] = (softmax(logits)[n, c] - (c == labels[n])) * dloss / N`
-    with `dloss` the rank-0 gradient of the loss.
+    `result[n, c] = (softmax(logits)[n, c] - (c == labels[n])) * dloss / M`
+    with `dloss` the rank-0 gradient of the loss and `M` the number of rows
+    whose label is not `ignore_index`; the rows of ignored labels get 0.
   }];
   let arguments = (ins NN_FloatTensor:$logits, NN_IndexTensor:$labels,
-                       NN_FloatTensor:$dloss);
+                       NN_FloatTensor:$dloss,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $logits `,` $labels `,` $dloss attr-dict `:` type($logits) `,`

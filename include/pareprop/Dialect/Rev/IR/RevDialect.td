@@ -24,6 +24,7 @@ def Rev_Dialect : Dialect {
   }];
   let cppNamespace = "::pareprop::rev";
   let useDefaultTypePrinterParser = 1;
+  let hasOperationAttrVerify = 1;
   let extraClassDeclaration = [{
     /// Unit attribute marking a function built by rev-build-training-step.
     static constexpr llvm::StringLiteral kTrainingStepAttr = "rev.training_step";
@@ -48,6 +49,11 @@ def Rev_Dialect : Dialect {
     /// per-block reconstruction report (check-reconstruction).
     static constexpr llvm::StringLiteral kReconstructionReportAttr =
         "rev.reconstruction_report";
+
+    /// On a function (and its training step), the index checks
+    /// rev-add-index-checks made: `{func = @check, checks = [{arg, bound,
+    /// ignore_index?, what}, ...]}`; verified by the dialect.
+    static constexpr llvm::StringLiteral kIndexChecksAttr = "rev.index_checks";
 
   private:
     void registerTypes();

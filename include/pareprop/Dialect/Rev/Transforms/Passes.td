@@ -75,6 +75,48 @@ def RevBuildTrainingStep : Pass<"rev-build-training-step", "mlir::ModuleOp"> {
                            "pareprop::rev::RevDialect"];
 }
 
+def RevAddIndexChecks : Pass<"rev-add-index-checks", "mlir::ModuleOp"> {
+  let summary = "Check the index arguments of a function before it runs";
+  let description = [{
+    PyTorch raises `IndexError` for a token id outside an embedding table or
+    a class label outside the classes of `cross_entropy`. Compiled code
+    cannot raise in the middle of a step, so this pass moves the check to
+    the step's entry: for every public function `@f` whose integer tensor
+    arguments reach the ids of `nn.embedding` or the labels of
+    `nn.cross_entropy` (directly, or as operands of calls and of
+    `rev.block`'s F and G parameters),
+    it adds a public function
+
+        func.func @f_check_indices(<the arguments of @f>) -> tensor<6xi64>
+
+    that returns `[check, argument, position, value, bound, ignore_index]`
+    for the first out-of-range element (checks in order, elements in
+    row-major order; `position` is the flat element number; `ignore_index`
+    is INT64_MIN for a check without one), or `-1` in every field when all
+    are in range. It marks `@f` with
+
+        rev.index_checks = {func = @f_check_indices, checks = [
+          {arg = 0 : i64, bound = 1000 : i64, what = "..."},
+          {arg = 1 : i64, bound = 10 : i64, ignore_index = -100 : i64,
+           what = "..."} ]}
+
+    (an id must lie in `[0, bound)`; a label may also be its op's
+    `ignore_index`; `what` names the op and its location for messages).
+    `rev-build-training-step` copies the mark to the step. Runners
+    (`pareprop-run`, the C API and `pareprop.compile`, GPU benchmark
+    executables) call the check before every step and stop with an error
+    naming the argument, position and value; the step never runs on a bad
+    index. The check reads each index once: a few thousand integer compares
+    for a BERT batch.
+
+    Indices computed inside the model (not an argument) are not checked
+    here; the ops clamp them, so no memory outside a table is read.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def RevSplitGradients : Pass<"rev-split-gradients", "mlir::ModuleOp"> {
   let summary = "Split each block's gradient into input- and parameter-gradient work";
   let description = [{
