@@ -135,22 +135,30 @@ void contract(int64_t rankA, void *descA, int64_t rankB, void *descB,
                View<T>(rankC, descC), flags & 1, flags & 2, flags & 4);
   // A task that runs alone shares a large product with the helper thread:
   // half the batch elements, or half the rows of a single matrix.
-  bool split = pareprop::runtime::mayUseHelper() &&
-               double(p.count) * p.m * p.n * p.k >= kSplitMultiplyAdds &&
+  bool large = double(p.count) * p.m * p.n * p.k >= kSplitMultiplyAdds &&
                (p.count > 1 || p.m > 1);
-  if (!split) {
-    p.run(0, p.count, 0, p.m);
-    return;
-  }
-  if (p.count > 1) {
+  if (!large || p.count > 1) {
+    // Batch elements are separate products: cut or not, the same sums.
+    if (!large || !pareprop::runtime::mayUseHelper()) {
+      p.run(0, p.count, 0, p.m);
+      return;
+    }
     int64_t half = p.count / 2;
     pareprop::runtime::splitWithHelper([&] { p.run(half, p.count, 0, p.m); },
                                        [&] { p.run(0, half, 0, p.m); });
-  } else {
-    int64_t half = p.m / 2;
-    pareprop::runtime::splitWithHelper([&] { p.run(0, 1, half, p.m); },
-                                       [&] { p.run(0, 1, 0, half); });
+    return;
   }
+  // Half the rows is another BLAS call, which may sum in another order
+  // than the whole: the rows are cut the same way with or without the
+  // helper, so the result does not depend on whether it was free.
+  int64_t half = p.m / 2;
+  if (!pareprop::runtime::mayUseHelper()) {
+    p.run(0, 1, 0, half);
+    p.run(0, 1, half, p.m);
+    return;
+  }
+  pareprop::runtime::splitWithHelper([&] { p.run(0, 1, half, p.m); },
+                                     [&] { p.run(0, 1, 0, half); });
 }
 
 } // namespace

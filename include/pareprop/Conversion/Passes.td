@@ -321,7 +321,8 @@ def SplitKernelsAcrossThreads
       linalg.generic ... first half ...
       async.await %done : !async.token
     } else {
-      linalg.generic ... whole ...
+      linalg.generic ... first half ...
+      func.call @split_kernel_half(...)   // the second half
     }
     ```
 
@@ -330,8 +331,11 @@ def SplitKernelsAcrossThreads
     `convert-rev-to-async{kernel-threads}`) on a machine with a second
     core; the `async.execute` it is followed by then runs on the runtime's
     helper thread, which runs nothing but kernel halves, so the wait always
-    ends. Tasks that may overlap another stream run the whole kernel, as
-    do the coupling functions they share with the forward.
+    ends. Tasks that may overlap another stream run both halves
+    themselves, as do the coupling functions they share with the forward:
+    the same code either way, so a step's results are bitwise the same
+    with the helper or without it (LLVM may vectorize the sums of a whole
+    loop in another order than those of its halves).
 
     A generic is cut along its first parallel loop of two or more
     iterations that every output indexes by a plain dimension and every

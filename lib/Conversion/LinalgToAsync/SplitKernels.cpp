@@ -5,7 +5,8 @@
 // loop, each large row kernel (an scf.forall on buffers) along its rows; at
 // run time, when the task may use the runtime's helper thread, the second
 // half runs there (an async.execute the runtime routes to the helper) while
-// the task runs the first.
+// the task runs the first; when it may not, the task runs both halves, so
+// the results do not depend on the helper.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,7 @@
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -291,7 +293,26 @@ struct SplitKernelsAcrossThreadsPass
           });
       cloneRange(lo, mid);
       async::AwaitOp::create(inner, loc, helper.getToken());
-      op->moveBefore(branch.elseBlock()->getTerminator());
+      // Without the helper the task runs both halves itself: the same code
+      // as with it, so that the results (whose sums LLVM may reassociate
+      // differently in a whole loop) do not depend on whether it was free.
+      inner = OpBuilder::atBlockTerminator(branch.elseBlock());
+      cloneRange(lo, mid);
+      // The second half's views were made in the other branch.
+      IRMapping views;
+      SmallVector<Value> elseArgs;
+      for (Value arg : args) {
+        Operation *def = arg.getDefiningOp();
+        if (def && def->getBlock() == branch.thenBlock()) {
+          Operation *copy = inner.clone(*def, views);
+          elseArgs.push_back(
+              copy->getResult(cast<OpResult>(arg).getResultNumber()));
+        } else {
+          elseArgs.push_back(arg);
+        }
+      }
+      func::CallOp::create(inner, loc, outlined, elseArgs);
+      op->erase();
     }
   }
 };
