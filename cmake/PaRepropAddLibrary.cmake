@@ -15,4 +15,25 @@ function(pareprop_add_library name)
     $<INSTALL_INTERFACE:include>)
   install(TARGETS ${name} EXPORT PaRepropTargets
     ARCHIVE DESTINATION lib LIBRARY DESTINATION lib)
+  # The fuzzers' copy: the same sources with coverage instrumentation,
+  # ASan, UBSan and assertions (cmake/Fuzzing.cmake), linked to the other
+  # libraries' copies. Not installed.
+  if(PAREPROP_BUILD_FUZZERS)
+    add_library(${name}_fuzz STATIC EXCLUDE_FROM_ALL ${ARG_UNPARSED_ARGUMENTS})
+    target_compile_options(${name}_fuzz PRIVATE ${PAREPROP_FUZZ_COMPILE_FLAGS})
+    if(ARG_DEPENDS)
+      add_dependencies(${name}_fuzz ${ARG_DEPENDS})
+    endif()
+    set(fuzz_libs)
+    foreach(lib IN LISTS ARG_LINK_LIBS)
+      if(lib MATCHES "^PaReprop")
+        list(APPEND fuzz_libs ${lib}_fuzz)
+      else()
+        list(APPEND fuzz_libs ${lib})
+      endif()
+    endforeach()
+    target_link_libraries(${name}_fuzz PUBLIC ${fuzz_libs} MLIR LLVM)
+    target_include_directories(${name}_fuzz PUBLIC
+      ${PROJECT_SOURCE_DIR}/include ${PROJECT_BINARY_DIR}/include)
+  endif()
 endfunction()

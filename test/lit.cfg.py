@@ -58,6 +58,10 @@ if config.cuda_runtime_library:
         if probe.stdout.strip() == "True":
             config.available_features.add("torch-cuda")
 
+# The libFuzzer target is built when clang's fuzzer runtime is installed.
+if os.path.exists(os.path.join(config.pareprop_tools_dir, "pareprop-opt-fuzzer")):
+    config.available_features.add("fuzzer")
+
 tool_dirs = [config.pareprop_tools_dir, config.llvm_tools_dir]
 tools = ["pareprop-opt", "pareprop-run", "mlir-opt", "mlir-runner", "mlir-translate", "opt", "llc", "llvm-nm",
          ToolSubst("%unittests", os.path.join(config.pareprop_obj_root, "bin", "PaRepropUnitTests"))]

@@ -8,7 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${PAREPROP_BUILD_DIR:-$root/build}"
 
-packages=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
+packages=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 libclang-rt-22-dev
           cmake ninja-build libgtest-dev python3 python3-torch libtorch-dev
           libopenblas-dev)
 if [ "${1:-}" = "--tests" ]; then

@@ -134,8 +134,8 @@ void pareprop::buildRevToLLVMPipeline(OpPassManager &pm,
   buildLowerScheduledPipeline(pm, options);
 }
 
-void pareprop::buildRevToGPUPipeline(OpPassManager &pm,
-                                     const RevToGPUOptions &options) {
+void pareprop::buildRevToGPUKernelsPipeline(OpPassManager &pm,
+                                            const RevToGPUOptions &options) {
   buildTrainingStepPipeline(pm, options, /*defaultTarget=*/"h100");
   // A row kernel is one GPU thread per row reading its row alone (a layer
   // norm of 1576 rows: 1576 threads); as linalg ops its statistics are
@@ -167,6 +167,11 @@ void pareprop::buildRevToGPUPipeline(OpPassManager &pm,
   // binary.
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createMergeGpuKernelModules());
+}
+
+void pareprop::buildRevToGPUPipeline(OpPassManager &pm,
+                                     const RevToGPUOptions &options) {
+  buildRevToGPUKernelsPipeline(pm, options);
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;
   nvvm.cubinFeatures = options.features;

@@ -201,3 +201,21 @@ func.func @tokens(%ids: tensor<2x3xi64> {rev.no_grad}, %labels: tensor<2xi64>, %
 // CHECK-SAME: g @GE__vjp(%[[IDS]], %{{.*}} : tensor<2x3xi64>, tensor<5x4xf32>)
 // CHECK:   %[[DTABLE:.*]] = nn.embedding_grad %[[IDS]], %{{.*}} : tensor<2x3xi64>, tensor<2x3x4xf32> -> tensor<5x4xf32>
 // CHECK:   return %{{.*}}, %[[DTABLE]],
+
+// -----
+
+// A loss without argument attributes (found by pareprop-opt-fuzzer): the
+// step has none either, and every argument gets a gradient.
+// CHECK-LABEL: func.func @bare_step
+// CHECK-SAME: (%{{[^:]*}}: tensor<2x4xf32>) -> (tensor<f32>, tensor<2x4xf32>)
+// CHECK-SAME: rev.grad_args = array<i64: 0>
+func.func private @T(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %t = nn.tanh %x : tensor<2x4xf32>
+  return %t : tensor<2x4xf32>
+}
+func.func @bare(%x: tensor<2x4xf32>) -> tensor<f32> {
+  %y1, %y2 = rev.block(%x, %x) f @T() g @T() : tensor<2x4xf32>, tensor<2x4xf32>
+  %s = nn.add %y1, %y2 : tensor<2x4xf32>, tensor<2x4xf32>
+  %l = nn.sum %s dims [0, 1] : tensor<2x4xf32>
+  return %l : tensor<f32>
+}

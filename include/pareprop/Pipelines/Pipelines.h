@@ -203,6 +203,12 @@ void buildLowerScheduledPipeline(mlir::OpPassManager &pm,
 void buildRevToLLVMPipeline(mlir::OpPassManager &pm,
                             const RevToLLVMOptions &options);
 
+/// The first part of rev-to-gpu: the step on CUDA streams, its kernels
+/// outlined into one gpu.module; what is left needs only MLIR's NVVM
+/// pipeline (and ptxas). Fuzzing stops here.
+void buildRevToGPUKernelsPipeline(mlir::OpPassManager &pm,
+                                  const RevToGPUOptions &options);
+
 /// rev/nn model -> LLVM dialect with GPU kernels in an embedded fatbin:
 /// training step scheduled for the GPU, expansion, linalg, convert-rev-to-gpu,
 /// MLIR's NVVM pipeline.

@@ -153,7 +153,8 @@ func::FuncOp buildCheckFunction(OpBuilder &b, func::FuncOp fn, StringRef name,
   Value none = c64(b, -1);
   // The found check's fields; `found` is -1 until an index fails.
   SmallVector<Value> state(6, none);
-  for (auto [k, use] : llvm::enumerate(uses)) {
+  for (size_t k = 0; k < uses.size(); ++k) {
+    const IndexUse &use = uses[k];
     Value ids = body->getArgument(use.arg);
     auto type = cast<RankedTensorType>(ids.getType());
     SmallVector<Value> lbs, ubs, steps;

@@ -347,7 +347,10 @@ LogicalResult StepBuilder::build() {
       b, loss.getLoc(), name,
       FunctionType::get(loss.getContext(), loss.getArgumentTypes(),
                         resultTypes));
-  step.setAllArgAttrs(loss.getAllArgAttrs());
+  // A loss without argument attributes has none to copy (and a null list
+  // is no list: found by pareprop-opt-fuzzer).
+  if (ArrayAttr argAttrs = loss.getAllArgAttrs())
+    step.setAllArgAttrs(argAttrs);
   step->setAttr(RevDialect::kTrainingStepAttr, b.getUnitAttr());
   step->setAttr(RevDialect::kModeAttr,
                 b.getStringAttr(reversible ? "reversible" : "stored"));
