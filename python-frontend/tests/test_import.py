@@ -80,8 +80,26 @@ def test_input_shapes_on_the_command_line(tmp_path):
     r = run_import(archive, "--input", "4x6xf32", "--input", "4x4xf32")
     assert r.returncode == 0, r.stderr
     assert "rev.block(" in r.stdout
-    r = run_import(archive, "--input", "4x6xq8")
-    assert r.returncode != 0 and "bad --input" in r.stderr
+    for bad in ["4x6xq8", "99999999999999999999x6xf32", "0x6xf32", "4x6"]:
+        r = run_import(archive, "--input", bad, "--input", "4x4xf32")
+        assert r.returncode == 1 and "bad --input '%s'" % bad in r.stderr, (
+            bad, r.returncode, r.stderr)
+
+
+def test_malformed_archive_is_a_clear_error(tmp_path):
+    """Not a zip, and a zip cut short: a message naming LibTorch's complaint,
+    exit status 1, no crash."""
+    module, inputs = pareprop.zoo.revmlp(depth=1)
+    whole = tmp_path / "whole.pt"
+    pareprop.save_torchscript(module, inputs, whole)
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    text = tmp_path / "text.pt"
+    text.write_text("not a TorchScript archive\n")
+    for archive in (cut, text):
+        r = run_import(archive)
+        assert r.returncode == 1, (archive, r.returncode, r.stderr)
+        assert "pareprop-import:" in r.stderr and "torch:" in r.stderr, r.stderr
 
 
 class Sigmoid(torch.nn.Module):

@@ -18,6 +18,7 @@
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/script.h>
 
+#include <charconv>
 #include <cmath>
 #include <functional>
 #include <iomanip>
@@ -1046,7 +1047,14 @@ std::optional<InputSpec> parseInputSpec(const std::string &text) {
     size_t x = text.find('x', pos);
     std::string part = text.substr(pos, x == std::string::npos ? x : x - pos);
     if (!part.empty() && std::all_of(part.begin(), part.end(), ::isdigit)) {
-      spec.shape.push_back(std::stoll(part));
+      // A dimension is positive and fits in int64_t (std::stoll would throw
+      // on "99999999999999999999x...").
+      int64_t dim = 0;
+      auto [end, error] =
+          std::from_chars(part.data(), part.data() + part.size(), dim);
+      if (error != std::errc() || end != part.data() + part.size() || dim <= 0)
+        return std::nullopt;
+      spec.shape.push_back(dim);
       if (x == std::string::npos)
         return std::nullopt;
       pos = x + 1;

@@ -41,7 +41,10 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv,
                               "pareprop-import: TorchScript to the rev and "
-                              "nn dialects\n");
+                              "nn dialects\n\n"
+                              "  A TorchScript archive is a program (LibTorch "
+                              "runs its code and unpickles\n"
+                              "  its data): import only archives you trust.\n");
   std::vector<pareprop::importer::InputSpec> specs;
   for (const std::string &s : inputs) {
     auto spec = pareprop::importer::parseInputSpec(s);
