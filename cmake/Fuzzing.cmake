@@ -13,11 +13,20 @@ check_cxx_source_compiles([[
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *, size_t) { return 0; }
 ]] PAREPROP_HAVE_LIBFUZZER)
 unset(CMAKE_REQUIRED_FLAGS)
-option(PAREPROP_BUILD_FUZZERS "Build the libFuzzer targets"
-       ${PAREPROP_HAVE_LIBFUZZER})
+# A sanitized build (cmake/Sanitizers.cmake) has no fuzzers: they carry
+# their own sanitizers, and build them in a normal build.
+set(fuzzers_by_default ${PAREPROP_HAVE_LIBFUZZER})
+if(PAREPROP_SANITIZERS)
+  set(fuzzers_by_default OFF)
+endif()
+option(PAREPROP_BUILD_FUZZERS "Build the libFuzzer targets" ${fuzzers_by_default})
 if(PAREPROP_BUILD_FUZZERS AND NOT PAREPROP_HAVE_LIBFUZZER)
   message(FATAL_ERROR "PAREPROP_BUILD_FUZZERS needs a compiler that links "
           "-fsanitize=fuzzer (clang-22 and libclang-rt-22-dev)")
+endif()
+if(PAREPROP_BUILD_FUZZERS AND PAREPROP_SANITIZERS)
+  message(FATAL_ERROR "PAREPROP_BUILD_FUZZERS and PAREPROP_SANITIZERS: the "
+          "fuzzers carry their own sanitizers; build them in a normal build")
 endif()
 if(PAREPROP_BUILD_FUZZERS)
   message(STATUS "Building the fuzzers (pareprop-opt-fuzzer)")

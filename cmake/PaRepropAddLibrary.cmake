@@ -9,6 +9,11 @@ function(pareprop_add_library name)
     add_dependencies(${name} ${ARG_DEPENDS})
   endif()
   target_link_libraries(${name} PUBLIC ${ARG_LINK_LIBS} MLIR LLVM)
+  # A sanitized build's libraries need the sanitizer runtime wherever they
+  # are linked, in other projects too (the option travels in the export set).
+  if(PAREPROP_SANITIZE_LINK_FLAGS)
+    target_link_options(${name} INTERFACE ${PAREPROP_SANITIZE_LINK_FLAGS})
+  endif()
   target_include_directories(${name} PUBLIC
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
     $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>

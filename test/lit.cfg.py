@@ -19,8 +19,19 @@ config.substitutions.append(("%utils", os.path.join(config.pareprop_src_root, "u
 config.substitutions.append(("%examples", os.path.join(config.pareprop_src_root, "examples")))
 config.substitutions.append(("%src_root", config.pareprop_src_root))
 config.substitutions.append(("%obj_root", config.pareprop_obj_root))
-config.substitutions.append(("%torch_python", config.torch_python))
-config.substitutions.append(("%python", config.python_executable))
+# A sanitized build (utils/sanitize.sh, cmake/Sanitizers.cmake): every test
+# runs with leak checking on; a Python process, which is not built with the
+# sanitizer runtime, preloads it before it loads libPaRepropCAPI.so.
+python_prefix = ""
+if config.sanitizer_runtime:
+    config.available_features.add("sanitizers")
+    config.environment["ASAN_OPTIONS"] = "detect_leaks=1"
+    config.environment["LSAN_OPTIONS"] = "suppressions=%s:print_suppressions=0" % (
+        os.path.join(config.pareprop_src_root, "utils", "sanitizers", "lsan.supp"))
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    python_prefix = "env LD_PRELOAD=%s PYTHONMALLOC=malloc " % config.sanitizer_runtime
+config.substitutions.append(("%torch_python", python_prefix + config.torch_python))
+config.substitutions.append(("%python", python_prefix + config.python_executable))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%mlir_dir", config.mlir_dir))
 config.substitutions.append(("%cmake", config.cmake_command))
@@ -73,6 +84,6 @@ config.environment["PAREPROP_LIBRARY"] = os.path.join(
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
 config.substitutions.append(("%frontend", os.path.join(config.pareprop_src_root, "python-frontend")))
 config.substitutions.append(
-    ("%pytest", config.torch_python + " -m pytest -q -p no:cacheprovider"))
+    ("%pytest", python_prefix + config.torch_python + " -m pytest -q -p no:cacheprovider"))
 config.environment["PAREPROP_IMPORT"] = os.path.join(
     config.pareprop_tools_dir, "pareprop-import")

@@ -14,6 +14,9 @@ packages=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 libcla
 if [ "${1:-}" = "--tests" ]; then
   packages+=(python3-pytest python3-venv python3-pip)
 fi
+# $PAREPROP_EXTRA_PACKAGES: more packages (utils/sanitize.sh's).
+read -r -a extra_packages <<< "${PAREPROP_EXTRA_PACKAGES:-}"
+packages+=("${extra_packages[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
@@ -27,8 +30,12 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -f "$build/build.ninja" ]; then
+# $PAREPROP_CMAKE_ARGS: more cache settings (utils/sanitize.sh passes its
+# sanitizers this way); given, they are applied to an existing build too.
+read -r -a extra_args <<< "${PAREPROP_CMAKE_ARGS:-}"
+if [ ! -f "$build/build.ninja" ] || ((${#extra_args[@]})); then
   cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 >/dev/null
+    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+    "${extra_args[@]}" >/dev/null
 fi
 cmake --build "$build"
