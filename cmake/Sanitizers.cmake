@@ -44,5 +44,7 @@ if(PAREPROP_SANITIZERS)
   set(PAREPROP_SANITIZE_LINK_FLAGS -fsanitize=${sanitizer_list} ${runtime_flag}
       "-Wl,-rpath,${runtime_dir}")
   add_link_options(${PAREPROP_SANITIZE_LINK_FLAGS})
+  # Tests link programs against the project's libraries (%cxx in lit).
+  string(JOIN " " PAREPROP_SANITIZE_LINK_FLAGS_STRING ${PAREPROP_SANITIZE_LINK_FLAGS})
   message(STATUS "Sanitizers: ${sanitizer_list} (runtime ${PAREPROP_SANITIZER_RUNTIME})")
 endif()

@@ -30,12 +30,20 @@ if config.sanitizer_runtime:
         os.path.join(config.pareprop_src_root, "utils", "sanitizers", "lsan.supp"))
     config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
     python_prefix = "env LD_PRELOAD=%s PYTHONMALLOC=malloc " % config.sanitizer_runtime
+# %preload_env runs another Python (a test's virtual environment) as
+# %python runs the build's: `%preload_env VENV/bin/python ...`.
+config.substitutions.append(("%preload_env", python_prefix.strip() or "env"))
 config.substitutions.append(("%torch_python", python_prefix + config.torch_python))
-config.substitutions.append(("%python", python_prefix + config.python_executable))
+# (lit.llvm defines %python first, which wins: these scripts generate
+# models and check files; none loads the project's libraries.)
+config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%mlir_dir", config.mlir_dir))
 config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(("%readelf", os.path.join(config.llvm_tools_dir, "llvm-readelf")))
+# %cxx_link links a program against the project's libraries: a sanitized
+# build's need its runtime there (lit substitutes the longer name first).
+config.substitutions.append(("%cxx_link", (config.cxx_compiler + " " + config.sanitizer_link_flags).strip()))
 config.substitutions.append(("%cxx", config.cxx_compiler))
 config.substitutions.append(("%cc", config.c_compiler))
 

@@ -10,6 +10,13 @@
 # the NVIDIA driver and cuBLAS at run time: no MLIR or LLVM library.
 # BUILD_DIR (default: build) is the project's build tree.
 set -euo pipefail
+# A sanitized test's Python process preloads the sanitizer runtime
+# (test/lit.cfg.py); this shell and the compilers and linkers it runs are
+# not sanitized programs and must not inherit it (the project's own tools
+# link it themselves).
+if [ -n "${LD_PRELOAD:-}" ]; then
+  exec env -u LD_PRELOAD bash "$0" "$@"
+fi
 if [ $# -lt 2 ]; then
   sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
@@ -40,6 +47,8 @@ trap 'rm -rf "$work"' EXIT
 "$llvm_bin/llc" -O2 -filetype=obj -relocation-model=pic "$work/step.ll" -o "$work/step.o"
 out_dir=$(cd "$(dirname "$out")" && pwd)
 cp "$runtime" "$out_dir/"
-${CXX:-c++} "$work/step.o" "$main_lib" -o "$out" -L"$out_dir" \
+# The build's link command (lib/Runtime/CMakeLists.txt); $CXX overrides it.
+read -r -a link <<< "${CXX:-$(cat "$build/lib/pareprop-gpu-link" 2>/dev/null || echo c++)}"
+"${link[@]}" "$work/step.o" "$main_lib" -o "$out" -L"$out_dir" \
   -lpareprop_cuda_runtime -Wl,-rpath,'$ORIGIN'
 echo "wrote $out (with $(basename "$runtime") beside it)"
