@@ -34,8 +34,9 @@ if config.sanitizer_runtime:
 # %python runs the build's: `%preload_env VENV/bin/python ...`.
 config.substitutions.append(("%preload_env", python_prefix.strip() or "env"))
 config.substitutions.append(("%torch_python", python_prefix + config.torch_python))
-# (lit.llvm defines %python first, which wins: these scripts generate
-# models and check files; none loads the project's libraries.)
+# lit.llvm defines %python first, and that one is used: the scripts it
+# runs generate models and check text. One that loads the project's
+# libraries (ctypes) runs as `%preload_env %python`.
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%mlir_dir", config.mlir_dir))
