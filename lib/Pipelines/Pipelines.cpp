@@ -19,6 +19,10 @@
 using namespace mlir;
 using namespace pareprop;
 
+/// split-linalg-reductions' target on the GPU unless given: a quarter of the
+/// threads an H100 holds at once.
+static constexpr int64_t kGpuReductionThreads = 65536;
+
 bool pareprop::usesOpGranularity(const RevToLLVMOptions &options) {
   if (options.granularity == Granularity::Auto)
     return options.policy == "list" || options.policy == "auto";
@@ -77,30 +81,63 @@ static void buildTensorLoweringPipeline(OpPassManager &pm,
     pm.addPass(createFuseElementwiseKernels());
 }
 
-void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
-                                           const RevToLLVMOptions &options) {
-  buildTensorLoweringPipeline(pm, options, options.rowKernels);
-  ConvertRevToAsyncOptions async;
-  async.traceTasks = options.traceTasks;
-  async.kernelThreads =
-      options.runtimeContractions || splitLoopIterations(options) > 0;
-  pm.addPass(createConvertRevToAsync(async));
-  if (options.runtimeContractions)
-    pm.addPass(createConvertContractionsToRuntime());
+void pareprop::buildTasksToBuffersPipeline(
+    OpPassManager &pm, const TasksToBuffersConfig &options) {
+  bool gpu = options.target == StepTarget::GPU;
+  pm.addPass(createRevOutlineTasks());
+  RevBufferizeTasksOptions buffers;
+  // A GPU kernel is one function (no device calls); device memory has no
+  // stack the host could use.
+  buffers.inlineCalls = gpu;
+  buffers.maxStackBufferBytes = gpu ? 0 : 4096;
+  pm.addPass(createRevBufferizeTasks(buffers));
+  if (options.runtimeContractions) {
+    ConvertContractionsToRuntimeOptions products;
+    products.library = gpu ? GemmLibrary::CuBlas : GemmLibrary::CBlas;
+    products.gemmMath = options.gemmMath;
+    pm.addPass(createConvertContractionsToRuntime(products));
+  }
   if (options.planBuffers) {
     PlanTemporaryBuffersOptions plan;
     plan.arenas = options.bufferArenas;
     pm.addNestedPass<func::FuncOp>(createPlanTemporaryBuffers(plan));
   }
-  if (int64_t minIterations = splitLoopIterations(options)) {
-    SplitKernelsAcrossThreadsOptions split;
-    split.minIterations = minIterations;
-    pm.addPass(createSplitKernelsAcrossThreads(split));
-  }
   if (options.reductionThreads != 0) {
     SplitLinalgReductionsOptions split;
     split.targetThreads = options.reductionThreads;
     pm.addNestedPass<func::FuncOp>(createSplitLinalgReductions(split));
+  }
+  pm.addPass(createRevVerifyBufferStep());
+}
+
+/// The shared stages as `options` (rev-to-llvm's or rev-to-gpu's) ask.
+static void addTasksToBuffers(OpPassManager &pm,
+                              const RevToLLVMOptions &options, StepTarget target,
+                              int64_t reductionThreads, GemmMath gemmMath) {
+  TasksToBuffersConfig stages;
+  stages.target = target;
+  stages.runtimeContractions = options.runtimeContractions;
+  stages.gemmMath = gemmMath;
+  stages.planBuffers = options.planBuffers;
+  stages.bufferArenas = options.bufferArenas;
+  stages.reductionThreads = reductionThreads;
+  buildTasksToBuffersPipeline(pm, stages);
+}
+
+void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
+                                           const RevToLLVMOptions &options) {
+  buildTensorLoweringPipeline(pm, options, options.rowKernels);
+  addTasksToBuffers(pm, options, StepTarget::CPU, options.reductionThreads,
+                    GemmMath::F32);
+  ConvertRevToAsyncOptions async;
+  async.traceTasks = options.traceTasks;
+  async.kernelThreads =
+      options.runtimeContractions || splitLoopIterations(options) > 0;
+  pm.addPass(createConvertRevToAsync(async));
+  if (int64_t minIterations = splitLoopIterations(options)) {
+    SplitKernelsAcrossThreadsOptions split;
+    split.minIterations = minIterations;
+    pm.addPass(createSplitKernelsAcrossThreads(split));
   }
   if (options.approximateMath)
     pm.addPass(createConvertMathToPolynomials());
@@ -142,12 +179,14 @@ void pareprop::buildRevToGPUKernelsPipeline(OpPassManager &pm,
   // split reductions and its elementwise pass one thread per element.
   buildTensorLoweringPipeline(
       pm, options, options.rowKernels.hasValue() && options.rowKernels);
+  // Off by default for the CPU.
+  int64_t reductionThreads = options.reductionThreads.hasValue()
+                                 ? options.reductionThreads
+                                 : kGpuReductionThreads;
+  addTasksToBuffers(pm, options, StepTarget::GPU, reductionThreads,
+                    options.gemmMath);
   ConvertRevToGPUOptions gpu;
-  gpu.gemmMath = options.gemmMath;
   gpu.threadsPerBlock = options.threadsPerBlock;
-  // Off by default for the CPU; convert-rev-to-gpu's own default here.
-  if (options.reductionThreads.hasValue())
-    gpu.reductionThreads = options.reductionThreads;
   pm.addPass(createConvertRevToGPU(gpu));
   if (options.benchmarkEntry) {
     AddGpuBenchmarkEntryOptions entry;
@@ -169,6 +208,19 @@ void pareprop::buildRevToGPUKernelsPipeline(OpPassManager &pm,
   pm.addPass(createMergeGpuKernelModules());
 }
 
+LogicalResult pareprop::checkRevToGPUOptions(
+    const RevToGPUOptions &options,
+    function_ref<LogicalResult(const Twine &)> error) {
+  if (options.traceTasks.hasValue())
+    return error("rev-to-gpu: trace-tasks is an option of the CPU backend "
+                 "(rev-to-llvm); GPU steps record no task trace");
+  if (options.splitKernels.hasValue() || options.splitMinIterations.hasValue())
+    return error("rev-to-gpu: split-kernels and split-min-iterations are "
+                 "options of the CPU backend (rev-to-llvm: the helper "
+                 "thread); the GPU runs every loop kernel on its threads");
+  return success();
+}
+
 void pareprop::buildRevToGPUPipeline(OpPassManager &pm,
                                      const RevToGPUOptions &options) {
   buildRevToGPUKernelsPipeline(pm, options);
@@ -186,12 +238,43 @@ void pareprop::registerPipelines() {
       "training step (build step, schedule, lower through linalg, buffers "
       "and async)",
       buildRevToLLVMPipeline);
-  PassPipelineRegistration<RevToGPUOptions>(
+  PassPipelineRegistration<TasksToBuffersOptions>(
+      "rev-tasks-to-buffers",
+      "The shared stages of lowering scheduled steps for any backend: "
+      "outline tasks, bufferize kernels and steps, products to library "
+      "calls, plan temporaries, split reductions, verify the contract",
+      [](OpPassManager &pm, const TasksToBuffersOptions &options) {
+        TasksToBuffersConfig config;
+        config.target = options.target;
+        config.runtimeContractions = options.runtimeContractions;
+        config.gemmMath = options.gemmMath;
+        config.planBuffers = options.planBuffers;
+        config.bufferArenas = options.bufferArenas;
+        config.reductionThreads =
+            options.reductionThreads.hasValue() ? options.reductionThreads
+            : options.target == StepTarget::GPU ? kGpuReductionThreads
+                                                : 0;
+        buildTasksToBuffersPipeline(pm, config);
+      });
+  // As PassPipelineRegistration does, plus a check that rejects the options
+  // only the CPU backend uses.
+  registerPassPipeline(
       "rev-to-gpu",
       "Compile a model of rev blocks and nn ops into an LLVM-dialect training "
       "step that runs on a CUDA GPU (schedule streams as CUDA streams, "
       "generated kernels in an embedded fatbin, cuBLAS products)",
-      buildRevToGPUPipeline);
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        RevToGPUOptions options;
+        if (failed(options.parseFromString(text)) ||
+            failed(checkRevToGPUOptions(options, errorHandler)))
+          return failure();
+        buildRevToGPUPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> optionHandler) {
+        optionHandler(RevToGPUOptions());
+      });
 }
 
 void pareprop::registerAllPaRepropPasses() {

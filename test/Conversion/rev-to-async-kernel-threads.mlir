@@ -1,4 +1,4 @@
-// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-async="kernel-threads=1" | FileCheck %s
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -rev-outline-tasks -rev-bufferize-tasks -convert-rev-to-async="kernel-threads=1" | FileCheck %s
 
 // With kernel-threads, each task starts by telling the runtime whether it
 // may overlap another stream's task: forward tasks (and tasks without a

@@ -1,9 +1,9 @@
-// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-async | FileCheck %s
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -rev-outline-tasks -rev-bufferize-tasks -convert-rev-to-async | FileCheck %s
 // With trace-tasks, each task's kernel call is bracketed by the runtime's
 // trace calls, with the task's index in its step.
-// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-async=trace-tasks=1 | FileCheck %s --check-prefix=TRACE
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -rev-outline-tasks -rev-bufferize-tasks -convert-rev-to-async=trace-tasks=1 | FileCheck %s --check-prefix=TRACE
 // Without it, no trace call is emitted.
-// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-async | FileCheck %s --check-prefix=NOTRACE
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -rev-outline-tasks -rev-bufferize-tasks -convert-rev-to-async | FileCheck %s --check-prefix=NOTRACE
 
 // TRACE-DAG: func.func private @pareprop_trace_begin(i64)
 // TRACE-DAG: func.func private @pareprop_trace_end(i64)

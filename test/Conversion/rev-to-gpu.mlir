@@ -1,6 +1,6 @@
-// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu | FileCheck %s
-// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=gemm-math=tf32 | FileCheck %s --check-prefix=TF32
-// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=gemm-math=bf16 | FileCheck %s --check-prefix=BF16
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -rev-tasks-to-buffers="target=gpu reduction-threads=65536" -convert-rev-to-gpu | FileCheck %s
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -rev-tasks-to-buffers="target=gpu reduction-threads=65536 gemm-math=tf32" -convert-rev-to-gpu | FileCheck %s --check-prefix=TF32
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -rev-tasks-to-buffers="target=gpu reduction-threads=65536 gemm-math=bf16" -convert-rev-to-gpu | FileCheck %s --check-prefix=BF16
 
 // Two streams. Each starts as a `gpu.wait async` anchored by a zero-byte
 // allocation; task 1 (stream 1, after task 0) starts with a join of its own
@@ -108,7 +108,7 @@ func.func @product(%x: tensor<8x32xf32>, %w: tensor<32x16xf32>) -> tensor<8xf32>
 
 // 300 elements: 2 blocks of 256 threads by default, 5 of 64 with
 // threads-per-block=64; the tail threads are guarded.
-// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=threads-per-block=64 | FileCheck %s --check-prefix=T64
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -rev-tasks-to-buffers="target=gpu reduction-threads=65536" -convert-rev-to-gpu=threads-per-block=64 | FileCheck %s --check-prefix=T64
 // CHECK-LABEL: func.func @grid
 // CHECK-DAG: %[[B2:.*]] = arith.constant 2 : index
 // CHECK-DAG: %[[T256:.*]] = arith.constant 256 : index
@@ -135,7 +135,7 @@ func.func @grid(%a: tensor<300xf32>) -> tensor<300xf32> attributes {rev.training
 // column sums of 64 rows give 512 outputs 4 slices of 16 rows, a full sum
 // 1024 slices of 32 elements. With reduction-threads=0, one thread per
 // output (a full sum: one thread) runs the whole reduction.
-// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -convert-rev-to-gpu=reduction-threads=0 | FileCheck %s --check-prefix=SEQ
+// RUN: pareprop-opt %s -split-input-file -convert-nn-to-linalg -rev-tasks-to-buffers="target=gpu reduction-threads=0" -convert-rev-to-gpu | FileCheck %s --check-prefix=SEQ
 // CHECK-LABEL: func.func @sums
 // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NOT: gpu.launch

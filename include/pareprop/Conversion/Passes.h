@@ -20,6 +20,13 @@ class RewritePatternSet;
 }
 
 namespace pareprop {
+
+/// The GEMM library that convert-contractions-to-runtime calls.
+enum class GemmLibrary { CBlas, CuBlas };
+
+/// The arithmetic of f32 products on the GPU (cuBLAS math modes).
+enum class GemmMath { F32, TF32, BF16 };
+
 #define GEN_PASS_DECL
 #include "pareprop/Conversion/Passes.h.inc"
 

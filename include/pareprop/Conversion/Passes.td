@@ -67,31 +67,152 @@ def FuseElementwiseKernels : Pass<"fuse-elementwise-kernels"> {
                            "mlir::tensor::TensorDialect"];
 }
 
-def ConvertRevToAsync : Pass<"convert-rev-to-async", "mlir::ModuleOp"> {
-  let summary = "Lower scheduled training steps to the async dialect on buffers";
+def RevOutlineTasks : Pass<"rev-outline-tasks", "mlir::ModuleOp"> {
+  let summary = "Outline the body of every rev.task of a scheduled step into "
+                "a kernel function";
   let description = [{
-    For every function holding `rev.task`s:
+    The first of the shared stages that lower a scheduled step for every
+    backend (`rev-tasks-to-buffers` runs them in order; see docs/design.md).
+    In every function holding `rev.task`s, the body of the i-th task of step
+    `@S` moves into a private function `@S_task<i>` whose arguments are the
+    values the body reads from above (tensors and scalars; constants are
+    cloned in) and which returns what the task yields; the task is left
+    holding one `func.call`. Kernel arguments are marked read-only for
+    One-Shot Bufferize. A task that yields one value twice (CSE merged two
+    identical ops) first gets one result for it, so that every task result
+    has one buffer and one owner.
 
-    1. each task body is outlined into a private kernel function;
-    2. every function of the module except the scheduled steps is bufferized
-       (One-Shot Bufferize across function boundaries, identity layouts,
-       arguments read-only) and gets ownership-based deallocation; buffers
-       of at most 4 KiB that a function allocates in its entry block and
-       frees in the same block (small temporaries, the deallocation's
-       run-time ownership arrays) become `memref.alloca`s;
-    3. the step is rebuilt on memrefs: each task becomes an `async.execute`
-       calling its kernel, depending on the previous task of its stream and
-       on its `after` tokens, with the task results as `!async.value`s;
-    4. each intermediate buffer is freed inside the first task that runs
-       after all of its readers (or after the final awaits), so a schedule's
-       memory bound holds at run time.
+    ```mlir
+    %t0, %b = rev.task stream 0 {
+      %0 = linalg.generic ... ins(%a) ...
+      rev.yield %0 : tensor<4xf32>
+    } -> tensor<4xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    func.func private @step_task0(%a: tensor<4xf32> {bufferization.writable = false}) -> tensor<4xf32>
+    ...
+    %t0, %b = rev.task stream 0 {
+      %0 = func.call @step_task0(%a) : (tensor<4xf32>) -> tensor<4xf32>
+      rev.yield %0 : tensor<4xf32>
+    } -> tensor<4xf32>
+    ```
+
+    Couplings and `nn` ops must be lowered first (`rev-expand-couplings`,
+    `convert-nn-to-linalg`); one left over is reported.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::bufferization::BufferizationDialect"];
+}
+
+def RevBufferizeTasks : Pass<"rev-bufferize-tasks", "mlir::ModuleOp"> {
+  let summary = "Bufferize the task kernels and rebuild scheduled steps on "
+                "buffers, every task result freed where the schedule allows";
+  let description = [{
+    After `rev-outline-tasks`:
+
+    1. every function of the module but the scheduled steps (the task
+       kernels, the coupling functions they call, the model's own functions)
+       goes through One-Shot Bufferize across function boundaries with
+       identity layouts, then ownership-based deallocation (kernels return
+       buffers their caller owns) and the lowering of `bufferization.clone`.
+       With `inline-calls` (the GPU's choice), every call from a task kernel
+       to another function of the module is inlined first, so that each
+       kernel is one function whose buffers' owners are known at compile
+       time. A buffer of at most `max-stack-buffer-bytes` that a function
+       allocates in its entry block and frees in the same block (small
+       temporaries, the deallocation's run-time ownership arrays) becomes a
+       `memref.alloca`, freed with the frame (the CPU's choice; 0 keeps
+       every buffer on the heap, as device memory must be);
+    2. each scheduled step is rebuilt with buffer arguments and results.
+       Every `rev.task` keeps its stream, kind, block and `after` tokens and
+       calls its bufferized kernel on buffers; its results are buffers. Each
+       task result that no code outside the tasks reads is freed
+       (`memref.dealloc`) inside the first task that runs after all of its
+       readers, after the call (the producing task itself when no task
+       reads it), or after the final `rev.await`s when no task does
+       (`pareprop/Analysis/TaskOrder.h`): the schedule's memory bound holds
+       on every backend. A splat constant the step returns gets a buffer and
+       a `linalg.fill`; other constants were cloned into the kernels.
+
+    ```mlir
+    func.func @step(%a: memref<4xf32>) -> memref<4xf32> {
+      %t0, %b = rev.task stream 0 {
+        %0 = func.call @step_task0(%a) : (memref<4xf32>) -> memref<4xf32>
+        rev.yield %0 : memref<4xf32>
+      } -> memref<4xf32>
+      %t1, %c = rev.task stream 0 {
+        %0 = func.call @step_task1(%b) : (memref<4xf32>) -> memref<4xf32>
+        memref.dealloc %b : memref<4xf32>
+        rev.yield %0 : memref<4xf32>
+      } -> memref<4xf32>
+      rev.await %t1
+      return %c : memref<4xf32>
+    }
+    ```
+
+    This is the form the memref-level shared stages
+    (`convert-contractions-to-runtime`, `plan-temporary-buffers`,
+    `split-linalg-reductions`) work on and every backend starts from;
+    `rev-verify-buffer-step` states it.
+  }];
+  let options = [
+    Option<"inlineCalls", "inline-calls", "bool", /*default=*/"false",
+           "Inline every call from a task kernel before bufferizing">,
+    Option<"maxStackBufferBytes", "max-stack-buffer-bytes", "int64_t",
+           /*default=*/"4096",
+           "Largest function-scoped buffer put on the stack (0: none)">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::bufferization::BufferizationDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def RevVerifyBufferStep : Pass<"rev-verify-buffer-step", "mlir::ModuleOp"> {
+  let summary = "Check that scheduled steps are in the form every backend "
+                "starts from";
+  let description = [{
+    The contract between the shared stages of the lowering and a backend
+    (`convert-rev-to-async`, `convert-rev-to-gpu`, the MPI rank backend to
+    come), which each backend also checks itself:
+
+    * no `rev.block`, `rev.recompute`, `rev.grad` or `nn` op is left;
+    * every scheduled step has buffer (or scalar) arguments and results, and
+      its entry block holds only `rev.task`s, `rev.await`s, the buffers and
+      fills of returned constants (`memref.alloc`, `linalg.fill`, constants),
+      frees of task results (`memref.dealloc`) and the `func.return`;
+    * every task's body is one `func.call` of a function of the module whose
+      arguments and results are buffers or scalars, then frees, then the
+      `rev.yield` of the call's results;
+    * a call in a kernel whose first operand is a `!gpu.async.token` (a
+      stream-ordered library call, such as cuBLAS products) takes it from a
+      `gpu.wait async` without dependencies, which the GPU backend replaces
+      by the task's stream.
+
+    The first violation is reported at the op. The pass changes nothing.
+  }];
+}
+
+def ConvertRevToAsync : Pass<"convert-rev-to-async", "mlir::ModuleOp"> {
+  let summary = "CPU backend: map the tasks of scheduled steps on buffers to "
+                "the async runtime";
+  let description = [{
+    Starts from steps on buffers (`rev-tasks-to-buffers`; the form
+    `rev-verify-buffer-step` states, which this pass checks). Each step is
+    rebuilt with one `async.execute` per task: it depends on the previous
+    task of its stream and on the task's `after` tokens, takes other tasks'
+    results as `!async.value`s, calls the task's kernel and frees what the
+    task frees. Code outside the tasks awaits what it uses: the results the
+    step returns, then the buffers freed after the final awaits.
 
     With `trace-tasks`, each task's body is bracketed by calls to
     `pareprop_trace_begin(i64)` and `pareprop_trace_end(i64)` with the task's
     index in its step (the runtime library records them; `pareprop-run`
     turns the records into a measured timeline).
-
-    Run `convert-nn-to-linalg` and `rev-expand-couplings` first.
   }];
   let options = [
     Option<"traceTasks", "trace-tasks", "bool", /*default=*/"false",
@@ -112,33 +233,28 @@ def ConvertRevToAsync : Pass<"convert-rev-to-async", "mlir::ModuleOp"> {
 }
 
 def ConvertRevToGPU : Pass<"convert-rev-to-gpu", "mlir::ModuleOp"> {
-  let summary = "Lower scheduled training steps to GPU kernels on CUDA "
-                "streams (one chain of !gpu.async.token per schedule stream)";
+  let summary = "GPU backend: map the tasks of scheduled steps on buffers to "
+                "GPU kernels on CUDA streams (one chain of !gpu.async.token "
+                "per schedule stream)";
   let description = [{
-    For every function holding `rev.task`s:
+    Starts from steps on buffers whose kernels have every call inlined
+    (`rev-tasks-to-buffers{target=gpu}`; the form `rev-verify-buffer-step`
+    states, which this pass checks). For every step:
 
-    1. each task body is outlined into a kernel function, every call in it
-       is inlined, and the kernels are bufferized (One-Shot Bufferize,
-       ownership-based deallocation, temporaries freed at their last use);
-    2. the step is rebuilt on memrefs with the kernels' bodies in program
-       order, and each task result is freed at the start of the first task
-       that runs after all its readers (`pareprop/Analysis/TaskOrder.h`);
-    3. every op that touches memory becomes GPU work on its task's stream:
+    1. the step is flattened: each task's kernel body is inlined in program
+       order, the frees of other tasks' results it holds first (on its
+       stream, after the joins), its own results' frees after;
+    2. every op that touches memory becomes GPU work on its task's stream:
        allocations and frees are `gpu.alloc async` / `gpu.dealloc async`
-       (stream-ordered), contiguous copies `gpu.memcpy async`, matrix
-       products (`pareprop.contraction`) calls of the runtime's cuBLAS
-       entry point `pareprop_cuda_contract_f32/f64`, which take the
-       stream's token, and every other loop nest (linalg ops, row kernels,
-       loops) a `gpu.launch async`: one thread per iteration of its
-       parallel loops (linearized, `threads-per-block` per block).
-       Reductions are split first (`split-linalg-reductions` with
-       `reduction-threads` as its target): partial reductions over strided
-       slices of the reduced range, one thread each, into a temporary
-       allocated on the stream, then a combine, one thread per output, so
-       that a bias gradient or a loss fills the GPU instead of running on a
-       few hundred threads or one. Reductions that do not qualify (and all
-       of them with `reduction-threads=0`) run sequentially in the thread
-       of their output; a nest without parallel loops is one thread.
+       (stream-ordered), contiguous copies `gpu.memcpy async`, a library
+       call whose first operand is a `!gpu.async.token` (the cuBLAS products
+       `convert-contractions-to-runtime{library=cublas}` made) gets the
+       stream's token instead of its placeholder, and every other loop nest
+       (linalg ops, row kernels, split reductions, loops) a
+       `gpu.launch async`: one thread per iteration of its parallel loops
+       (linearized, `threads-per-block` per block). A reduction left whole
+       runs sequentially in the thread of its output; a nest without
+       parallel loops is one thread.
 
     Streams: each schedule stream starts as a `gpu.wait async` followed by
     a zero-byte `gpu.alloc async` (so that no canonicalization can take it
@@ -149,33 +265,21 @@ def ConvertRevToGPU : Pass<"convert-rev-to-gpu", "mlir::ModuleOp"> {
     continues the stream's chain. At the end, everything is joined, the
     step's leftover buffers are freed, and one `gpu.wait` synchronizes and
     destroys every stream the step used. No token crosses a function
-    boundary or a region (MLIR 22.1.8's `gpu-to-llvm` loses events there),
-    no GPU op has more than one dependency, and all allocations are async.
+    boundary or a region (MLIR 22.1.8's `gpu-to-llvm` loses events there;
+    docs/design.md lists the upstream issues), no GPU op has more than one
+    dependency, and all allocations are async.
 
     The step's arguments and results are device memory; host code reads
-    none of it. Run `rev-expand-couplings`, `convert-nn-to-linalg` and
-    (optionally) `fuse-elementwise-kernels` first; `gpu-kernel-outlining`
-    and the NVVM pipeline after (the `rev-to-gpu` pipeline does all of it).
+    none of it. `gpu-kernel-outlining` and the NVVM pipeline come after (the
+    `rev-to-gpu` pipeline does all of it).
   }];
   let options = [
     Option<"threadsPerBlock", "threads-per-block", "unsigned",
            /*default=*/"256",
            "Threads per block of the generated kernels (a multiple of 32, "
            "at most 1024)">,
-    Option<"gemmMath", "gemm-math", "std::string", /*default=*/"\"f32\"",
-           "Arithmetic of the cuBLAS products of f32 tensors: 'f32' (exact "
-           "f32, the default), 'tf32' or 'bf16' (tensor cores; the operands "
-           "are rounded to tf32 or bf16, products accumulate in f32; "
-           "tensors stay f32)">,
-    Option<"reductionThreads", "reduction-threads", "int64_t",
-           /*default=*/"65536",
-           "Threads to aim for in a reduction kernel: outputs times partial "
-           "reductions (see split-linalg-reductions; the default is a "
-           "quarter of what an H100 holds at once; 0: one thread per "
-           "output, the reduction sequential in it)">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
-                           "mlir::bufferization::BufferizationDialect",
                            "mlir::func::FuncDialect",
                            "mlir::gpu::GPUDialect",
                            "mlir::linalg::LinalgDialect",
@@ -257,27 +361,59 @@ def MergeGpuKernelModules
 
 def ConvertContractionsToRuntime
     : Pass<"convert-contractions-to-runtime", "mlir::ModuleOp"> {
-  let summary = "Call the runtime's BLAS-backed GEMM for matrix products on buffers";
+  let summary = "Call the target's GEMM library (CBLAS or cuBLAS) for matrix "
+                "products on buffers";
   let description = [{
     Replaces each `linalg.generic` on memrefs that `convert-nn-to-linalg`
     tagged `pareprop.contraction` (the products of `nn.matmul` and
     `nn.linear`: `C[b..., m, n] += op(A)[b..., m, k] op(B)[b..., k, n]`,
-    an operand of rank 2 shared by every batch element) by a call to
-    `pareprop_contract_f32` / `pareprop_contract_f64(A, B, C, flags)` of
-    the runtime library on unranked memrefs. The runtime issues one GEMM per
-    batch element through CBLAS (OpenBLAS) when the strides allow it and
-    runs a loop nest otherwise; C keeps what it held (the broadcast bias of
-    a linear), so the call accumulates like the generic. When the op right
-    before the product is a `linalg.fill` of zeros into the same output
-    (what a product without bias starts from), the fill is dropped and the
-    call overwrites C instead (flag bit 2, BLAS beta = 0): one pass over C
-    less.
+    an operand of rank 2 shared by every batch element) by a call of the
+    runtime library's GEMM entry for `library` on unranked memrefs:
 
-    Run it after bufferization (after `convert-rev-to-async`) and before
-    `convert-linalg-to-loops`. Untagged generics and tagged ones still on
-    tensors are left alone.
+    * `cblas` (CPU): `pareprop_contract_f32` / `pareprop_contract_f64(A, B,
+      C, flags)`, one GEMM per batch element through CBLAS (OpenBLAS) when
+      the strides allow it, a loop nest otherwise;
+    * `cublas` (GPU): `pareprop_cuda_contract_f32` / `_f64(stream, A, B, C,
+      flags)`, enqueued on a stream: the call's first operand is a
+      `!gpu.async.token` from a `gpu.wait async` placeholder, which
+      `convert-rev-to-gpu` replaces by the token of the task's stream. Only
+      the functions the tasks of scheduled steps call get them (the code
+      that runs on a stream); products in other functions stay loops.
+      `gemm-math` sets the arithmetic of f32 products (flag bits 8: TF32,
+      16: BF16 tensor cores).
+
+    C keeps what it held (the broadcast bias of a linear), so the call
+    accumulates like the generic. When the op right before the product is a
+    `linalg.fill` of zeros into the same output (what a product without bias
+    starts from), the fill is dropped and the call overwrites C instead
+    (flag bit 2, BLAS beta = 0): one pass over C less.
+
+    Run it on the steps on buffers (after `rev-bufferize-tasks`, as
+    `rev-tasks-to-buffers` does) and before the loops are lowered. Untagged
+    generics and tagged ones still on tensors are left alone.
   }];
+  let options = [
+    Option<"library", "library", "pareprop::GemmLibrary",
+           /*default=*/"pareprop::GemmLibrary::CBlas",
+           "GEMM library the products call", [{::llvm::cl::values(
+             clEnumValN(pareprop::GemmLibrary::CBlas, "cblas",
+                        "the runtime's CBLAS entry (CPU)"),
+             clEnumValN(pareprop::GemmLibrary::CuBlas, "cublas",
+                        "the runtime's cuBLAS entry on a stream (GPU)"))}]>,
+    Option<"gemmMath", "gemm-math", "pareprop::GemmMath",
+           /*default=*/"pareprop::GemmMath::F32",
+           "Arithmetic of the products of f32 tensors (cublas only)",
+           [{::llvm::cl::values(
+             clEnumValN(pareprop::GemmMath::F32, "f32", "exact f32"),
+             clEnumValN(pareprop::GemmMath::TF32, "tf32",
+                        "TF32 tensor cores (operands rounded to tf32, "
+                        "f32 accumulation)"),
+             clEnumValN(pareprop::GemmMath::BF16, "bf16",
+                        "BF16 tensor cores (operands rounded to bf16, "
+                        "f32 accumulation)"))}]>,
+  ];
   let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::gpu::GPUDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::arith::ArithDialect"];
 }

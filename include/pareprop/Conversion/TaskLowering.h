@@ -1,8 +1,9 @@
-//===- TaskLowering.h - shared steps of lowering scheduled tasks -*- C++
-//-*-===//
+//===- TaskLowering.h - shared stages of lowering scheduled steps -*- C++ -*-//
 //
-// What the async (CPU) and GPU lowerings of a scheduled step share: task
-// bodies outlined into kernel functions, and those kernels bufferized.
+// What every backend of a scheduled step shares (the rev-outline-tasks,
+// rev-bufferize-tasks and rev-verify-buffer-step
+// passes are built from these), and the contract a backend checks before it
+// starts (verifyBufferStep).
 //
 //===----------------------------------------------------------------------===//
 #ifndef PAREPROP_CONVERSION_TASKLOWERING_H
@@ -14,6 +15,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/DenseSet.h"
 
 namespace pareprop {
 
@@ -74,6 +76,21 @@ bufferizeKernels(mlir::ModuleOp module,
                  llvm::function_ref<mlir::LogicalResult(mlir::OpPassManager &,
                                                         mlir::Operation *)>
                      runPipeline);
+
+/// Checks the form every backend starts from (see rev-verify-buffer-step in
+/// Conversion/Passes.td): steps on buffers, each task one kernel call and
+/// frees, stream-ordered calls on their own placeholder token. Reports the
+/// first violation at the op, naming `passName` (the backend).
+mlir::LogicalResult verifyBufferStep(mlir::ModuleOp module,
+                                     llvm::StringRef passName);
+
+/// The functions that the tasks of scheduled steps call, directly or
+/// through other functions of `module` (the code that runs on a stream).
+llvm::DenseSet<mlir::Operation *> functionsCalledFromTasks(mlir::ModuleOp module);
+
+/// The placeholder stream token of a stream-ordered library call (its first
+/// operand, a !gpu.async.token), or null for any other call.
+mlir::Value streamPlaceholder(mlir::func::CallOp call);
 
 } // namespace pareprop
 

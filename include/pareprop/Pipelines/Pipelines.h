@@ -2,10 +2,24 @@
 #ifndef PAREPROP_PIPELINES_PIPELINES_H
 #define PAREPROP_PIPELINES_PIPELINES_H
 
+#include "pareprop/Conversion/Passes.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
 namespace pareprop {
+
+/// The values of the gemm-math pipeline options.
+inline auto gemmMathValues() {
+  return llvm::cl::values(
+      clEnumValN(GemmMath::F32, "f32", "exact f32"),
+      clEnumValN(GemmMath::TF32, "tf32",
+                 "TF32 tensor cores (operands rounded to tf32, f32 "
+                 "accumulation)"),
+      clEnumValN(GemmMath::BF16, "bf16",
+                 "BF16 tensor cores (operands rounded to bf16, f32 "
+                 "accumulation)"));
+}
 
 /// How finely the backward is cut into tasks.
 enum class Granularity { Block, Op, Auto };
@@ -147,10 +161,10 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::init(false)};
 };
 
-/// rev-to-gpu: the options of rev-to-llvm that concern the step, its
-/// schedule and the tensor-level lowering (the CPU-only ones, such as
-/// split-kernels, plan-buffers, buffer-arenas and trace-tasks, are ignored),
-/// and the GPU's. The cost-model target defaults to 'h100'.
+/// rev-to-gpu: the options of rev-to-llvm (the CPU-only ones, trace-tasks,
+/// split-kernels and split-min-iterations, are rejected by
+/// checkRevToGPUOptions), and the GPU's. The cost-model target defaults to
+/// 'h100'.
 struct RevToGPUOptions : RevToLLVMOptions {
   Option<std::string> chip{
       *this, "chip",
@@ -161,11 +175,12 @@ struct RevToGPUOptions : RevToLLVMOptions {
       llvm::cl::desc("PTX features of the kernels (sm_90 needs +ptx80 or "
                      "later)"),
       llvm::cl::init("+ptx80")};
-  Option<std::string> gemmMath{
+  Option<GemmMath> gemmMath{
       *this, "gemm-math",
-      llvm::cl::desc("Arithmetic of the cuBLAS products: 'f32', 'tf32' or "
-                     "'bf16' (see convert-rev-to-gpu)"),
-      llvm::cl::init("f32")};
+      llvm::cl::desc("Arithmetic of the cuBLAS products of f32 tensors (see "
+                     "convert-contractions-to-runtime)"),
+      llvm::cl::init(GemmMath::F32),
+      gemmMathValues()};
   Option<unsigned> threadsPerBlock{
       *this, "threads-per-block",
       llvm::cl::desc("Threads per block of the generated kernels"),
@@ -178,6 +193,69 @@ struct RevToGPUOptions : RevToLLVMOptions {
                      "(add-gpu-benchmark-entry)"),
       llvm::cl::init(false)};
 };
+
+/// The backend a scheduled step on buffers is lowered for.
+enum class StepTarget { CPU, GPU };
+
+/// The shared stages that lower a scheduled step (couplings expanded, nn on
+/// linalg) to the form every backend starts from: tasks outlined, kernels
+/// and step on buffers, products as library calls, temporaries planned,
+/// reductions split, the contract verified. What differs by target is
+/// data here (which library, whether calls are inlined, stack buffers).
+struct TasksToBuffersConfig {
+  StepTarget target = StepTarget::CPU;
+  bool runtimeContractions = true;
+  GemmMath gemmMath = GemmMath::F32;
+  bool planBuffers = true;
+  bool bufferArenas = false;
+  /// split-linalg-reductions' target-threads (0: no split).
+  int64_t reductionThreads = 0;
+};
+
+/// The options of the `rev-tasks-to-buffers` pipeline (TasksToBuffersConfig
+/// as pass-pipeline options).
+struct TasksToBuffersOptions
+    : mlir::PassPipelineOptions<TasksToBuffersOptions> {
+  Option<StepTarget> target{
+      *this, "target", llvm::cl::desc("Backend the step is lowered for"),
+      llvm::cl::init(StepTarget::CPU),
+      llvm::cl::values(
+          clEnumValN(StepTarget::CPU, "cpu",
+                     "CBLAS products, kernels call the coupling functions, "
+                     "small scoped buffers on the stack"),
+          clEnumValN(StepTarget::GPU, "gpu",
+                     "cuBLAS products on streams, every call inlined into "
+                     "its kernel, all buffers on the heap"))};
+  Option<bool> runtimeContractions{
+      *this, "runtime-contractions",
+      llvm::cl::desc("Matrix products as calls of the target's GEMM library "
+                     "(convert-contractions-to-runtime)"),
+      llvm::cl::init(true)};
+  Option<GemmMath> gemmMath{
+      *this, "gemm-math",
+      llvm::cl::desc("Arithmetic of f32 products on the GPU"),
+      llvm::cl::init(GemmMath::F32),
+      gemmMathValues()};
+  Option<bool> planBuffers{
+      *this, "plan-buffers",
+      llvm::cl::desc("Free temporaries at their last use "
+                     "(plan-temporary-buffers)"),
+      llvm::cl::init(true)};
+  Option<bool> bufferArenas{
+      *this, "buffer-arenas",
+      llvm::cl::desc("plan-buffers: place temporaries in arenas"),
+      llvm::cl::init(false)};
+  Option<int64_t> reductionThreads{
+      *this, "reduction-threads",
+      llvm::cl::desc("Split reductions aiming at this many parallel "
+                     "iterations (split-linalg-reductions; 0: no split). "
+                     "Default: 0 for the CPU, 65536 for the GPU"),
+      llvm::cl::init(0)};
+};
+
+/// Adds the shared stages to `pm`.
+void buildTasksToBuffersPipeline(mlir::OpPassManager &pm,
+                                 const TasksToBuffersConfig &config);
 
 /// Whether `options` ask for op granularity (rev-split-gradients before
 /// scheduling).
@@ -208,6 +286,14 @@ void buildRevToLLVMPipeline(mlir::OpPassManager &pm,
 /// pipeline (and ptxas). Fuzzing stops here.
 void buildRevToGPUKernelsPipeline(mlir::OpPassManager &pm,
                                   const RevToGPUOptions &options);
+
+/// Rejects, through `error`, the options of `options` that only the CPU
+/// backend uses (trace-tasks, split-kernels, split-min-iterations) when they
+/// were given: the `rev-to-gpu` pipeline does not ignore them silently.
+mlir::LogicalResult
+checkRevToGPUOptions(const RevToGPUOptions &options,
+                     llvm::function_ref<mlir::LogicalResult(const llvm::Twine &)>
+                         error);
 
 /// rev/nn model -> LLVM dialect with GPU kernels in an embedded fatbin:
 /// training step scheduled for the GPU, expansion, linalg, convert-rev-to-gpu,

@@ -1,22 +1,11 @@
-//===- RevToAsync.cpp - scheduled steps -> async on buffers ---------------===//
+//===- RevToAsync.cpp - CPU backend: tasks on buffers -> async.execute ----===//
 
 #include "pareprop/Analysis/TaskOrder.h"
 #include "pareprop/Conversion/Passes.h"
 #include "pareprop/Conversion/TaskLowering.h"
 #include "pareprop/Dialect/Rev/IR/RevOps.h"
-#include "pareprop/Transforms/Passes.h"
 
-#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/RegionUtils.h"
-#include "llvm/ADT/BitVector.h"
-#include "llvm/ADT/MapVector.h"
 
 namespace pareprop {
 #define GEN_PASS_DEF_CONVERTREVTOASYNC
@@ -46,39 +35,6 @@ LogicalResult declareRuntimeFunctions(ModuleOp module,
   return success();
 }
 
-/// Largest buffer promoteFunctionScopedBuffers puts on the stack.
-constexpr int64_t kMaxStackBufferBytes = 4096;
-
-/// A small buffer that a function allocates in its entry block and frees in
-/// the same block lives no longer than the call: it becomes a stack
-/// allocation, freed with the frame. This takes the per-call index and flag
-/// arrays of the ownership-based deallocation (and small temporaries) off
-/// the heap; buffers in loops, returned or freed elsewhere stay where they
-/// are.
-void promoteFunctionScopedBuffers(func::FuncOp fn) {
-  if (fn.isExternal())
-    return;
-  Block &entry = fn.getBody().front();
-  for (auto alloc : llvm::to_vector(entry.getOps<memref::AllocOp>())) {
-    MemRefType type = alloc.getType();
-    std::optional<int64_t> bytes = staticBufferBytes(type);
-    if (!bytes || *bytes > kMaxStackBufferBytes)
-      continue;
-    SmallVector<memref::DeallocOp> deallocs;
-    for (Operation *user : alloc->getUsers())
-      if (auto dealloc = dyn_cast<memref::DeallocOp>(user))
-        deallocs.push_back(dealloc);
-    if (deallocs.size() != 1 || deallocs.front()->getBlock() != &entry)
-      continue;
-    OpBuilder b(alloc);
-    auto alloca = memref::AllocaOp::create(b, alloc.getLoc(), type,
-                                           alloc.getAlignmentAttr());
-    alloc.replaceAllUsesWith(alloca.getResult());
-    deallocs.front().erase();
-    alloc.erase();
-  }
-}
-
 /// Rebuilds a scheduled step on memrefs with one async.execute per task.
 class AsyncStepBuilder {
 public:
@@ -89,75 +45,36 @@ public:
 private:
   func::FuncOp step;
   bool traceTasks, kernelThreads;
-  /// Task result -> task that frees it (-1: freed after the final awaits).
-  llvm::MapVector<Value, int> freedBy;
 };
 
 LogicalResult AsyncStepBuilder::build() {
   TaskOrder order(step);
   SmallVector<TaskOp> tasks(order.tasks());
-  freedBy = order.planFrees();
   bool singleStream = llvm::all_of(tasks, [&](TaskOp t) {
     return t.getStream() == tasks.front().getStream();
   });
   Block &oldBody = step.getBody().front();
-  MLIRContext *ctx = step.getContext();
-  OpBuilder b(ctx);
-
-  SmallVector<Type> inputs, results;
-  for (Type t : step.getArgumentTypes())
-    inputs.push_back(memrefFor(t));
-  for (Type t : step.getResultTypes())
-    results.push_back(memrefFor(t));
-  b.setInsertionPoint(step);
+  OpBuilder b(step);
   auto lowered = func::FuncOp::create(b, step.getLoc(), step.getSymName(),
-                                      b.getFunctionType(inputs, results));
+                                      step.getFunctionType());
   lowered->setDiscardableAttrs(step->getDiscardableAttrDictionary());
   Block *entry = lowered.addEntryBlock();
   b.setInsertionPointToStart(entry);
 
-  // Old value -> memref (function arguments, materialized constants) or
+  // Old value -> buffer (arguments, buffers of returned constants) or
   // !async.value (task results).
   IRMapping map;
   for (auto [o, n] : llvm::zip(oldBody.getArguments(), entry->getArguments()))
     map.map(o, n);
   DenseMap<Operation *, Value> tokenOf;
   DenseMap<int64_t, Value> lastToken;
-  // Task index -> the task results it frees (its own or other tasks').
-  DenseMap<unsigned, SmallVector<Value>> freesIn;
+  // Frees after the final awaits: done once the returned results are.
   SmallVector<Value> freedAtEnd;
-  for (auto [v, freer] : freedBy) {
-    if (freer < 0)
-      freedAtEnd.push_back(v);
-    else
-      freesIn[freer].push_back(v);
-  }
 
   for (Operation &op : oldBody) {
-    if (isConstantOp(&op)) {
-      // Constants were cloned into kernels; one that is returned directly
-      // (e.g. the zero gradient of an unused argument) gets a buffer here.
-      bool returned = llvm::any_of(op.getUsers(), [](Operation *u) {
-        return !u->getParentOfType<TaskOp>();
-      });
-      if (!returned)
-        continue;
-      auto attr =
-          dyn_cast<SplatElementsAttr>(op.getAttrOfType<ElementsAttr>("value"));
-      if (!attr)
-        return op.emitOpError("only splat constants may be returned from a "
-                              "scheduled step");
-      auto type = cast<MemRefType>(memrefFor(op.getResult(0).getType()));
-      Value buf = memref::AllocOp::create(b, op.getLoc(), type);
-      Value scalar = arith::ConstantOp::create(
-          b, op.getLoc(), cast<TypedAttr>(attr.getSplatValue<Attribute>()));
-      linalg::FillOp::create(b, op.getLoc(), scalar, buf);
-      map.map(op.getResult(0), buf);
-      continue;
-    }
     if (auto task = dyn_cast<TaskOp>(op)) {
       unsigned index = order.indexOf(task);
-      auto call = cast<func::CallOp>(task.getBody().front().front());
+      Block &body = task.getBody().front();
       SmallVector<Value> deps;
       if (Value prev = lastToken.lookup(task.getStream()))
         deps.push_back(prev);
@@ -167,29 +84,28 @@ LogicalResult AsyncStepBuilder::build() {
           deps.push_back(dep);
       }
       // Async operands: other tasks' results read by the call or freed here.
-      SmallVector<Value> frees = freesIn.lookup(index);
       SmallVector<Value> asyncOld;
-      for (Value v : llvm::concat<Value>(call.getOperands(), frees)) {
-        auto producer = v.getDefiningOp<TaskOp>();
-        if (producer && producer != task && !llvm::is_contained(asyncOld, v))
-          asyncOld.push_back(v);
-      }
+      for (Operation &inner : body)
+        for (Value v : inner.getOperands()) {
+          auto producer = v.getDefiningOp<TaskOp>();
+          if (producer && producer != task && !llvm::is_contained(asyncOld, v))
+            asyncOld.push_back(v);
+        }
       SmallVector<Value> asyncNew;
       for (Value v : asyncOld)
         asyncNew.push_back(map.lookup(v));
-      SmallVector<Type> resultTypes;
-      for (Type t : call.getResultTypes())
-        resultTypes.push_back(memrefFor(t));
       auto exec = async::ExecuteOp::create(
-          b, task.getLoc(), resultTypes, deps, asyncNew,
+          b, task.getLoc(), task.getResults().getTypes(), deps, asyncNew,
           [&](OpBuilder &nb, Location loc, ValueRange unwrapped) {
+            // The body reads arguments, constants' buffers and unwrapped
+            // results of other tasks.
             IRMapping inner;
+            for (Operation &kop : body)
+              for (Value v : kop.getOperands())
+                if (Value n = map.lookupOrNull(v))
+                  inner.map(v, n);
             for (auto [o, n] : llvm::zip(asyncOld, unwrapped))
               inner.map(o, n);
-            SmallVector<Value> args;
-            for (Value v : call.getOperands())
-              args.push_back(inner.contains(v) ? inner.lookup(v)
-                                               : map.lookup(v));
             if (kernelThreads) {
               // Forward tasks never overlap another stream's work (the
               // backward waits for the loss); neither does anything in a
@@ -201,20 +117,23 @@ LogicalResult AsyncStepBuilder::build() {
                                        nb, loc, exclusive, 64)});
             }
             Value id;
-            if (traceTasks) {
-              id = arith::ConstantIntOp::create(nb, loc, index, 64);
-              func::CallOp::create(nb, loc, kTraceBegin, TypeRange(), id);
-            }
-            auto newCall = func::CallOp::create(nb, loc, call.getCallee(),
-                                                resultTypes, args);
             if (traceTasks)
-              func::CallOp::create(nb, loc, kTraceEnd, TypeRange(), id);
-            for (auto [o, n] :
-                 llvm::zip(task.getResults(), newCall.getResults()))
-              inner.map(o, n);
-            for (Value v : frees)
-              memref::DeallocOp::create(nb, loc, inner.lookup(v));
-            async::YieldOp::create(nb, loc, newCall.getResults());
+              id = arith::ConstantIntOp::create(nb, loc, index, 64);
+            for (Operation &kop : body) {
+              if (auto yield = dyn_cast<YieldOp>(kop)) {
+                SmallVector<Value> values;
+                for (Value v : yield.getValues())
+                  values.push_back(inner.lookup(v));
+                async::YieldOp::create(nb, loc, values);
+                continue;
+              }
+              bool isCall = isa<func::CallOp>(kop);
+              if (isCall && traceTasks)
+                func::CallOp::create(nb, loc, kTraceBegin, TypeRange(), id);
+              nb.clone(kop, inner);
+              if (isCall && traceTasks)
+                func::CallOp::create(nb, loc, kTraceEnd, TypeRange(), id);
+            }
           });
       tokenOf[task] = exec.getToken();
       lastToken[task.getStream()] = exec.getToken();
@@ -226,6 +145,11 @@ LogicalResult AsyncStepBuilder::build() {
       for (Value tok : await.getTokens())
         async::AwaitOp::create(b, await.getLoc(),
                                tokenOf.lookup(tok.getDefiningOp()));
+      continue;
+    }
+    if (auto dealloc = dyn_cast<memref::DeallocOp>(op);
+        dealloc && dealloc.getMemref().getDefiningOp<TaskOp>()) {
+      freedAtEnd.push_back(dealloc.getMemref());
       continue;
     }
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
@@ -244,7 +168,8 @@ LogicalResult AsyncStepBuilder::build() {
       func::ReturnOp::create(b, ret.getLoc(), values);
       continue;
     }
-    return op.emitOpError("cannot be lowered outside a rev.task");
+    // Buffers and fills of returned constants.
+    b.clone(op, map);
   }
   step.erase();
   return success();
@@ -253,28 +178,23 @@ LogicalResult AsyncStepBuilder::build() {
 struct ConvertRevToAsyncPass
     : pareprop::impl::ConvertRevToAsyncBase<ConvertRevToAsyncPass> {
   using Base::Base;
-  void getDependentDialects(DialectRegistry &registry) const override {
-    ConvertRevToAsyncBase::getDependentDialects(registry);
-    addKernelBufferizationDialects(registry);
-  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SymbolTable symbols(module);
+    if (failed(verifyBufferStep(module, getArgument())))
+      return signalPassFailure();
+    WalkResult streamed = module.walk([&](func::CallOp call) {
+      if (!streamPlaceholder(call))
+        return WalkResult::advance();
+      call.emitOpError("is a stream-ordered library call (cuBLAS); ")
+          << getArgument()
+          << " runs on the CPU (convert-contractions-to-runtime "
+             "library=cblas)";
+      return WalkResult::interrupt();
+    });
+    if (streamed.wasInterrupted())
+      return signalPassFailure();
     SmallVector<func::FuncOp> steps = scheduledSteps(module);
-    if (failed(checkCouplingsLowered(module, getArgument())))
-      return signalPassFailure();
-
-    if (failed(outlineStepTasks(steps, symbols)))
-      return signalPassFailure();
-    if (failed(bufferizeKernels(module, steps, /*inlineCalls=*/false,
-                                [&](OpPassManager &pm, Operation *op) {
-                                  return runPipeline(pm, op);
-                                })))
-      return signalPassFailure();
-    for (auto fn : module.getOps<func::FuncOp>())
-      if (!llvm::is_contained(steps, fn))
-        promoteFunctionScopedBuffers(fn);
     if (traceTasks && !steps.empty() &&
         failed(declareRuntimeFunctions(module, {kTraceBegin, kTraceEnd})))
       return signalPassFailure();

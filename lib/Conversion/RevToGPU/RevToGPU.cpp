@@ -1,10 +1,11 @@
-//===- RevToGPU.cpp - scheduled steps -> GPU kernels on CUDA streams ------===//
+//===- RevToGPU.cpp - GPU backend: tasks on buffers -> CUDA streams -------===//
 //
-// A scheduled step becomes one host function that issues GPU work: each
-// schedule stream is one chain of !gpu.async.token, cross-stream edges are
-// joins (gpu.wait async [...]), loop nests are gpu.launch kernels and matrix
-// products calls of the runtime's cuBLAS entry point on the stream's token.
-// See the pass description in Conversion/Passes.td and docs/design.md.
+// A scheduled step on buffers (the shared stages' output) becomes one host
+// function that issues GPU work: each schedule stream is one chain of
+// !gpu.async.token, cross-stream edges are joins (gpu.wait async [...]),
+// loop nests are gpu.launch kernels and stream-ordered library calls (cuBLAS
+// products) take the stream's token. See the pass description in
+// Conversion/Passes.td and docs/design.md.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,8 +14,6 @@
 #include "pareprop/Analysis/TaskOrder.h"
 #include "pareprop/Conversion/Passes.h"
 #include "pareprop/Conversion/TaskLowering.h"
-#include "pareprop/Transforms/Passes.h"
-#include "pareprop/Transforms/SplitReductions.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -23,7 +22,6 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "llvm/ADT/StringSwitch.h"
 
 namespace pareprop {
 #define GEN_PASS_DEF_CONVERTREVTOGPU
@@ -36,11 +34,6 @@ using namespace pareprop::rev;
 
 namespace {
 
-/// Flag bits of pareprop_cuda_contract_*: f32 products may use TF32, or
-/// BF16, tensor cores.
-constexpr int64_t kTF32Flag = 8;
-constexpr int64_t kBF16Flag = 16;
-
 /// The ops of the flattened step that belong to one task (or, for the
 /// returned constants before the first task, to none), in program order.
 struct Segment {
@@ -50,12 +43,8 @@ struct Segment {
 
 class GpuStepBuilder {
 public:
-  /// `f32MathFlag`: the flag bit f32 products get (0: exact f32).
-  /// `reductionThreads`: split-linalg-reductions' target (0: no split).
-  GpuStepBuilder(func::FuncOp step, SymbolTable &symbols, unsigned threads,
-                 int64_t f32MathFlag, int64_t reductionThreads)
-      : step(step), symbols(symbols), threadsPerBlock(threads),
-        f32MathFlag(f32MathFlag), reductionThreads(reductionThreads) {}
+  GpuStepBuilder(func::FuncOp step, SymbolTable &symbols, unsigned threads)
+      : step(step), symbols(symbols), threadsPerBlock(threads) {}
   LogicalResult build();
 
 private:
@@ -64,16 +53,11 @@ private:
   LogicalResult issueOp(Operation *op, int64_t stream);
   LogicalResult launchParallel(scf::ParallelOp loop, int64_t stream);
   LogicalResult launchSingleThread(Operation *op, int64_t stream);
-  LogicalResult launchSplitReduction(linalg::GenericOp op, int64_t stream);
-  LogicalResult callContraction(linalg::GenericOp op, bool overwrite,
-                                int64_t stream);
   Value &current(int64_t stream) { return cur[stream]; }
 
   func::FuncOp step;
   SymbolTable &symbols;
   unsigned threadsPerBlock;
-  int64_t f32MathFlag;
-  int64_t reductionThreads;
 
   SmallVector<int64_t> taskStream;
   SmallVector<SmallVector<unsigned>> taskAfter;
@@ -91,11 +75,11 @@ private:
   /// Tokens of streams a join replaced: synchronized and destroyed at the end.
   SmallVector<Value> abandoned;
   SmallVector<Value> endOfTask;
-  linalg::FillOp skippedFill;
 };
 
-/// Builds the step on memrefs with every task's kernel inlined, each task's
-/// ops in one segment, and task results freed where TaskOrder says.
+/// Builds the step with every task's kernel inlined, each task's ops in one
+/// segment: the frees of other tasks' results it holds first, then its
+/// kernel's body, then the frees of its own results.
 LogicalResult GpuStepBuilder::flatten() {
   TaskOrder order(step);
   for (TaskOp t : order.tasks()) {
@@ -105,25 +89,11 @@ LogicalResult GpuStepBuilder::flatten() {
       after.push_back(order.indexOf(cast<TaskOp>(tok.getDefiningOp())));
     taskAfter.push_back(after);
   }
-  llvm::MapVector<Value, int> freedBy = order.planFrees();
-  DenseMap<int, SmallVector<Value>> freesIn;
-  SmallVector<Value> freedAfterAll;
-  for (auto [v, freer] : freedBy) {
-    if (freer < 0)
-      freedAfterAll.push_back(v);
-    else
-      freesIn[freer].push_back(v);
-  }
 
   Block &oldBody = step.getBody().front();
   OpBuilder b(step);
-  SmallVector<Type> inputs, results;
-  for (Type t : step.getArgumentTypes())
-    inputs.push_back(memrefFor(t));
-  for (Type t : step.getResultTypes())
-    results.push_back(memrefFor(t));
   flat = func::FuncOp::create(b, step.getLoc(), step.getSymName(),
-                              b.getFunctionType(inputs, results));
+                              step.getFunctionType());
   flat->setDiscardableAttrs(step->getDiscardableAttrDictionary());
   if (ArrayAttr argAttrs = step.getAllArgAttrs())
     flat.setAllArgAttrs(argAttrs);
@@ -138,41 +108,19 @@ LogicalResult GpuStepBuilder::flatten() {
       segments.push_back({task, {}});
     segments.back().ops.push_back(op);
   };
-  auto freeHere = [&](int task, Value old) {
-    record(task, memref::DeallocOp::create(b, step.getLoc(), map.lookup(old)));
-  };
 
   for (Operation &op : oldBody) {
-    if (isConstantOp(&op)) {
-      bool returned = llvm::any_of(op.getUsers(), [](Operation *u) {
-        return !u->getParentOfType<TaskOp>();
-      });
-      if (!returned)
-        continue;
-      auto attr = dyn_cast_or_null<SplatElementsAttr>(
-          op.getAttrOfType<ElementsAttr>("value"));
-      if (!attr)
-        return op.emitOpError("only splat constants may be returned from a "
-                              "scheduled step");
-      auto type = cast<MemRefType>(memrefFor(op.getResult(0).getType()));
-      Value buf = memref::AllocOp::create(b, op.getLoc(), type);
-      Value scalar = arith::ConstantOp::create(
-          b, op.getLoc(), cast<TypedAttr>(attr.getSplatValue<Attribute>()));
-      record(-1, buf.getDefiningOp());
-      record(-1, linalg::FillOp::create(b, op.getLoc(), scalar, buf));
-      map.map(op.getResult(0), buf);
-      continue;
-    }
     if (auto task = dyn_cast<TaskOp>(op)) {
       int index = order.indexOf(task);
-      auto call = cast<func::CallOp>(task.getBody().front().front());
+      Block &taskBody = task.getBody().front();
+      auto call = cast<func::CallOp>(taskBody.front());
       auto kernel = symbols.lookup<func::FuncOp>(call.getCallee());
-      SmallVector<Value> ownFrees;
-      for (Value v : freesIn.lookup(index)) {
-        if (v.getDefiningOp() == task)
-          ownFrees.push_back(v);
+      SmallVector<memref::DeallocOp> ownFrees;
+      for (auto dealloc : taskBody.getOps<memref::DeallocOp>()) {
+        if (dealloc.getMemref().getDefiningOp() == call)
+          ownFrees.push_back(dealloc);
         else
-          freeHere(index, v);
+          record(index, b.clone(*dealloc, map));
       }
       IRMapping inner;
       for (auto [arg, operand] :
@@ -185,26 +133,28 @@ LogicalResult GpuStepBuilder::flatten() {
       if (segments.empty() || segments.back().task != index)
         segments.push_back({index, {}});
       for (auto [r, v] :
-           llvm::zip(task.getResults(), body.getTerminator()->getOperands()))
+           llvm::zip(call.getResults(), body.getTerminator()->getOperands()))
         map.map(r, inner.lookupOrDefault(v));
-      for (Value v : ownFrees)
-        freeHere(index, v);
+      for (auto [r, v] :
+           llvm::zip(task.getResults(), task.getYield().getValues()))
+        map.map(r, map.lookup(v));
+      for (memref::DeallocOp dealloc : ownFrees)
+        record(index, b.clone(*dealloc, map));
       continue;
     }
     if (isa<AwaitOp>(op))
       continue; // The step ends with one synchronization of every stream.
-    if (auto oldRet = dyn_cast<func::ReturnOp>(op)) {
-      SmallVector<Value> values;
-      for (Value v : oldRet.getOperands())
-        values.push_back(map.lookup(v));
+    if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
       // Ops, not values: issue() replaces the allocations they free.
-      for (Value v : freedAfterAll)
-        endFrees.push_back(
-            memref::DeallocOp::create(b, oldRet.getLoc(), map.lookup(v)));
-      ret = func::ReturnOp::create(b, oldRet.getLoc(), values);
+      endFrees.push_back(cast<memref::DeallocOp>(b.clone(op, map)));
       continue;
     }
-    return op.emitOpError("cannot be lowered outside a rev.task");
+    if (isa<func::ReturnOp>(op)) {
+      ret = cast<func::ReturnOp>(b.clone(op, map));
+      continue;
+    }
+    // Buffers and fills of returned constants.
+    record(-1, b.clone(op, map));
   }
   return success();
 }
@@ -319,66 +269,6 @@ LogicalResult GpuStepBuilder::launchSingleThread(Operation *op,
   return success();
 }
 
-LogicalResult GpuStepBuilder::launchSplitReduction(linalg::GenericOp op,
-                                                   int64_t stream) {
-  // issueOp left this fill alone: the reduction starts from its value.
-  linalg::FillOp fill = foldableFillBefore(op);
-  Value initialValue = fill ? fill.getInputs()[0] : Value();
-  // The split's ops (temporary, loops, free) land between these two.
-  Operation *before = fill ? fill->getPrevNode() : op->getPrevNode();
-  Block *block = op->getBlock();
-  Operation *after = op->getNextNode();
-  IRRewriter rewriter(op.getContext());
-  // Elements per slice: the pass's default.
-  if (failed(splitLinalgReduction(rewriter, op, reductionThreads,
-                                  SplitLinalgReductionsOptions().minPerThread,
-                                  initialValue)))
-    return op.emitOpError("cannot be split into partial reductions");
-  if (fill)
-    fill.erase();
-  Operation *first = before ? before->getNextNode() : &block->front();
-  SmallVector<Operation *> created;
-  for (Operation *o = first; o != after; o = o->getNextNode())
-    created.push_back(o);
-  for (Operation *o : created)
-    if (failed(issueOp(o, stream)))
-      return failure();
-  return success();
-}
-
-LogicalResult GpuStepBuilder::callContraction(linalg::GenericOp op,
-                                              bool overwrite, int64_t stream) {
-  OpBuilder b(op);
-  Location loc = op.getLoc();
-  int64_t flags = op->getAttrOfType<IntegerAttr>(kContractionAttr).getInt();
-  if (overwrite)
-    flags |= kContractionOverwriteFlag;
-  Type elem = cast<MemRefType>(op.getDpsInits()[0].getType()).getElementType();
-  if (elem.isF32())
-    flags |= f32MathFlag;
-  // The runtime's cuBLAS entry point takes the stream's token (the stream,
-  // once lowered) before A, B, C and the flags.
-  Type unranked = UnrankedMemRefType::get(elem, 0);
-  FailureOr<func::FuncOp> fn = declareRuntimeFunction(
-      flat->getParentOfType<ModuleOp>(),
-      elem.isF64() ? "pareprop_cuda_contract_f64"
-                   : "pareprop_cuda_contract_f32",
-      b.getFunctionType({gpu::AsyncTokenType::get(b.getContext()), unranked,
-                         unranked, unranked, b.getI64Type()},
-                        {}));
-  if (failed(fn))
-    return failure();
-  SmallVector<Value> args{current(stream)};
-  for (Value v : llvm::concat<Value>(op.getDpsInputs(), op.getDpsInits()))
-    args.push_back(memref::CastOp::create(b, loc, unranked, v));
-  args.push_back(arith::ConstantIntOp::create(b, loc, flags, 64));
-  // The call enqueues on the stream: later work of the stream is ordered
-  // after it, so the chain's token stays what it was.
-  func::CallOp::create(b, loc, *fn, args);
-  op.erase();
-  return success();
-}
-
 /// Whether a memref is laid out densely in row-major order (a copy between
 /// two such of one shape is one memcpy).
 bool isDenseRowMajor(Value v) {
@@ -441,29 +331,18 @@ LogicalResult GpuStepBuilder::issueOp(Operation *op, int64_t stream) {
     copy.erase();
     return issueOp(generic, stream);
   }
-  if (auto fill = dyn_cast<linalg::FillOp>(op)) {
-    auto next = dyn_cast_or_null<linalg::GenericOp>(fill->getNextNode());
-    if (next && isRuntimeContraction(next) && zeroFillBefore(next) == fill) {
-      skippedFill = fill; // The product overwrites instead.
+  if (auto wait = dyn_cast<gpu::WaitOp>(op);
+      wait && wait.getAsyncToken() && wait.getAsyncDependencies().empty())
+    return success(); // A library call's stream placeholder: see below.
+  if (auto call = dyn_cast<func::CallOp>(op)) {
+    if (Value placeholder = streamPlaceholder(call)) {
+      // The call enqueues on the stream: later work of the stream is
+      // ordered after it, so the chain's token stays what it was.
+      call->setOperand(0, current(stream));
+      placeholder.getDefiningOp()->erase();
       return success();
     }
-    // The split reduction after it starts from its value instead.
-    if (next && reductionThreads > 0 && whyNotSplittable(next).empty() &&
-        foldableFillBefore(next) == fill)
-      return success();
   }
-  if (auto generic = dyn_cast<linalg::GenericOp>(op);
-      generic && isRuntimeContraction(generic)) {
-    bool overwrite = skippedFill && zeroFillBefore(generic) == skippedFill;
-    if (overwrite) {
-      skippedFill.erase();
-      skippedFill = nullptr;
-    }
-    return callContraction(generic, overwrite, stream);
-  }
-  if (auto generic = dyn_cast<linalg::GenericOp>(op);
-      generic && reductionThreads > 0 && whyNotSplittable(generic).empty())
-    return launchSplitReduction(generic, stream);
   if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
     if (!linalgOp.hasPureBufferSemantics())
       return op->emitOpError("is still on tensors after bufferization");
@@ -621,10 +500,6 @@ LogicalResult GpuStepBuilder::build() {
 struct ConvertRevToGPUPass
     : pareprop::impl::ConvertRevToGPUBase<ConvertRevToGPUPass> {
   using Base::Base;
-  void getDependentDialects(DialectRegistry &registry) const override {
-    ConvertRevToGPUBase::getDependentDialects(registry);
-    addKernelBufferizationDialects(registry);
-  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -635,52 +510,15 @@ struct ConvertRevToGPUPass
           << static_cast<uint64_t>(threadsPerBlock);
       return signalPassFailure();
     }
-    if (reductionThreads < 0) {
-      module.emitError("convert-rev-to-gpu: reduction-threads must be 0 (no "
-                       "split) or more, not ")
-          << static_cast<int64_t>(reductionThreads);
+    if (failed(verifyBufferStep(module, getArgument())))
       return signalPassFailure();
-    }
-    int64_t f32MathFlag = llvm::StringSwitch<int64_t>(gemmMath)
-                              .Case("f32", 0)
-                              .Case("tf32", kTF32Flag)
-                              .Case("bf16", kBF16Flag)
-                              .Default(-1);
-    if (f32MathFlag < 0) {
-      module.emitError("convert-rev-to-gpu: gemm-math must be 'f32', 'tf32' "
-                       "or 'bf16', not '")
-          << gemmMath << "'";
-      return signalPassFailure();
-    }
     SymbolTable symbols(module);
     SmallVector<func::FuncOp> steps = scheduledSteps(module);
-    if (failed(checkCouplingsLowered(module, getArgument())))
-      return signalPassFailure();
-    SmallVector<std::string> kernelNames;
-    if (failed(outlineStepTasks(steps, symbols, &kernelNames)))
-      return signalPassFailure();
     if (steps.empty())
       return;
-    auto run = [&](OpPassManager &pm, Operation *op) {
-      return runPipeline(pm, op);
-    };
-    if (failed(bufferizeKernels(module, steps, /*inlineCalls=*/true, run)))
-      return signalPassFailure();
-    // Each kernel is now one function: free its temporaries at their last
-    // use (on its stream, so stream order keeps them alive long enough).
-    OpPassManager plan(func::FuncOp::getOperationName());
-    PlanTemporaryBuffersOptions planOptions;
-    planOptions.arenas = false;
-    plan.addPass(createPlanTemporaryBuffers(planOptions));
-    for (const std::string &name : kernelNames)
-      if (auto kernel = symbols.lookup<func::FuncOp>(name))
-        if (failed(runPipeline(plan, kernel)))
-          return signalPassFailure();
-
     for (func::FuncOp step : steps) {
       // The builder looks kernels up by name; the step it replaces goes.
-      GpuStepBuilder builder(step, symbols, threadsPerBlock, f32MathFlag,
-                             reductionThreads);
+      GpuStepBuilder builder(step, symbols, threadsPerBlock);
       if (failed(builder.build()))
         return signalPassFailure();
     }

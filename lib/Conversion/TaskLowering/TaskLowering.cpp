@@ -269,6 +269,25 @@ pareprop::outlineStepTasks(ArrayRef<func::FuncOp> steps, SymbolTable &symbols,
   return success();
 }
 
+DenseSet<Operation *> pareprop::functionsCalledFromTasks(ModuleOp module) {
+  SymbolTable symbols(module);
+  DenseSet<Operation *> reached;
+  SmallVector<Operation *> work;
+  auto visit = [&](Operation *root) {
+    root->walk([&](func::CallOp call) {
+      Operation *callee = symbols.lookup(call.getCallee());
+      if (callee && reached.insert(callee).second)
+        work.push_back(callee);
+    });
+  };
+  for (func::FuncOp step : scheduledSteps(module))
+    for (TaskOp task : step.getBody().front().getOps<TaskOp>())
+      visit(task);
+  while (!work.empty())
+    visit(work.pop_back_val());
+  return reached;
+}
+
 FailureOr<func::FuncOp> pareprop::declareRuntimeFunction(ModuleOp module,
                                                          StringRef name,
                                                          FunctionType type) {
