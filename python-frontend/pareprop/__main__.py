@@ -141,7 +141,7 @@ def main(argv=None):
                                  args.rtol)
         return 0 if ok else 1
     if args.command == "gpu-bench":
-        from . import gpu_bench
+        from .bench import gpu as gpu_bench
         configs = args.configs
         if configs == ["all"]:
             configs = [c for c in gpu_bench.CONFIGS if c.startswith("revvit")]
@@ -159,7 +159,7 @@ def main(argv=None):
             raise SystemExit(f"pareprop gpu-bench: {e}")
         return 0
     if args.command == "bench":
-        from . import bench as bench_module
+        from .bench import cpu as bench_module
         configs = args.configs
         if configs == ["all"]:
             configs = [c for c in bench_module.CONFIGS if c.startswith("tiny")]

@@ -8,7 +8,8 @@ import json
 import pytest
 import torch
 
-from pareprop import bench, zoo
+from pareprop import zoo
+from pareprop.bench import cpu as bench
 from helpers import assert_reversible_matches_autograd
 
 

@@ -8,7 +8,7 @@ test/Integration/gpu-torch-cuda.test runs the benchmark itself."""
 
 import pytest
 
-from pareprop import gpu_bench
+from pareprop.bench import gpu as gpu_bench
 from pareprop.__main__ import main as cli
 from helpers import assert_reversible_matches_autograd, autograd, max_rel_diff
 

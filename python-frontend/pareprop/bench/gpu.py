@@ -15,7 +15,7 @@ PyTorch CUDA, on the module itself:
 * ``standard``: ``loss.backward()``;
 * ``vanilla``: the reversible stack as one ``autograd.Function`` that keeps
   only its outputs and rebuilds each block's inputs in the backward
-  (RevViT's implementation; ``pareprop.bench``);
+  (RevViT's implementation; ``pareprop.bench.cpu``);
 * ``pareprop``: the same with PaReprop's overlap on two CUDA streams. Autograd
   runs a backward op on the stream of its forward op, so block k's recompute
   and gradient share a stream and consecutive blocks alternate between the
@@ -47,10 +47,10 @@ from pathlib import Path
 
 import torch
 
-from . import zoo
-from .bench import _ReversibleStack, _gradient, _recompute, run_stacks_as
-from .demo import _max_rel_diff, _torch_step
-from .export import export
+from .. import zoo
+from ..demo import _max_rel_diff, _torch_step
+from ..export import export
+from .cpu import _ReversibleStack, _gradient, _recompute, run_stacks_as
 
 #: RevViT-B and -L (Mangalam et al.): 224 px images, 16 px patches (196
 #: tokens), MLP ratio 4, 1000 classes.
@@ -74,7 +74,7 @@ TORCH = ("standard", "vanilla", "pareprop")
 #: gemm-math -> torch.set_float32_matmul_precision.
 MATMUL_PRECISION = {"f32": "highest", "tf32": "high", "bf16": "medium"}
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def model(config):

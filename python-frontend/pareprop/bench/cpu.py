@@ -52,10 +52,10 @@ import time
 
 import torch
 
-from . import zoo
-from .demo import _max_rel_diff, _torch_step
-from .nn import ReversibleSequence
-from .runtime import compile as compile_step
+from .. import zoo
+from ..demo import _max_rel_diff, _torch_step
+from ..nn import ReversibleSequence
+from ..runtime import compile as compile_step
 
 #: RevViT-Tiny-like blocks: dim 192, 3 heads, 196 tokens (224x224 images,
 #: 16x16 patches), the zoo's MLP ratio of 2. The issue's configurations:
@@ -219,12 +219,13 @@ def measure_torch_peak(config, schedule):
 
 
 def _in_fresh_process(call, what, **env_overrides):
-    """Evaluates `bench.<call>` in a fresh Python process (optionally with
+    """Evaluates `pareprop.bench.cpu.<call>` in a fresh Python process (optionally with
     more environment variables) and returns the last line it printed."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
     env = dict(os.environ, **env_overrides)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    code = f"from pareprop import bench; print(bench.{call})"
+    code = f"from pareprop.bench import cpu; print(cpu.{call})"
     done = subprocess.run([sys.executable, "-c", code], env=env,
                           capture_output=True, text=True)
     if done.returncode != 0:
