@@ -20,12 +20,17 @@ typedef struct PaRepropStep PaRepropStep;
 
 /* Parses `mlir`, finds the loss function (`func`, or when NULL/empty the
  * public function holding rev.block ops) and compiles its training step.
- * `schedule`: "standard" (ordinary backprop; "stored" is a synonym),
- * "vanilla", "pareprop", "list" or "auto"; "forward" compiles the loss alone.
+ * `schedule`: "stored" (ordinary backprop, activations stored), "vanilla",
+ * "pareprop", "list" or "auto" (pareprop-run's names; see
+ * pareprop::namedSchedules), or "forward" to compile the loss alone.
  * `options`: more rev-to-llvm pipeline options, e.g. "lookahead=2
  * memory-budget=4MiB" (NULL or "" for none). On failure returns NULL and,
  * when `error` is not NULL, a message with source locations that the caller
  * frees with pareprop_string_free. */
+/* The schedule names pareprop_step_compile takes (besides "forward"),
+ * comma-separated: "stored,vanilla,pareprop,list,auto". Static storage. */
+const char *pareprop_schedule_names(void);
+
 PaRepropStep *pareprop_step_compile(const char *mlir, const char *func,
                                     const char *schedule, const char *options,
                                     char **error);

@@ -9,35 +9,6 @@
 
 using namespace pareprop;
 
-llvm::StringRef pareprop::stringifyWorkKind(WorkKind kind) {
-  switch (kind) {
-  case WorkKind::Forward:
-    return "forward";
-  case WorkKind::Recompute:
-    return "recompute";
-  case WorkKind::Checkpoint:
-    return "checkpoint";
-  case WorkKind::Gradient:
-    return "grad";
-  case WorkKind::ParamGradient:
-    return "param-grad";
-  case WorkKind::Backprop:
-    return "backprop";
-  }
-  return "forward";
-}
-
-std::optional<WorkKind> pareprop::parseWorkKind(llvm::StringRef name) {
-  return llvm::StringSwitch<std::optional<WorkKind>>(name)
-      .Case("forward", WorkKind::Forward)
-      .Case("recompute", WorkKind::Recompute)
-      .Case("checkpoint", WorkKind::Checkpoint)
-      .Case("grad", WorkKind::Gradient)
-      .Case("param-grad", WorkKind::ParamGradient)
-      .Case("backprop", WorkKind::Backprop)
-      .Default(std::nullopt);
-}
-
 unsigned BackwardGraph::addNode(WorkKind kind, int64_t block) {
   nodes.emplace_back();
   nodes.back().kind = kind;

@@ -15,29 +15,6 @@
 using namespace pareprop;
 using llvm::SmallVector;
 
-std::optional<PolicyKind> pareprop::parsePolicyKind(llvm::StringRef name) {
-  return llvm::StringSwitch<std::optional<PolicyKind>>(name)
-      .Case("vanilla", PolicyKind::Vanilla)
-      .Case("pareprop", PolicyKind::PaReprop)
-      .Case("list", PolicyKind::List)
-      .Case("auto", PolicyKind::Auto)
-      .Default(std::nullopt);
-}
-
-llvm::StringRef pareprop::stringifyPolicyKind(PolicyKind kind) {
-  switch (kind) {
-  case PolicyKind::Vanilla:
-    return "vanilla";
-  case PolicyKind::PaReprop:
-    return "pareprop";
-  case PolicyKind::List:
-    return "list";
-  case PolicyKind::Auto:
-    return "auto";
-  }
-  return "vanilla";
-}
-
 std::string SchedulePolicy::str() const {
   std::string out = stringifyPolicyKind(kind).str();
   if (kind == PolicyKind::PaReprop && lookahead != 1)

@@ -141,19 +141,16 @@ pareprop_step_compile(const char *mlir, const char *func, const char *schedule,
   }
   std::string name = schedule;
   bool forward = name == "forward";
-  if (name == "standard" || name == "stored") {
-    pipeline.mode = "stored";
-    pipeline.policy = "vanilla";
-  } else if (name == "vanilla" || name == "pareprop" || name == "list" ||
-             name == "auto") {
-    pipeline.mode = "reversible";
-    pipeline.policy = name;
-  } else if (forward) {
-    pipeline.mode = "none";
+  if (forward) {
+    pipeline.mode = pareprop::rev::StepMode::None;
   } else {
-    return fail("unknown schedule '" + name +
-                "' (expected standard, vanilla, pareprop, list, auto or "
-                "forward)");
+    llvm::Expected<pareprop::NamedSchedule> named =
+        pareprop::lookupSchedule(name);
+    if (!named)
+      return fail(llvm::toString(named.takeError()) +
+                  " or 'forward' (the loss alone)");
+    pipeline.mode = named->mode;
+    pipeline.policy = named->policy;
   }
   pipeline.func = loss->getSymName().str();
 
@@ -201,6 +198,16 @@ pareprop_step_compile(const char *mlir, const char *func, const char *schedule,
   out["results"] = std::move(results);
   step->signature = llvm::formatv("{0}", llvm::json::Value(std::move(out)));
   return step.release();
+}
+
+extern "C" const char *pareprop_schedule_names(void) {
+  static const std::string names = [] {
+    std::string joined;
+    for (const pareprop::NamedSchedule &s : pareprop::namedSchedules())
+      joined += (joined.empty() ? "" : ",") + s.name.str();
+    return joined;
+  }();
+  return names.c_str();
 }
 
 extern "C" const char *pareprop_step_signature(const PaRepropStep *step) {

@@ -23,9 +23,45 @@ using namespace pareprop;
 /// threads an H100 holds at once.
 static constexpr int64_t kGpuReductionThreads = 65536;
 
+ArrayRef<NamedSchedule> pareprop::namedSchedules() {
+  using rev::SchedulePolicyKind;
+  using rev::StepMode;
+  static constexpr NamedSchedule schedules[] = {
+      {"stored", StepMode::Stored, SchedulePolicyKind::Vanilla},
+      {"vanilla", StepMode::Reversible, SchedulePolicyKind::Vanilla},
+      {"pareprop", StepMode::Reversible, SchedulePolicyKind::PaReprop},
+      {"list", StepMode::Reversible, SchedulePolicyKind::List},
+      {"auto", StepMode::Reversible, SchedulePolicyKind::Auto},
+  };
+  return schedules;
+}
+
+std::string pareprop::scheduleNames() {
+  std::string names;
+  ArrayRef<NamedSchedule> all = namedSchedules();
+  for (auto [i, s] : llvm::enumerate(all)) {
+    if (i)
+      names += i + 1 == all.size() ? " or " : ", ";
+    names += s.name.str();
+  }
+  return names;
+}
+
+llvm::Expected<NamedSchedule> pareprop::lookupSchedule(StringRef name) {
+  for (const NamedSchedule &s : namedSchedules())
+    if (s.name == name)
+      return s;
+  // The name the C API and Python used for ordinary backprop before the
+  // names were unified.
+  StringRef hint = name == "standard" ? "; ordinary backprop is 'stored'" : "";
+  return llvm::createStringError("unknown schedule '" + name + "' (expected " +
+                                 scheduleNames() + ")" + hint);
+}
+
 bool pareprop::usesOpGranularity(const RevToLLVMOptions &options) {
   if (options.granularity == Granularity::Auto)
-    return options.policy == "list" || options.policy == "auto";
+    return options.policy == rev::SchedulePolicyKind::List ||
+           options.policy == rev::SchedulePolicyKind::Auto;
   return options.granularity == Granularity::Op;
 }
 
@@ -40,7 +76,7 @@ void pareprop::buildTrainingStepPipeline(OpPassManager &pm,
                                          StringRef defaultTarget) {
   if (options.indexChecks)
     pm.addPass(rev::createRevAddIndexChecks());
-  if (options.mode != "none") {
+  if (options.mode != rev::StepMode::None) {
     rev::RevBuildTrainingStepOptions step;
     step.mode = options.mode;
     step.funcName = options.func;

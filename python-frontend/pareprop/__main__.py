@@ -73,7 +73,7 @@ def main(argv=None):
     train.add_argument("model", nargs="?", default="revvit",
                        choices=sorted(zoo.MODELS))
     train.add_argument("--steps", type=int, default=3)
-    train.add_argument("--schedules", default="standard,vanilla,pareprop,auto")
+    train.add_argument("--schedules", default="stored,vanilla,pareprop,auto")
     train.add_argument("--set", action="append", default=[],
                        metavar="NAME=VALUE", help="zoo option")
     train.add_argument("--options", default="",
@@ -81,7 +81,7 @@ def main(argv=None):
                        "'memory-budget=8MiB lookahead=1'")
     bench = sub.add_parser(
         "bench", help="time compiled training steps against PyTorch eager "
-        "(standard, reversible, PaReprop-style) on RevViT-Tiny-like blocks")
+        "(stored, reversible, PaReprop-style) on RevViT-Tiny-like blocks")
     bench.add_argument("configs", nargs="*", default=["tiny-b4-d8"],
                        help="configurations (default: tiny-b4-d8; 'all': "
                        "every tiny-* one)")
@@ -92,7 +92,7 @@ def main(argv=None):
                        help="also write the records as JSON")
     gpu = sub.add_parser(
         "gpu-bench", help="build GPU executables of RevViT-B/L under each "
-        "schedule and time them against PyTorch CUDA (standard, reversible, "
+        "schedule and time them against PyTorch CUDA (stored, reversible, "
         "two-stream PaReprop) in one run")
     gpu.add_argument("configs", nargs="*", default=["revvit-b-b32"],
                      help="configurations (default: revvit-b-b32; 'all': "

@@ -57,6 +57,8 @@ def library():
     global _lib
     if _lib is None:
         lib = ctypes.CDLL(_find_library())
+        lib.pareprop_schedule_names.restype = ctypes.c_char_p
+        lib.pareprop_schedule_names.argtypes = []
         lib.pareprop_step_compile.restype = ctypes.c_void_p
         lib.pareprop_step_compile.argtypes = [
             ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
@@ -176,7 +178,10 @@ def release_cached_buffers():
     library().pareprop_buffer_pool_release()
 
 
-SCHEDULES = ("auto", "pareprop", "vanilla", "standard", "list")
+def schedules():
+    """The schedule names ``compile`` takes: the compiler's one table
+    (``stored`` is ordinary backprop), as pareprop-run and the C API take."""
+    return tuple(library().pareprop_schedule_names().decode().split(","))
 
 
 class TrainingStep:
@@ -187,9 +192,12 @@ class TrainingStep:
 
     def __init__(self, module, example_inputs, schedule="auto", target="cpu",
                  options=""):
-        if schedule not in SCHEDULES:
+        names = schedules()
+        if schedule not in names:
+            hint = ("; ordinary backprop is 'stored'"
+                    if schedule == "standard" else "")
             raise ValueError(f"unknown schedule {schedule!r} (expected one of"
-                             f" {', '.join(SCHEDULES)})")
+                             f" {', '.join(names)}){hint}")
         if target != "cpu":
             raise ValueError(f"target {target!r}: only 'cpu' runs compiled "
                              "steps today (see docs/frontends.md)")
@@ -200,7 +208,7 @@ class TrainingStep:
         self.num_inputs = len(example_inputs)
         self.function = CompiledFunction(self.mlir, schedule, options=options)
         sig = self.function.signature
-        self.policy = ("stored" if schedule == "standard" else
+        self.policy = ("stored" if schedule == "stored" else
                        sig.get("policy", schedule))
         self.predicted_seconds = sig.get("predicted_seconds")
         self.predicted_peak_bytes = sig.get("predicted_peak_bytes")
@@ -261,7 +269,7 @@ def compile(module, example_inputs, schedule="auto", target="cpu",
             options=""):
     """Compile ``module``'s training step (``module(*example_inputs)`` is a
     scalar loss). ``schedule``: "auto" (the scheduler picks), "pareprop",
-    "vanilla" (reversible backprop without overlap), "standard" (ordinary
+    "vanilla" (reversible backprop without overlap), "stored" (ordinary
     backprop, activations stored) or "list". ``options`` passes further
     rev-to-llvm pipeline options, e.g. "lookahead=2 memory-budget=8MiB"."""
     return TrainingStep(module, list(example_inputs), schedule, target,

@@ -44,8 +44,8 @@ def test_small_configuration_reports_every_row(tmp_path):
     records = bench.main(["small-b2-d3"], steps=1, warmup=0,
                          json_path=tmp_path / "bench.json", out=lines.append)
     rows = {(r["impl"], r["schedule"]) for r in records}
-    assert rows == {("torch", s) for s in ("standard", "vanilla", "pareprop")} \
-        | {("pareprop", s) for s in ("standard", "vanilla", "pareprop", "auto",
+    assert rows == {("torch", s) for s in ("stored", "vanilla", "pareprop")} \
+        | {("pareprop", s) for s in ("stored", "vanilla", "pareprop", "auto",
                                      "work-bound")}
     by_schedule = {(r["impl"], r["schedule"]): r for r in records}
     # The work bound is one thread's vanilla step over the cores: no step
@@ -67,7 +67,7 @@ def test_small_configuration_reports_every_row(tmp_path):
     assert written == records
     assert {"model", "batch", "depth", "impl", "schedule", "step_ms",
             "peak_bytes", "peak_activation_bytes"} <= set(written[0])
-    assert any(line.startswith("small-b2-d3: ours auto / torch standard")
+    assert any(line.startswith("small-b2-d3: ours auto / torch stored")
                for line in lines)
     assert any(line.startswith("small-b2-d3: ours auto / work bound")
                for line in lines)
@@ -83,7 +83,7 @@ def test_reversible_activation_peak_is_flat_in_depth(monkeypatch):
     for depth in (2, 6):
         monkeypatch.setitem(bench.CONFIGS, "flat", dict(small, depth=depth))
         module, inputs, _ = bench._model("flat")
-        for schedule in ("vanilla", "standard"):
+        for schedule in ("vanilla", "stored"):
             step = bench.compile_step(module, inputs, schedule=schedule)
             step(*inputs)
             peaks[schedule, depth] = (step.peak_activation_bytes,
@@ -94,14 +94,14 @@ def test_reversible_activation_peak_is_flat_in_depth(monkeypatch):
     # growth with what ordinary backprop adds for the same blocks (their
     # activations). Keeping a half-activation per block would add 5%.
     vanilla_growth = peaks["vanilla", 6][0] - peaks["vanilla", 2][0]
-    standard_growth = peaks["standard", 6][0] - peaks["standard", 2][0]
-    assert vanilla_growth < 0.03 * standard_growth, peaks
-    assert peaks["standard", 6][0] / peaks["standard", 2][0] > 1.5, peaks
+    stored_growth = peaks["stored", 6][0] - peaks["stored", 2][0]
+    assert vanilla_growth < 0.03 * stored_growth, peaks
+    assert peaks["stored", 6][0] / peaks["stored", 2][0] > 1.5, peaks
     # With the gradients counted, even the reversible peak grows.
     assert peaks["vanilla", 6][1] > peaks["vanilla", 2][1], peaks
 
 
-@pytest.mark.parametrize("schedule", ["vanilla", "pareprop", "standard"])
+@pytest.mark.parametrize("schedule", ["vanilla", "pareprop", "stored"])
 def test_steady_state_steps_take_no_buffers_from_the_system(schedule):
     # Every buffer of a step comes from the pool of freed ones once the step
     # has run: a first step on an empty pool takes its buffers from the

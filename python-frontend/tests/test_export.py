@@ -136,7 +136,7 @@ def test_buffers_become_constants():
     assert text.count("func.func private") == 1
     assert text.count("arith.constant dense<") == 3
     ref_loss, ref_grads = autograd(module, inputs)
-    for schedule in ["standard", "pareprop", "auto"]:
+    for schedule in ["stored", "pareprop", "auto"]:
         loss, grads = pareprop.compile(module, inputs, schedule)(*inputs)
         assert_matches(loss, grads, ref_loss, ref_grads, 1e-4)
 
@@ -200,6 +200,14 @@ def test_compile_errors_carry_diagnostics():
         pareprop.runtime.CompiledFunction("func.func @f() { return }", "auto")
     with pytest.raises(ValueError, match="unknown schedule"):
         pareprop.compile(module, inputs, schedule="fast")
+    # One name per schedule: the C API's table, which pareprop-run shares.
+    assert pareprop.runtime.schedules() == (
+        "stored", "vanilla", "pareprop", "list", "auto")
+    with pytest.raises(ValueError, match="ordinary backprop is 'stored'"):
+        pareprop.compile(module, inputs, schedule="standard")
+    with pytest.raises(pareprop.CompileError,
+                       match="ordinary backprop is 'stored'"):
+        pareprop.runtime.CompiledFunction(text, "standard")
     with pytest.raises(pareprop.CompileError, match=r"<model>:1:\d+: error"):
         pareprop.runtime.CompiledFunction("func.func @f( {", "auto")
 

@@ -58,13 +58,13 @@ def test_ratios_come_from_the_records():
     def rec(impl, schedule, ips):
         return dict(config="c", impl=impl, schedule=schedule,
                     images_per_s=ips)
-    records = [rec("ours", "standard", 100.0), rec("ours", "vanilla", 80.0),
+    records = [rec("ours", "stored", 100.0), rec("ours", "vanilla", 80.0),
                rec("ours", "pareprop", 96.0), rec("ours", "auto", 90.0),
-               rec("torch", "standard", 50.0), rec("torch", "vanilla", 40.0),
+               rec("torch", "stored", 50.0), rec("torch", "vanilla", 40.0),
                rec("torch", "pareprop", 64.0)]
     lines = gpu_bench.ratios(records, out=lambda _: None)
     assert lines == ["c: ours pareprop/vanilla 1.200, ours auto/best fixed "
-                     "0.938, ours/torch standard 2.000, ours/torch vanilla "
+                     "0.938, ours/torch stored 2.000, ours/torch vanilla "
                      "2.000, ours/torch pareprop 1.500"]
 
 

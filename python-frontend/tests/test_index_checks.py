@@ -12,7 +12,7 @@ import torch.nn.functional as F
 import pareprop
 from helpers import assert_matches, autograd
 
-SCHEDULES = ["vanilla", "pareprop", "standard", "auto"]
+SCHEDULES = ["vanilla", "pareprop", "stored", "auto"]
 
 
 def revbert():
@@ -99,7 +99,7 @@ class CustomIgnore(torch.nn.Module):
                                ignore_index=1)
 
 
-@pytest.mark.parametrize("schedule", ["vanilla", "standard"])
+@pytest.mark.parametrize("schedule", ["vanilla", "stored"])
 def test_custom_ignore_index(schedule):
     inner, (ids, mask, labels) = revbert()
     module = CustomIgnore(copy.deepcopy(inner))

@@ -7,7 +7,7 @@ import torch
 import pareprop
 from helpers import assert_matches, autograd
 
-SCHEDULES = ["vanilla", "pareprop", "standard", "auto"]
+SCHEDULES = ["vanilla", "pareprop", "stored", "auto"]
 DEPTHS = [1, 2, 3, 5]
 
 
@@ -97,7 +97,7 @@ def test_runtime_contractions_match_autograd(batch_first):
                                          batch_first=batch_first)
     module.eval()
     ref_loss, ref_grads = autograd(module, inputs)
-    for schedule in ["standard", "pareprop", "auto"]:
+    for schedule in ["stored", "pareprop", "auto"]:
         step = pareprop.compile(module, inputs, schedule=schedule,
                                 options="runtime-contractions=1")
         loss, grads = step(*inputs)

@@ -2,12 +2,14 @@
 // RUN: not pareprop-opt %s -split-input-file -rev-build-training-step=mode=checkpoint 2>&1 | FileCheck %s --check-prefix=MODE
 // RUN: not pareprop-opt %s -split-input-file -rev-build-training-step=func=nowhere 2>&1 | FileCheck %s --check-prefix=FUNC
 
-// MODE: error: rev-build-training-step: unknown mode 'checkpoint' (expected 'reversible' or 'stored')
+// MODE: for the --mode option: unknown value 'checkpoint' (expected reversible, stored or none)
+// RUN: not pareprop-opt %s -split-input-file -rev-build-training-step=mode=none 2>&1 | FileCheck %s --check-prefix=NONE
+// NONE: error: rev-build-training-step: mode 'none' builds no training step; leave the pass out instead
 // FUNC: error: rev-build-training-step: no function named @nowhere
 // RUN: not pareprop-opt %s -split-input-file -rev-build-training-step=check-reconstruction=maybe 2>&1 | FileCheck %s --check-prefix=CHECKREC
 // CHECKREC: for the --check-reconstruction option: 'maybe' is invalid value for boolean argument
 // RUN: not pareprop-opt %s -split-input-file -rev-build-training-step=transitions=recompute 2>&1 | FileCheck %s --check-prefix=TRANSITIONS
-// TRANSITIONS: error: rev-build-training-step: unknown transitions 'recompute' (expected 'stored' or 'checkpoint')
+// TRANSITIONS: for the --transitions option: unknown value 'recompute' (expected stored or checkpoint)
 
 func.func @F(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
   // expected-error @+1 {{no gradient rule for 'math.sin' (it implements no DifferentiableOpInterface)}}

@@ -21,7 +21,7 @@
 // RUN: %python %utils/gen-rev-mlp.py --depth 1 | pareprop-opt -rev-build-training-step | not pareprop-opt -rev-schedule-backward=dot=%t.no-such-dir/g.dot 2>&1 | FileCheck %s --check-prefix=WRITE-DOT
 // RUN: pareprop-opt %s -rev-schedule-backward -verify-diagnostics -split-input-file
 
-// POLICY: error: rev-schedule-backward: unknown policy 'greedy' (expected 'vanilla', 'pareprop', 'list' or 'auto')
+// POLICY: for the --policy option: unknown value 'greedy' (expected vanilla, pareprop, list or auto)
 // AHEAD: error: rev-schedule-backward: lookahead must be at least 1, got 0
 // STREAMS: error: rev-schedule-backward: streams must be at least 1, got 0
 // SPLIT: error: rev-schedule-backward: split-min-iterations must be -1 (the target's), 0 (no split) or a number of iterations, got -2

@@ -70,26 +70,26 @@ void buildPipeline(PassManager &pm, unsigned choice) {
   pareprop::RevToLLVMOptions options;
   switch (choice) {
   case 0:
-    options.policy = "vanilla";
+    options.policy = pareprop::rev::SchedulePolicyKind::Vanilla;
     break;
   case 1:
-    options.policy = "pareprop";
+    options.policy = pareprop::rev::SchedulePolicyKind::PaReprop;
     break;
   case 2:
-    options.policy = "list";
+    options.policy = pareprop::rev::SchedulePolicyKind::List;
     break;
   case 3:
-    options.policy = "auto";
+    options.policy = pareprop::rev::SchedulePolicyKind::Auto;
     break;
   case 4:
-    options.mode = "stored";
-    options.policy = "pareprop";
+    options.mode = pareprop::rev::StepMode::Stored;
+    options.policy = pareprop::rev::SchedulePolicyKind::PaReprop;
     break;
   case 5:
-    options.mode = "none";
+    options.mode = pareprop::rev::StepMode::None;
     break;
   default:
-    options.transitions = "checkpoint";
+    options.transitions = pareprop::rev::TransitionMode::Checkpoint;
     options.checkReconstruction = true;
     break;
   }

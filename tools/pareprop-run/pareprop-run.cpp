@@ -132,11 +132,11 @@ static cl::opt<pareprop::Granularity> granularity(
                           "input- and parameter-gradient tasks per block"),
                clEnumValN(pareprop::Granularity::Auto, "auto",
                           "op for list and auto, block otherwise")));
-static cl::opt<std::string> transitions(
+static cl::opt<pareprop::rev::TransitionMode> transitions(
     "transitions", cl::cat(runOptions),
     cl::desc("Non-reversible ops before and between reversible stacks: "
              "stored or checkpoint (replayed in the backward)"),
-    cl::init("stored"));
+    cl::init(pareprop::rev::TransitionMode::Stored));
 static cl::opt<std::string>
     memoryBudget("memory-budget", cl::cat(runOptions),
                  cl::desc("Most predicted peak bytes of a schedule "
@@ -353,7 +353,9 @@ void collectSchedule(ModuleOp module, StringRef entry, ScheduleInfo &info) {
   pareprop::OpCostModel costs(module);
   for (TaskOp task : step.getBody().front().getOps<TaskOp>()) {
     ScheduleInfo::Task t;
-    t.kind = task.getKind().value_or("forward").str();
+    t.kind = pareprop::rev::stringifyTaskKind(
+                 task.getKind().value_or(pareprop::rev::TaskKind::Forward))
+                 .str();
     t.block = task.getBlockIndexAttr() ? task.getBlockIndexAttr().getInt() : -1;
     t.stream = task.getStream();
     for (Operation &op : task.getBody().front().without_terminator())
@@ -535,7 +537,9 @@ bool compareDumpedResults(const pareprop::runtime::Dump &dump,
 }
 
 struct Variant {
-  std::string name, mode, policy;
+  std::string name;
+  pareprop::rev::StepMode mode;
+  pareprop::rev::SchedulePolicyKind policy;
 };
 
 /// The runtime library's task trace (lib/Runtime/TaskTrace.cpp), found in
@@ -736,13 +740,10 @@ int main(int argc, char **argv) {
   if (names.empty())
     names = {"stored", "vanilla", "pareprop"};
   for (const std::string &n : names) {
-    if (n == "stored")
-      variants.push_back({n, "stored", "vanilla"});
-    else if (n == "vanilla" || n == "pareprop" || n == "list" || n == "auto")
-      variants.push_back({n, "reversible", n});
-    else
-      return fail("unknown schedule '" + n +
-                  "' (expected stored, vanilla, pareprop, list or auto)");
+    llvm::Expected<pareprop::NamedSchedule> named = pareprop::lookupSchedule(n);
+    if (!named)
+      return fail(llvm::toString(named.takeError()));
+    variants.push_back({n, named->mode, named->policy});
   }
 
   auto madeInputs = makeInputs(loss, seed);
@@ -837,7 +838,8 @@ int main(int argc, char **argv) {
         return fail("cannot create " + timelineDir + ": " + ec.message());
       options.timeline = (timelineDir + "/" + v.name + ".predicted.json");
     }
-    bool report = checkReconstruction && v.mode == "reversible";
+    bool report =
+        checkReconstruction && v.mode == pareprop::rev::StepMode::Reversible;
     options.checkReconstruction = report;
     SmallVector<RankedTensorType> resultTypes(stepResults);
     if (report)
@@ -1014,7 +1016,7 @@ int main(int argc, char **argv) {
 
   if (fdCheck) {
     pareprop::RevToLLVMOptions options;
-    options.mode = "none";
+    options.mode = pareprop::rev::StepMode::None;
     options.runtimeContractions = runtimeContractions;
     auto forward =
         compile(*model, options, loss.getSymName(), argTypes, {stepResults[0]});

@@ -1,15 +1,17 @@
 //===- BackwardGraph.h - the work of a training step as a DAG ---*- C++ -*-===//
 //
-// Plain C++ (no IR): the nodes of a training step (forward, recompute,
-// gradient, ordinary backprop, parameter-gradient work), the values they pass
-// and the edges between them. Built from IR by buildBackwardGraph
-// (BackwardGraphBuilder.h), or directly by tests and benchmarks.
+// Plain C++ (no IR; the kinds of work are the rev dialect's TaskKind): the
+// nodes of a training step (forward, recompute, gradient, ordinary backprop,
+// parameter-gradient work), the values they pass and the edges between them.
+// Built from IR by buildBackwardGraph (BackwardGraphBuilder.h), or directly by
+// tests and benchmarks.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PAREPROP_ANALYSIS_BACKWARDGRAPH_H
 #define PAREPROP_ANALYSIS_BACKWARDGRAPH_H
 
 #include "pareprop/Analysis/TargetDescription.h"
+#include "pareprop/Dialect/Rev/IR/RevEnums.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
@@ -20,25 +22,17 @@
 
 namespace pareprop {
 
-enum class WorkKind {
-  /// Forward work: non-reversible ops, reversible blocks, the loss.
-  Forward,
-  /// Rebuilding a reversible block's inputs and its F/G internals.
-  Recompute,
-  /// Replaying a checkpointed non-reversible segment from its saved input.
-  Checkpoint,
-  /// A reversible block's gradient (at op granularity: its input-gradient
-  /// half, the critical path).
-  Gradient,
-  /// The parameter-gradient half of a block's gradient (op granularity):
-  /// nothing downstream in the backward waits for it.
-  ParamGradient,
-  /// Ordinary backprop through non-reversible ops, gradient accumulation.
-  Backprop,
-};
+/// The kinds of work (forward, recompute, checkpoint, grad, param-grad,
+/// backprop): the rev dialect's TaskKind, so a node's kind is the kind of
+/// the task it becomes (RevEnums.td documents each).
+using WorkKind = rev::TaskKind;
 
-llvm::StringRef stringifyWorkKind(WorkKind kind);
-std::optional<WorkKind> parseWorkKind(llvm::StringRef name);
+inline llvm::StringRef stringifyWorkKind(WorkKind kind) {
+  return rev::stringifyTaskKind(kind);
+}
+inline std::optional<WorkKind> parseWorkKind(llvm::StringRef name) {
+  return rev::symbolizeTaskKind(name);
+}
 
 /// A tensor one node makes and others read.
 struct WorkValue {

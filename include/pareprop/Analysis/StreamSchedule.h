@@ -10,6 +10,7 @@
 #define PAREPROP_ANALYSIS_STREAMSCHEDULE_H
 
 #include "pareprop/Analysis/BackwardGraph.h"
+#include "pareprop/Dialect/Rev/IR/RevEnums.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
@@ -22,16 +23,9 @@
 
 namespace pareprop {
 
-enum class PolicyKind {
-  /// One stream, program order: per block, recompute then gradient.
-  Vanilla,
-  /// Recomputes on stream 1, everything else on stream 0.
-  PaReprop,
-  /// Cost-model list scheduling over N streams.
-  List,
-  /// Predicts every candidate and takes the fastest that fits the budget.
-  Auto,
-};
+/// The scheduling policies (vanilla, pareprop, list, auto): the rev
+/// dialect's SchedulePolicyKind (RevEnums.td documents each).
+using PolicyKind = rev::SchedulePolicyKind;
 
 struct SchedulePolicy {
   PolicyKind kind = PolicyKind::PaReprop;
@@ -48,8 +42,12 @@ struct SchedulePolicy {
   }
 };
 
-std::optional<PolicyKind> parsePolicyKind(llvm::StringRef name);
-llvm::StringRef stringifyPolicyKind(PolicyKind kind);
+inline std::optional<PolicyKind> parsePolicyKind(llvm::StringRef name) {
+  return rev::symbolizeSchedulePolicyKind(name);
+}
+inline llvm::StringRef stringifyPolicyKind(PolicyKind kind) {
+  return rev::stringifySchedulePolicyKind(kind);
+}
 
 struct StreamSchedule {
   SchedulePolicy policy;

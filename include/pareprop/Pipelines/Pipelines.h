@@ -3,9 +3,11 @@
 #define PAREPROP_PIPELINES_PIPELINES_H
 
 #include "pareprop/Conversion/Passes.h"
+#include "pareprop/Dialect/Rev/IR/RevEnums.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
+#include "llvm/Support/Error.h"
 
 namespace pareprop {
 
@@ -24,18 +26,34 @@ inline auto gemmMathValues() {
 /// How finely the backward is cut into tasks.
 enum class Granularity { Block, Op, Auto };
 
+/// A schedule as users name it (pareprop-run --schedules, the C API's and
+/// Python's `schedule`): the training step it builds and the policy that
+/// schedules it. One table, so every entry point takes the same names.
+struct NamedSchedule {
+  llvm::StringLiteral name;
+  rev::StepMode mode;
+  rev::SchedulePolicyKind policy;
+};
+
+/// stored (ordinary backprop), vanilla, pareprop, list, auto.
+llvm::ArrayRef<NamedSchedule> namedSchedules();
+/// The schedule called `name`, or an error naming the ones there are.
+llvm::Expected<NamedSchedule> lookupSchedule(llvm::StringRef name);
+/// "stored, vanilla, pareprop, list or auto".
+std::string scheduleNames();
+
 struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
-  Option<std::string> mode{
+  Option<rev::StepMode> mode{
       *this, "mode",
       llvm::cl::desc("Training step to build: 'reversible', 'stored' "
                      "(ordinary backprop) or 'none' (compile the functions "
                      "as written, e.g. a forward-only loss)"),
-      llvm::cl::init("reversible")};
-  Option<std::string> policy{
+      llvm::cl::init(rev::StepMode::Reversible)};
+  Option<rev::SchedulePolicyKind> policy{
       *this, "policy",
       llvm::cl::desc("Backward schedule: 'vanilla', 'pareprop', 'list' or "
                      "'auto' (see rev-schedule-backward)"),
-      llvm::cl::init("pareprop")};
+      llvm::cl::init(rev::SchedulePolicyKind::PaReprop)};
   Option<Granularity> granularity{
       *this, "granularity",
       llvm::cl::desc("Scheduling granularity (op: run rev-split-gradients "
@@ -78,12 +96,12 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::desc("Record each task's start and end at run time "
                      "(pareprop_trace_* in the runtime library)"),
       llvm::cl::init(false)};
-  Option<std::string> transitions{
+  Option<rev::TransitionMode> transitions{
       *this, "transitions",
       llvm::cl::desc("Non-reversible ops before and between reversible "
                      "stacks: 'stored' or 'checkpoint' (replayed in the "
                      "backward; see rev-build-training-step)"),
-      llvm::cl::init("stored")};
+      llvm::cl::init(rev::TransitionMode::Stored)};
   Option<bool> runtimeContractions{
       *this, "runtime-contractions",
       llvm::cl::desc("Run the matrix products of nn.matmul and nn.linear "

@@ -110,8 +110,9 @@ LogicalResult AsyncStepBuilder::build() {
               // Forward tasks never overlap another stream's work (the
               // backward waits for the loss); neither does anything in a
               // one-stream schedule.
-              bool exclusive = singleStream ||
-                               task.getKind().value_or("forward") == "forward";
+              bool exclusive = singleStream || task.getKind().value_or(
+                                                   rev::TaskKind::Forward) ==
+                                                   rev::TaskKind::Forward;
               func::CallOp::create(nb, loc, kKernelThreads, TypeRange(),
                                    ValueRange{arith::ConstantIntOp::create(
                                        nb, loc, exclusive, 64)});

@@ -1,10 +1,10 @@
 """CPU benchmark: compiled training steps against PyTorch eager on the same
 module and weights, in one run.
 
-Ours: ``standard`` (ordinary backprop), ``vanilla``, ``pareprop`` and
+Ours: ``stored`` (ordinary backprop), ``vanilla``, ``pareprop`` and
 ``auto``, each compiled once by ``pareprop.compile``. PyTorch eager:
 
-* ``standard``: ``loss.backward()``;
+* ``stored``: ``loss.backward()``;
 * ``vanilla``: the reversible stack as one ``autograd.Function`` that keeps
   only the stack's outputs and, in its backward, rebuilds each block's inputs
   and back-propagates through it (RevViT's implementation);
@@ -193,7 +193,7 @@ def measure_torch_peak(config, schedule):
     libc.mallopt(M_MMAP_THRESHOLD, 64 * 1024)
     torch.set_num_threads(1)
     module, inputs, _ = _model(config)
-    overlap = {"standard": None, "vanilla": False, "pareprop": True}[schedule]
+    overlap = {"stored": None, "vanilla": False, "pareprop": True}[schedule]
     ctx = (_reversible(module, overlap) if overlap is not None
            else contextlib.nullcontext())
     peaks = []
@@ -273,7 +273,7 @@ def _time(fn, steps, warmup):
     return statistics.median(times) * 1e3
 
 
-def run_config(config, steps=5, warmup=1, schedules=("standard", "vanilla",
+def run_config(config, steps=5, warmup=1, schedules=("stored", "vanilla",
                                                       "pareprop", "auto"),
                threads=(1, 2), work_bound=True, out=print):
     """Measures one configuration; returns its records."""
@@ -297,7 +297,7 @@ def run_config(config, steps=5, warmup=1, schedules=("standard", "vanilla",
 
     saved = torch.get_num_threads()
     try:
-        for schedule, overlap in (("standard", None), ("vanilla", False),
+        for schedule, overlap in (("stored", None), ("vanilla", False),
                                   ("pareprop", True)):
             module = copy.deepcopy(base)
             ctx = (_reversible(module, overlap) if overlap is not None
@@ -349,11 +349,11 @@ def main(configs, steps=5, warmup=1, json_path=None, out=print):
         rows = {(r["impl"], r["schedule"]): r["step_ms"]
                 for r in records if r["config"] == config}
         ours = rows.get(("pareprop", "auto"))
-        best_std = rows.get(("torch", "standard"))
+        best_std = rows.get(("torch", "stored"))
         best_rev = min(rows.get(("torch", "vanilla"), float("inf")),
                        rows.get(("torch", "pareprop"), float("inf")))
         if ours and best_std:
-            out(f"{config}: ours auto / torch standard {ours / best_std:.3f}, "
+            out(f"{config}: ours auto / torch stored {ours / best_std:.3f}, "
                 f"torch best reversible / ours auto {best_rev / ours:.3f}")
         bound = rows.get(("pareprop", "work-bound"))
         if ours and bound:
@@ -361,8 +361,8 @@ def main(configs, steps=5, warmup=1, json_path=None, out=print):
     # Activation memory against depth: the shallowest and deepest run of
     # each batch size that the run measured at more than one depth.
     for impl, schedule in (("pareprop", "auto"), ("pareprop", "vanilla"),
-                           ("pareprop", "standard"), ("torch", "vanilla"),
-                           ("torch", "standard")):
+                           ("pareprop", "stored"), ("torch", "vanilla"),
+                           ("torch", "stored")):
         by_batch = {}
         for r in records:
             if (r["impl"], r["schedule"]) == (impl, schedule) and \

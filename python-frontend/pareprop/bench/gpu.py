@@ -2,7 +2,7 @@
 same RevViT, in one run (``python3 -m pareprop gpu-bench``).
 
 Ours: the model is exported (``pareprop.export``) and compiled by
-``utils/build-gpu-executable.sh`` once per schedule: ``standard`` (ordinary
+``utils/build-gpu-executable.sh`` once per schedule: ``stored`` (ordinary
 backprop, ``mode=stored``), ``vanilla``, ``pareprop`` (two CUDA streams) and
 ``auto`` (the scheduler picks, H100 cost model). Each executable draws its own
 random weights and batch on the device and reports its step time, the device
@@ -12,7 +12,7 @@ checked against the CPU build and PyTorch elsewhere
 
 PyTorch CUDA, on the module itself:
 
-* ``standard``: ``loss.backward()``;
+* ``stored``: ``loss.backward()``;
 * ``vanilla``: the reversible stack as one ``autograd.Function`` that keeps
   only its outputs and rebuilds each block's inputs in the backward
   (RevViT's implementation; ``pareprop.bench.cpu``);
@@ -68,9 +68,9 @@ CONFIGS = {f"{m}-b{b}": (m, b) for m in ("revvit-b", "revvit-l")
 CONFIGS["small-b2"] = ("small", 2)
 
 #: Our schedules and the rev-to-gpu options that select them.
-OURS = {"standard": "mode=stored", "vanilla": "policy=vanilla",
+OURS = {"stored": "mode=stored", "vanilla": "policy=vanilla",
         "pareprop": "policy=pareprop", "auto": "policy=auto"}
-TORCH = ("standard", "vanilla", "pareprop")
+TORCH = ("stored", "vanilla", "pareprop")
 #: gemm-math -> torch.set_float32_matmul_precision.
 MATMUL_PRECISION = {"f32": "highest", "tf32": "high", "bf16": "medium"}
 
@@ -146,8 +146,8 @@ class _TwoStreamStack(_ReversibleStack):
 def reversible(module, schedule):
     """Runs every ReversibleSequence of ``module`` as a reversible stack
     (``schedule`` "vanilla" or "pareprop") while the context is active;
-    "standard" leaves the module as it is."""
-    if schedule == "standard":
+    "stored" leaves the module as it is."""
+    if schedule == "stored":
         yield
         return
     function = _TwoStreamStack if schedule == "pareprop" else _ReversibleStack

@@ -234,7 +234,7 @@ func.func @never_awaited(%a: tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 func.func @unknown_kind() {
-  // expected-error @+1 {{has unknown kind 'lunch' (expected forward, recompute, checkpoint, grad, param-grad or backprop)}}
+  // expected-error @+1 {{unknown task kind 'lunch' (expected forward, recompute, checkpoint, grad, param-grad or backprop)}}
   %t = rev.task stream 0 kind "lunch" {
     rev.yield
   }

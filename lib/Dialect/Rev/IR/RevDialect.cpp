@@ -14,6 +14,32 @@ using namespace pareprop;
 using namespace pareprop::rev;
 
 #include "pareprop/Dialect/Rev/IR/RevDialect.cpp.inc"
+#include "pareprop/Dialect/Rev/IR/RevEnums.cpp.inc"
+
+/// (`kind` string)?: a task's kind, written as a string because some kinds
+/// (`param-grad`) are not bare identifiers.
+static ParseResult parseTaskKind(OpAsmParser &parser, TaskKindAttr &kind) {
+  if (failed(parser.parseOptionalKeyword("kind")))
+    return success();
+  SMLoc loc = parser.getCurrentLocation();
+  std::string name;
+  if (parser.parseString(&name))
+    return failure();
+  std::optional<TaskKind> value = symbolizeTaskKind(name);
+  if (!value) {
+    return parser.emitError(loc)
+           << "unknown task kind '" << name << "' (expected "
+           << enumNames<TaskKind>(getMaxEnumValForTaskKind()) << ")";
+  }
+  kind = TaskKindAttr::get(parser.getContext(), *value);
+  return success();
+}
+
+static void printTaskKind(OpAsmPrinter &printer, Operation *,
+                          TaskKindAttr kind) {
+  if (kind)
+    printer << "kind \"" << stringifyTaskKind(kind.getValue()) << "\"";
+}
 
 /// `(` type-list? `)`: a possibly empty list of types.
 static ParseResult parseParenTypeList(OpAsmParser &parser,
@@ -353,15 +379,6 @@ LogicalResult TaskOp::verify() {
         tok.getDefiningOp()->getBlock() != (*this)->getBlock())
       return emitOpError("'after' tokens must come from rev.task ops in the "
                          "same block");
-  if (auto kind = getKind()) {
-    static constexpr llvm::StringLiteral kinds[] = {
-        "forward", "recompute", "checkpoint", "grad", "param-grad", "backprop"};
-    if (!llvm::is_contained(kinds, *kind))
-      return emitOpError("has unknown kind '")
-             << *kind
-             << "' (expected forward, recompute, checkpoint, grad, "
-                "param-grad or backprop)";
-  }
   for (Value result : getResults())
     for (Operation *user : result.getUsers())
       if (!user->getParentOfType<TaskOp>() &&

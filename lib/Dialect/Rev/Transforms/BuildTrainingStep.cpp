@@ -140,7 +140,8 @@ Value StepBuilder::replay(Value v) {
   for (Value operand : op->getOperands())
     map.map(operand, primal(operand));
   auto tag = b.getDictionaryAttr(
-      {b.getNamedAttr("kind", b.getStringAttr("checkpoint")),
+      {b.getNamedAttr("kind",
+                      b.getStringAttr(stringifyTaskKind(TaskKind::Checkpoint))),
        b.getNamedAttr("segment", b.getI64IntegerAttr(segmentOf.lookup(op)))});
   Operation *clone = b.clone(*op, map);
   clone->setAttr(RevDialect::kWorkAttr, tag);
@@ -353,7 +354,8 @@ LogicalResult StepBuilder::build() {
     step.setAllArgAttrs(argAttrs);
   step->setAttr(RevDialect::kTrainingStepAttr, b.getUnitAttr());
   step->setAttr(RevDialect::kModeAttr,
-                b.getStringAttr(reversible ? "reversible" : "stored"));
+                b.getStringAttr(stringifyStepMode(
+                    reversible ? StepMode::Reversible : StepMode::Stored)));
   step->setAttr("rev.grad_args",
                 b.getDenseI64ArrayAttr(llvm::to_vector_of<int64_t>(gradArgs)));
   if (checkReconstruction)
@@ -407,15 +409,10 @@ struct BuildTrainingStepPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (transitions != "stored" && transitions != "checkpoint") {
+    if (mode == StepMode::None) {
       emitError(module.getLoc())
-          << "rev-build-training-step: unknown transitions '" << transitions
-          << "' (expected 'stored' or 'checkpoint')";
-      return signalPassFailure();
-    }
-    if (mode != "reversible" && mode != "stored") {
-      emitError(module.getLoc()) << "rev-build-training-step: unknown mode '" << mode
-                         << "' (expected 'reversible' or 'stored')";
+          << "rev-build-training-step: mode 'none' builds no training step; "
+             "leave the pass out instead";
       return signalPassFailure();
     }
     SymbolTable symbols(module);
@@ -442,8 +439,9 @@ struct BuildTrainingStepPass
       }
     }
     for (func::FuncOp fn : losses)
-      if (failed(StepBuilder(fn, symbols, mode == "reversible",
-                             checkReconstruction, transitions == "checkpoint")
+      if (failed(StepBuilder(fn, symbols, mode == StepMode::Reversible,
+                             checkReconstruction,
+                             transitions == TransitionMode::Checkpoint)
                      .build()))
         return signalPassFailure();
   }

@@ -71,7 +71,7 @@ void materialize(func::FuncOp fn, const StepGraph &built,
     b.setInsertionPoint(terminator);
     auto task = TaskOp::create(b, ops.front()->getLoc(), schedule.stream[id],
                                after, ValueRange(escaping).getTypes());
-    task.setKind(stringifyWorkKind(node.kind));
+    task.setKind(node.kind);
     if (node.block >= 0)
       task.setBlockIndex(node.block);
     Block &taskBody = task.getBody().front();
@@ -175,10 +175,6 @@ struct ScheduleBackwardPass
       signalPassFailure();
     };
     ScheduleRequest request;
-    std::optional<PolicyKind> kind = parsePolicyKind(policy);
-    if (!kind)
-      return fail("unknown policy '" + policy +
-                  "' (expected 'vanilla', 'pareprop', 'list' or 'auto')");
     if (lookahead < 1)
       return fail("lookahead must be at least 1, got " +
                   Twine(lookahead.getValue()));
@@ -189,7 +185,7 @@ struct ScheduleBackwardPass
     if (streams < 1)
       return fail("streams must be at least 1, got " +
                   Twine(streams.getValue()));
-    request.policy = {*kind, lookahead, streams};
+    request.policy = {policy, lookahead, streams};
     if (!memoryBudget.empty()) {
       request.memoryBudget = parseByteSize(memoryBudget);
       if (!request.memoryBudget)

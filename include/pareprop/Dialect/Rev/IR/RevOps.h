@@ -11,6 +11,7 @@
 #include "mlir/Interfaces/ControlFlowInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "pareprop/Dialect/Rev/IR/RevDialect.h"
+#include "pareprop/Dialect/Rev/IR/RevEnums.h"
 
 #define GET_TYPEDEF_CLASSES
 #include "pareprop/Dialect/Rev/IR/RevTypes.h.inc"

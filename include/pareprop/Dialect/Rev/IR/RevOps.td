@@ -3,6 +3,7 @@
 
 include "pareprop/Dialect/Rev/IR/RevDialect.td"
 include "pareprop/Dialect/Rev/IR/RevTypes.td"
+include "pareprop/Dialect/Rev/IR/RevEnums.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -136,9 +137,11 @@ def Rev_TaskOp : Rev_Op<"task", [RecursiveMemoryEffects,
     checks every such dependency, and that code outside tasks awaits a task
     before using its results).
 
-    `kind` (`forward`, `recompute`, `checkpoint`, `grad`, `param-grad`,
-    `backprop`) and `block` (the reversible block's index in forward order)
-    say what the work is, for timelines and readers; the scheduler sets them.
+    `kind` (a `TaskKind`: `forward`, `recompute`, `checkpoint`, `grad`,
+    `param-grad`, `backprop`; written as a string) and `block` (the
+    reversible block's index in forward order) say what the work is, for
+    timelines, readers and the backends (a backend may run `forward` tasks
+    differently); the scheduler sets them.
 
     ```mlir
     %t1, %x1, %x2 = rev.task stream 1 kind "recompute" block 3 after(%t0) {
@@ -148,13 +151,13 @@ def Rev_TaskOp : Rev_Op<"task", [RecursiveMemoryEffects,
     ```
   }];
   let arguments = (ins ConfinedAttr<I64Attr, [IntNonNegative]>:$stream,
-                       OptionalAttr<StrAttr>:$kind,
+                       OptionalAttr<Rev_TaskKind>:$kind,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$block_index,
                        Variadic<Rev_TokenType>:$after);
   let results = (outs Rev_TokenType:$token, Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
-    `stream` $stream (`kind` $kind^)? (`block` $block_index^)?
+    `stream` $stream custom<TaskKind>($kind) (`block` $block_index^)?
     (`after` `(` $after^ `)`)? attr-dict-with-keyword $body
     (`->` type($results)^)?
   }];

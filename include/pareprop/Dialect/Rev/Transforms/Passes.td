@@ -52,14 +52,16 @@ def RevBuildTrainingStep : Pass<"rev-build-training-step", "mlir::ModuleOp"> {
     reversal; it costs the memory reversal saves, so it is a diagnostic.
   }];
   let options = [
-    Option<"mode", "mode", "std::string", /*default=*/"\"reversible\"",
+    Option<"mode", "mode", "::pareprop::rev::StepMode",
+           /*default=*/"::pareprop::rev::StepMode::Reversible",
            "Backward to build: 'reversible' (recompute block inputs) or "
-           "'stored' (ordinary backprop, activations kept)">,
+           "'stored' (ordinary backprop, activations kept); 'none' is the "
+           "pipelines' value for building no step and is rejected here">,
     Option<"funcName", "func", "std::string", /*default=*/"\"\"",
            "Loss function to differentiate; empty: every public function "
            "that contains a rev.block">,
-    Option<"transitions", "transitions", "std::string",
-           /*default=*/"\"stored\"",
+    Option<"transitions", "transitions", "::pareprop::rev::TransitionMode",
+           /*default=*/"::pareprop::rev::TransitionMode::Stored",
            "Non-reversible ops before and between reversible stacks: "
            "'stored' (their internals kept from the forward) or "
            "'checkpoint' (replayed from their inputs in the backward)">,
@@ -199,7 +201,8 @@ def RevScheduleBackward : Pass<"rev-schedule-backward", "mlir::ModuleOp"> {
     (`rev.predicted_seconds`) and peak (`rev.predicted_peak_bytes`).
   }];
   let options = [
-    Option<"policy", "policy", "std::string", /*default=*/"\"pareprop\"",
+    Option<"policy", "policy", "::pareprop::rev::SchedulePolicyKind",
+           /*default=*/"::pareprop::rev::SchedulePolicyKind::PaReprop",
            "Scheduling policy: 'vanilla', 'pareprop', 'list' or 'auto'">,
     Option<"lookahead", "lookahead", "unsigned", /*default=*/"1",
            "pareprop and list: blocks a recompute may run ahead of the "
