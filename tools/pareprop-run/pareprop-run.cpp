@@ -289,7 +289,8 @@ llvm::Expected<std::vector<HostTensor>> makeInputs(func::FuncOp fn,
     }
     HostTensor h{t, {}};
     if (t.getElementType().isInteger()) {
-      auto bound = fn.getArgAttrOfType<IntegerAttr>(i, "rev.index_bound");
+      auto bound = fn.getArgAttrOfType<IntegerAttr>(
+          i, pareprop::rev::RevDialect::kIndexBoundAttr);
       if (!bound || bound.getInt() < 1)
         return llvm::createStringError(
             "integer argument " + std::to_string(i) +

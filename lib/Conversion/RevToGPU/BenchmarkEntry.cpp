@@ -159,7 +159,8 @@ struct AddGpuBenchmarkEntryPass
         return signalPassFailure();
       }
       if (memref && memref.getElementType().isInteger()) {
-        auto bound = step.getArgAttrOfType<IntegerAttr>(i, "rev.index_bound");
+        auto bound = step.getArgAttrOfType<IntegerAttr>(
+            i, rev::RevDialect::kIndexBoundAttr);
         if (!bound || bound.getInt() < 1) {
           step.emitOpError("integer argument ")
               << i
@@ -242,8 +243,8 @@ struct AddGpuBenchmarkEntryPass
     };
 
     // The gradients' arguments, for the dump's header.
-    if (auto gradArgs =
-            step->getAttrOfType<DenseI64ArrayAttr>("rev.grad_args")) {
+    if (auto gradArgs = step->getAttrOfType<DenseI64ArrayAttr>(
+            rev::RevDialect::kGradArgsAttr)) {
       for (int64_t arg : gradArgs.asArrayRef())
         func::CallOp::create(b, loc, *dumpGradientOf, ValueRange{cI64(b, arg)});
     }
@@ -273,8 +274,9 @@ struct AddGpuBenchmarkEntryPass
       Type elem = memref.getElementType();
       int64_t bound = 1;
       if (elem.isInteger())
-        bound =
-            step.getArgAttrOfType<IntegerAttr>(i, "rev.index_bound").getInt();
+        bound = step.getArgAttrOfType<IntegerAttr>(
+                        i, rev::RevDialect::kIndexBoundAttr)
+                    .getInt();
       double scale = memref.getRank() >= 2
                          ? 1.0 / std::sqrt(double(memref.getDimSize(0)))
                          : 0.5;

@@ -9,6 +9,8 @@
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace pareprop;
 using namespace pareprop::rev;
@@ -138,10 +140,168 @@ static LogicalResult verifyIndexChecks(Operation *op, Attribute value) {
   return success();
 }
 
+/// rev.work on an op of an unscheduled step: {kind = "<task kind>",
+/// block = N?, segment = N?, half = "f"|"g"?}, the work unit that
+/// op-granularity scheduling groups the op into.
+static LogicalResult verifyWorkTag(Operation *op, Attribute value) {
+  auto fail = [&](const Twine &why) {
+    return op->emitError() << RevDialect::kWorkAttr << " " << why << ", got "
+                           << value;
+  };
+  auto dict = dyn_cast<DictionaryAttr>(value);
+  if (!dict)
+    return fail("must be a dictionary {kind = \"...\", block = N, ...}");
+  auto kind = dict.getAs<StringAttr>("kind");
+  if (!kind)
+    return fail("needs a string 'kind'");
+  if (!symbolizeTaskKind(kind.getValue()))
+    return fail("has unknown kind '" + kind.getValue() + "' (expected " +
+                enumNames<TaskKind>(getMaxEnumValForTaskKind()) + ")");
+  for (NamedAttribute entry : dict) {
+    StringRef key = entry.getName().getValue();
+    if (key == "kind")
+      continue;
+    if (key == "block" || key == "segment") {
+      auto index = dyn_cast<IntegerAttr>(entry.getValue());
+      if (!index || index.getInt() < 0)
+        return fail("'" + key + "' must be a non-negative integer");
+      continue;
+    }
+    if (key == "half") {
+      auto half = dyn_cast<StringAttr>(entry.getValue());
+      if (!half || (half.getValue() != "f" && half.getValue() != "g"))
+        return fail("'half' must be \"f\" or \"g\"");
+      continue;
+    }
+    return fail("has unknown key '" + key +
+                "' (expected kind, block, segment, half)");
+  }
+  return success();
+}
+
+/// Attributes that only make sense on a function.
+static LogicalResult expectFunction(Operation *op, StringRef name) {
+  if (isa<FunctionOpInterface>(op))
+    return success();
+  return op->emitError() << name << " belongs on a function";
+}
+
+/// An array of argument indices, strictly increasing: of `op` (a function)
+/// itself when `ownArguments`.
+static LogicalResult verifyArgumentList(Operation *op, NamedAttribute attr,
+                                        bool ownArguments) {
+  if (failed(expectFunction(op, attr.getName().getValue())))
+    return failure();
+  auto list = dyn_cast<DenseI64ArrayAttr>(attr.getValue());
+  if (!list)
+    return op->emitError() << attr.getName().getValue()
+                           << " must be an array<i64> of argument indices, got "
+                           << attr.getValue();
+  // Only a func.func still has one argument per tensor (see the index
+  // checks above).
+  int64_t numArgs = ownArguments && isa<func::FuncOp>(op)
+                        ? cast<FunctionOpInterface>(op).getNumArguments()
+                        : std::numeric_limits<int64_t>::max();
+  int64_t previous = -1;
+  for (int64_t index : list.asArrayRef()) {
+    if (index <= previous || index >= numArgs)
+      return op->emitError()
+             << attr.getName().getValue()
+             << " must list argument indices in increasing order"
+             << (numArgs == std::numeric_limits<int64_t>::max()
+                     ? std::string()
+                     : " below " + std::to_string(numArgs))
+             << ", got " << attr.getValue();
+    previous = index;
+  }
+  return success();
+}
+
 LogicalResult RevDialect::verifyOperationAttribute(Operation *op,
                                                    NamedAttribute attr) {
-  if (attr.getName() == kIndexChecksAttr)
-    return verifyIndexChecks(op, attr.getValue());
+  StringRef name = attr.getName().getValue();
+  Attribute value = attr.getValue();
+  if (name == kIndexChecksAttr)
+    return verifyIndexChecks(op, value);
+  if (name == kWorkAttr)
+    return verifyWorkTag(op, value);
+  // grad_args index the step's own arguments; split_args those of the VJP
+  // the function was split from.
+  if (name == kGradArgsAttr || name == kSplitArgsAttr)
+    return verifyArgumentList(op, attr, /*ownArguments=*/name == kGradArgsAttr);
+  if (name == kTrainingStepAttr || name == kReconstructionReportAttr) {
+    if (!isa<UnitAttr>(value))
+      return op->emitError() << name << " is a unit attribute, got " << value;
+    return expectFunction(op, name);
+  }
+  if (name == kDerivedFromAttr) {
+    if (!isa<FlatSymbolRefAttr>(value))
+      return op->emitError()
+             << name << " must name the function it was derived from, got "
+             << value;
+    return expectFunction(op, name);
+  }
+  if (name == kModeAttr) {
+    auto mode = dyn_cast<StringAttr>(value);
+    std::optional<StepMode> parsed =
+        mode ? symbolizeStepMode(mode.getValue()) : std::nullopt;
+    if (!parsed || *parsed == StepMode::None)
+      return op->emitError()
+             << name << " must be \"reversible\" or \"stored\", got " << value;
+    return expectFunction(op, name);
+  }
+  if (name == kPolicyAttr) {
+    // The policy that ran, with its parameters: "pareprop(lookahead=2)".
+    auto policy = dyn_cast<StringAttr>(value);
+    std::optional<SchedulePolicyKind> parsed =
+        policy ? symbolizeSchedulePolicyKind(policy.getValue().take_until(
+                     [](char c) { return c == '('; }))
+               : std::nullopt;
+    if (!parsed || *parsed == SchedulePolicyKind::Auto)
+      return op->emitError()
+             << name << " must name the policy that scheduled the step ("
+             << "vanilla, pareprop or list, with its parameters), got "
+             << value;
+    return expectFunction(op, name);
+  }
+  if (name == kPredictedSecondsAttr || name == kPredictedPeakAttr) {
+    auto number = dyn_cast<FloatAttr>(value);
+    auto bytes = dyn_cast<IntegerAttr>(value);
+    bool seconds = name == kPredictedSecondsAttr;
+    if (seconds ? !number || number.getValueAsDouble() < 0
+                : !bytes || bytes.getInt() < 0)
+      return op->emitError()
+             << name << " must be a non-negative "
+             << (seconds ? "float" : "integer") << ", got " << value;
+    return expectFunction(op, name);
+  }
+  return success();
+}
+
+LogicalResult RevDialect::verifyRegionArgAttribute(Operation *op,
+                                                   unsigned regionIndex,
+                                                   unsigned argIndex,
+                                                   NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  if (name == kNoGradAttr && !isa<UnitAttr>(attr.getValue()))
+    return op->emitError() << name << " on argument " << argIndex
+                           << " is a unit attribute, got " << attr.getValue();
+  if (name != kIndexBoundAttr)
+    return success();
+  auto bound = dyn_cast<IntegerAttr>(attr.getValue());
+  if (!bound || bound.getInt() <= 0)
+    return op->emitError() << name << " on argument " << argIndex
+                           << " must be a positive integer, got "
+                           << attr.getValue();
+  if (op->getNumRegions() <= regionIndex || op->getRegion(regionIndex).empty())
+    return success();
+  Type type = op->getRegion(regionIndex).getArgument(argIndex).getType();
+  // Tensors and buffers must hold integers; lowered forms (LLVM pointers)
+  // are not checked.
+  if (auto shaped = dyn_cast<ShapedType>(type);
+      shaped && !shaped.getElementType().isInteger())
+    return op->emitError() << name << " on argument " << argIndex
+                           << " needs integer elements, got " << type;
   return success();
 }
 

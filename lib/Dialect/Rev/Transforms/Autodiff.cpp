@@ -5,15 +5,17 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/IRMapping.h"
-#include "pareprop/Dialect/NN/IR/NNOps.h"
-#include "pareprop/Interfaces/DifferentiableOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "pareprop/Dialect/NN/IR/NNOps.h"
+#include "pareprop/Dialect/Rev/IR/RevOps.h"
+#include "pareprop/Interfaces/DifferentiableOpInterface.h"
 #include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
 using namespace pareprop;
 
-static constexpr llvm::StringLiteral kDerivedFromAttr = "rev.derived_from";
+static constexpr llvm::StringLiteral kDerivedFromAttr =
+    rev::RevDialect::kDerivedFromAttr;
 
 bool pareprop::isDifferentiableType(Type type) {
   if (auto shaped = dyn_cast<ShapedType>(type))

@@ -356,7 +356,7 @@ LogicalResult StepBuilder::build() {
   step->setAttr(RevDialect::kModeAttr,
                 b.getStringAttr(stringifyStepMode(
                     reversible ? StepMode::Reversible : StepMode::Stored)));
-  step->setAttr("rev.grad_args",
+  step->setAttr(RevDialect::kGradArgsAttr,
                 b.getDenseI64ArrayAttr(llvm::to_vector_of<int64_t>(gradArgs)));
   if (checkReconstruction)
     step->setAttr(RevDialect::kReconstructionReportAttr, b.getUnitAttr());

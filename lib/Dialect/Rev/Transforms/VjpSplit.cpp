@@ -6,14 +6,17 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/IRMapping.h"
 #include "pareprop/Dialect/NN/IR/NNOps.h"
+#include "pareprop/Dialect/Rev/IR/RevOps.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
 using namespace pareprop;
 
-static constexpr llvm::StringLiteral kDerivedFromAttr = "rev.derived_from";
-static constexpr llvm::StringLiteral kSplitArgsAttr = "rev.split_args";
+static constexpr llvm::StringLiteral kDerivedFromAttr =
+    rev::RevDialect::kDerivedFromAttr;
+static constexpr llvm::StringLiteral kSplitArgsAttr =
+    rev::RevDialect::kSplitArgsAttr;
 
 namespace {
 

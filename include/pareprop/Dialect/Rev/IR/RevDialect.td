@@ -25,6 +25,7 @@ def Rev_Dialect : Dialect {
   let cppNamespace = "::pareprop::rev";
   let useDefaultTypePrinterParser = 1;
   let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
   let extraClassDeclaration = [{
     /// Unit attribute marking a function built by rev-build-training-step.
     static constexpr llvm::StringLiteral kTrainingStepAttr = "rev.training_step";
@@ -45,6 +46,18 @@ def Rev_Dialect : Dialect {
     static constexpr llvm::StringLiteral kWorkAttr = "rev.work";
     /// Argument attribute: no gradient is computed for this argument.
     static constexpr llvm::StringLiteral kNoGradAttr = "rev.no_grad";
+    /// Argument attribute on an integer tensor (token ids, labels): its
+    /// values lie in [0, bound); rev-add-index-checks checks it at run time.
+    static constexpr llvm::StringLiteral kIndexBoundAttr = "rev.index_bound";
+    /// On a training step: the indices of the arguments whose gradients it
+    /// returns, in order (strictly increasing).
+    static constexpr llvm::StringLiteral kGradArgsAttr = "rev.grad_args";
+    /// On a function made by differentiation (a VJP, or a half of one): the
+    /// function it was derived from.
+    static constexpr llvm::StringLiteral kDerivedFromAttr = "rev.derived_from";
+    /// On a half of a split VJP: the indices of the parameter gradients it
+    /// computes.
+    static constexpr llvm::StringLiteral kSplitArgsAttr = "rev.split_args";
     /// Unit attribute on a training step whose last result is the
     /// per-block reconstruction report (check-reconstruction).
     static constexpr llvm::StringLiteral kReconstructionReportAttr =
