@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
   } else {
     pm.addPass(pareprop::rev::createRevBuildTrainingStep());
     pareprop::rev::RevScheduleBackwardOptions options;
-    options.policy = "pareprop";
+    options.policy = pareprop::rev::SchedulePolicyKind::PaReprop;
     pm.addPass(pareprop::rev::createRevScheduleBackward(options));
   }
   if (mlir::failed(pm.run(*module)))
