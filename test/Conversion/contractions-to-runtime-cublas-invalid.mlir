@@ -13,7 +13,7 @@
 // expected-error@+1 {{matched function 'pareprop_cuda_contract_f32' but with different type: '(i32) -> ()' (expected '(!gpu.async.token, memref<*xf32>, memref<*xf32>, memref<*xf32>, i64) -> ()')}}
 func.func private @pareprop_cuda_contract_f32(i32)
 func.func private @kernel(%x: memref<2x3xf32>, %w: memref<3x4xf32>, %y: memref<2x4xf32>) {
-  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<2x3xf32>, memref<3x4xf32>) outs(%y : memref<2x4xf32>) attrs = {pareprop.contraction = 0 : i64} {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<2x3xf32>, memref<3x4xf32>) outs(%y : memref<2x4xf32>) attrs = {nn.contraction = #nn.contraction<>} {
   ^bb0(%a: f32, %b: f32, %c: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %c, %p : f32

@@ -17,7 +17,7 @@ func.func private @kernel(%x: memref<4x6xf32>, %w: memref<5x6xf32>) -> memref<4x
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%out : memref<4x5xf32>)
   linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {pareprop.contraction = 2 : i64} {
+      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {nn.contraction = #nn.contraction<transpose_rhs = true>} {
   ^bb0(%a: f32, %b: f32, %c: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %c, %p : f32
@@ -27,7 +27,7 @@ func.func private @kernel(%x: memref<4x6xf32>, %w: memref<5x6xf32>) -> memref<4x
 }
 func.func @host(%x: memref<4x6xf32>, %w: memref<5x6xf32>, %out: memref<4x5xf32>) {
   linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {pareprop.contraction = 2 : i64} {
+      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {nn.contraction = #nn.contraction<transpose_rhs = true>} {
   ^bb0(%a: f32, %b: f32, %c: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %c, %p : f32
@@ -69,7 +69,7 @@ func.func @step(%x: memref<4x6xf32>, %w: memref<5x6xf32>) -> memref<4x5xf32> att
 #c = affine_map<(d0, d1, d2) -> (d0, d1)>
 func.func private @kernel64(%x: memref<2x3xf64>, %w: memref<3x4xf64>, %out: memref<2x4xf64>) {
   linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%x, %w : memref<2x3xf64>, memref<3x4xf64>) outs(%out : memref<2x4xf64>) attrs = {pareprop.contraction = 0 : i64} {
+      ins(%x, %w : memref<2x3xf64>, memref<3x4xf64>) outs(%out : memref<2x4xf64>) attrs = {nn.contraction = #nn.contraction<>} {
   ^bb0(%p: f64, %q: f64, %r: f64):
     %m = arith.mulf %p, %q : f64
     %s = arith.addf %r, %m : f64

@@ -8,7 +8,7 @@
 #o = affine_map<(d0, d1, d2) -> (d0, d1)>
 func.func @linear(%x: memref<4x6xf32>, %w: memref<5x6xf32>, %out: memref<4x5xf32>) {
   linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {pareprop.contraction = 2 : i64} {
+      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {nn.contraction = #nn.contraction<transpose_rhs = true>} {
   ^bb0(%a: f32, %b: f32, %c: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %c, %p : f32
@@ -35,7 +35,7 @@ func.func @linear(%x: memref<4x6xf32>, %w: memref<5x6xf32>, %out: memref<4x5xf32
 #c = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
 func.func @batched(%a: memref<2x3x4xf64, strided<[12, 4, 1], offset: ?>>, %b: memref<2x5x3xf64>, %c: memref<2x4x5xf64>) {
   linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
-      ins(%a, %b : memref<2x3x4xf64, strided<[12, 4, 1], offset: ?>>, memref<2x5x3xf64>) outs(%c : memref<2x4x5xf64>) attrs = {pareprop.contraction = 3 : i64} {
+      ins(%a, %b : memref<2x3x4xf64, strided<[12, 4, 1], offset: ?>>, memref<2x5x3xf64>) outs(%c : memref<2x4x5xf64>) attrs = {nn.contraction = #nn.contraction<transpose_lhs = true, transpose_rhs = true>} {
   ^bb0(%x: f64, %y: f64, %z: f64):
     %p = arith.mulf %x, %y : f64
     %s = arith.addf %z, %p : f64
@@ -51,17 +51,18 @@ func.func @batched(%a: memref<2x3x4xf64, strided<[12, 4, 1], offset: ?>>, %b: me
 // -----
 
 // Untagged generics, and tagged ones still on tensors, are left alone.
-#m = affine_map<(d0, d1) -> (d0, d1)>
-func.func @untouched(%x: memref<4xf32>, %y: memref<4xf32>, %t: tensor<2x2xf32>, %u: tensor<2x2xf32>) -> tensor<2x2xf32> {
+func.func @untouched(%x: memref<4xf32>, %y: memref<4xf32>, %t: tensor<2x3xf32>, %w: tensor<3x2xf32>, %u: tensor<2x2xf32>) -> tensor<2x2xf32> {
   linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
       ins(%x : memref<4xf32>) outs(%y : memref<4xf32>) {
   ^bb0(%a: f32, %b: f32):
     linalg.yield %a : f32
   }
-  %r = linalg.generic {indexing_maps = [#m, #m], iterator_types = ["parallel", "parallel"]}
-      ins(%t : tensor<2x2xf32>) outs(%u : tensor<2x2xf32>) attrs = {pareprop.contraction = 0 : i64} {
-  ^bb0(%a: f32, %b: f32):
-    linalg.yield %a : f32
+  %r = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%t, %w : tensor<2x3xf32>, tensor<3x2xf32>) outs(%u : tensor<2x2xf32>) attrs = {nn.contraction = #nn.contraction<>} {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
   } -> tensor<2x2xf32>
   return %r : tensor<2x2xf32>
 }
@@ -87,7 +88,7 @@ func.func @zero_filled(%x: memref<4x6xf32>, %w: memref<5x6xf32>, %out: memref<4x
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%out : memref<4x5xf32>)
   linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {pareprop.contraction = 2 : i64} {
+      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {nn.contraction = #nn.contraction<transpose_rhs = true>} {
   ^bb0(%a: f32, %b: f32, %c: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %c, %p : f32
@@ -103,7 +104,7 @@ func.func @one_filled(%x: memref<4x6xf32>, %w: memref<5x6xf32>, %out: memref<4x5
   %one = arith.constant 1.0 : f32
   linalg.fill ins(%one : f32) outs(%out : memref<4x5xf32>)
   linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {pareprop.contraction = 2 : i64} {
+      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {nn.contraction = #nn.contraction<transpose_rhs = true>} {
   ^bb0(%a: f32, %b: f32, %c: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %c, %p : f32
@@ -121,7 +122,7 @@ func.func @zeros_read_in_between(%x: memref<4x6xf32>, %w: memref<5x6xf32>, %out:
   linalg.fill ins(%zero : f32) outs(%out : memref<4x5xf32>)
   memref.copy %out, %snap : memref<4x5xf32> to memref<4x5xf32>
   linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {pareprop.contraction = 2 : i64} {
+      ins(%x, %w : memref<4x6xf32>, memref<5x6xf32>) outs(%out : memref<4x5xf32>) attrs = {nn.contraction = #nn.contraction<transpose_rhs = true>} {
   ^bb0(%a: f32, %b: f32, %c: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %c, %p : f32

@@ -132,7 +132,7 @@ func.func @broadcast_read(%a: tensor<4x8xf32>, %b: tensor<4x16x8xf32>) -> tensor
 // fused into the elementwise op after it.
 // CHECK-LABEL: func.func @contraction
 // CHECK:         %[[BIAS:.*]] = linalg.generic
-// CHECK:         %[[PROD:.*]] = linalg.generic {{.*}} outs(%[[BIAS]] : tensor<4x16xf32>) attrs = {pareprop.contraction = 2 : i64}
+// CHECK:         %[[PROD:.*]] = linalg.generic {{.*}} outs(%[[BIAS]] : tensor<4x16xf32>) attrs = {nn.contraction = #nn.contraction<transpose_rhs = true>}
 // CHECK:         linalg.generic {{.*}} ins(%[[PROD]] : tensor<4x16xf32>)
 // CHECK:           math.tanh
 func.func @contraction(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<4x16xf32> {
@@ -143,7 +143,7 @@ func.func @contraction(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16x
     linalg.yield %v : f32
   } -> tensor<4x16xf32>
   %p = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%x, %w : tensor<4x8xf32>, tensor<16x8xf32>) outs(%init : tensor<4x16xf32>) attrs = {pareprop.contraction = 2 : i64} {
+      ins(%x, %w : tensor<4x8xf32>, tensor<16x8xf32>) outs(%init : tensor<4x16xf32>) attrs = {nn.contraction = #nn.contraction<transpose_rhs = true>} {
   ^bb0(%u: f32, %v: f32, %o: f32):
     %m = arith.mulf %u, %v : f32
     %s = arith.addf %o, %m : f32

@@ -340,9 +340,9 @@ func.func @cross_entropy_grad(%x: tensor<4x3xf32>, %l: tensor<4xi64>, %d: tensor
 
 // -----
 
-// The products of matmul and linear carry pareprop.contraction (bit 0: left
-// operand transposed, bit 1: right operand transposed) for
-// convert-contractions-to-runtime; a linear of a vector does not.
+// The products of matmul and linear carry nn.contraction (which operand is
+// stored transposed) for convert-contractions-to-runtime; a linear of a
+// vector does not.
 func.func @contraction_tags(%a: tensor<2x3x4xf32>, %b: tensor<2x5x4xf32>, %x: tensor<7x4xf32>, %w: tensor<6x4xf32>, %v: tensor<4xf32>) -> (tensor<2x3x5xf32>, tensor<7x6xf32>, tensor<6xf32>) {
   %0 = nn.matmul %a, %b {transpose_rhs} : tensor<2x3x4xf32>, tensor<2x5x4xf32>
   %1 = nn.linear %x, %w : tensor<7x4xf32>, tensor<6x4xf32>
@@ -350,8 +350,8 @@ func.func @contraction_tags(%a: tensor<2x3x4xf32>, %b: tensor<2x5x4xf32>, %x: te
   return %0, %1, %2 : tensor<2x3x5xf32>, tensor<7x6xf32>, tensor<6xf32>
 }
 // CHECK-LABEL: func.func @contraction_tags(
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x3x4xf32>, tensor<2x5x4xf32>) {{.*}}attrs = {pareprop.contraction = 2 : i64}
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<7x4xf32>, tensor<6x4xf32>) {{.*}}attrs = {pareprop.contraction = 2 : i64}
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x3x4xf32>, tensor<2x5x4xf32>) {{.*}}attrs = {nn.contraction = #nn.contraction<transpose_rhs = true>}
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<7x4xf32>, tensor<6x4xf32>) {{.*}}attrs = {nn.contraction = #nn.contraction<transpose_rhs = true>}
 // CHECK: linalg.generic
-// CHECK-NOT: pareprop.contraction
+// CHECK-NOT: nn.contraction
 // CHECK: return

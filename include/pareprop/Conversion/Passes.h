@@ -30,13 +30,9 @@ enum class GemmMath { F32, TF32, BF16 };
 #define GEN_PASS_DECL
 #include "pareprop/Conversion/Passes.h.inc"
 
-/// The attribute convert-nn-to-linalg puts on the linalg.generic of a matrix
-/// product (nn.matmul, nn.linear): an i64 of flags, bit 0 when the left
-/// operand is stored transposed, bit 1 when the right one is.
-constexpr llvm::StringLiteral kContractionAttr = "pareprop.contraction";
-
 /// Flag bit of the runtime GEMM calls: C is overwritten (BLAS beta = 0), not
-/// accumulated into. Bits 0 and 1 are those of kContractionAttr.
+/// accumulated into. Bits 0 and 1 are the layout of the product's
+/// `nn.contraction` tag (nn::ContractionAttr::getLayoutFlags).
 constexpr int64_t kContractionOverwriteFlag = 4;
 
 /// Whether `op` is a tagged product on memrefs the runtime GEMM can take: f32

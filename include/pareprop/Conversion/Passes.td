@@ -52,7 +52,7 @@ def FuseElementwiseKernels : Pass<"fuse-elementwise-kernels"> {
       also read would compute it twice);
     * the consumer reads it through a permutation of its loops (no
       broadcast, which would recompute the producer per broadcast element);
-    * neither op is a matrix product tagged `pareprop.contraction` (those
+    * neither op is a matrix product tagged `nn.contraction` (those
       become calls of the runtime's BLAS-backed GEMM, which a fused body
       would turn back into a loop nest): the bias broadcast a linear starts
       from, and the transposes its operands go through, stay separate.
@@ -365,7 +365,7 @@ def ConvertContractionsToRuntime
                 "products on buffers";
   let description = [{
     Replaces each `linalg.generic` on memrefs that `convert-nn-to-linalg`
-    tagged `pareprop.contraction` (the products of `nn.matmul` and
+    tagged `nn.contraction` (the products of `nn.matmul` and
     `nn.linear`: `C[b..., m, n] += op(A)[b..., m, k] op(B)[b..., k, n]`,
     an operand of rank 2 shared by every batch element) by a call of the
     runtime library's GEMM entry for `library` on unranked memrefs:

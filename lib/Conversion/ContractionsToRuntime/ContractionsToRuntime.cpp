@@ -10,6 +10,7 @@
 
 #include "pareprop/Conversion/Passes.h"
 #include "pareprop/Conversion/TaskLowering.h"
+#include "pareprop/Dialect/NN/IR/NNDialect.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
@@ -25,7 +26,8 @@ using namespace mlir;
 using namespace pareprop;
 
 bool pareprop::isRuntimeContraction(linalg::GenericOp op) {
-  if (!op->hasAttr(pareprop::kContractionAttr) ||
+  if (!op->hasAttrOfType<nn::ContractionAttr>(
+          nn::NNDialect::kContractionAttr) ||
       !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1)
     return false;
@@ -89,8 +91,9 @@ struct ConvertContractionsToRuntimePass
         products.push_back(op);
     });
     for (linalg::GenericOp op : products) {
-      int64_t flags =
-          op->getAttrOfType<IntegerAttr>(pareprop::kContractionAttr).getInt();
+      int64_t flags = op->getAttrOfType<nn::ContractionAttr>(
+                            nn::NNDialect::kContractionAttr)
+                          .getLayoutFlags();
       if (linalg::FillOp fill = zeroFillBefore(op)) {
         flags |= kContractionOverwriteFlag;
         fill.erase();

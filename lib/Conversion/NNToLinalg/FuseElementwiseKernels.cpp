@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "pareprop/Conversion/Passes.h"
+#include "pareprop/Dialect/NN/IR/NNDialect.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -21,8 +22,9 @@ using namespace mlir;
 bool pareprop::shouldFuseIntoConsumer(OpOperand *operand) {
   auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
   auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
-  if (!producer || !consumer || producer->hasAttr(kContractionAttr) ||
-      consumer->hasAttr(kContractionAttr))
+  if (!producer || !consumer ||
+      producer->hasAttr(nn::NNDialect::kContractionAttr) ||
+      consumer->hasAttr(nn::NNDialect::kContractionAttr))
     return false;
   // Every use of the value is in this consumer: otherwise the producer stays
   // for the other readers and its body runs twice.

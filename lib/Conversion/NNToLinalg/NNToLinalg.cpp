@@ -190,18 +190,19 @@ struct MatmulLowering : NNPattern<MatmulOp> {
     Value product = generic(
         rw, op.getLoc(), zeroFilled(rw, op.getLoc(), resultType(op)),
         {op.getLhs(), op.getRhs()}, maps, iterators, multiplyAccumulate);
-    markContraction(rw, product,
-                    (op.getTransposeLhs() ? 1 : 0) |
-                        (op.getTransposeRhs() ? 2 : 0));
+    markContraction(product, op.getTransposeLhs(), op.getTransposeRhs());
     rw.replaceOp(op, product);
     return success();
   }
 
   /// Tags the generic as `C += op(A) op(B)` for
-  /// convert-contractions-to-runtime (bit 0: A transposed, bit 1: B).
-  static void markContraction(OpBuilder &b, Value product, int64_t flags) {
-    product.getDefiningOp()->setAttr(kContractionAttr,
-                                     b.getI64IntegerAttr(flags));
+  /// convert-contractions-to-runtime.
+  static void markContraction(Value product, bool transposeLhs,
+                              bool transposeRhs) {
+    Operation *op = product.getDefiningOp();
+    op->setAttr(
+        NNDialect::kContractionAttr,
+        ContractionAttr::get(op->getContext(), transposeLhs, transposeRhs));
   }
 
   static Value multiplyAccumulate(OpBuilder &b, Location l, ValueRange a) {
@@ -247,7 +248,8 @@ struct LinearLowering : NNPattern<LinearOp> {
     // x [..., m, k] times W^T: a batched product with a shared, transposed
     // right operand (a vector input has no row dimension: left as loops).
     if (rank >= 2)
-      MatmulLowering::markContraction(rw, product, 2);
+      MatmulLowering::markContraction(product, /*transposeLhs=*/false,
+                                      /*transposeRhs=*/true);
     rw.replaceOp(op, product);
     return success();
   }

@@ -16,6 +16,7 @@ using namespace pareprop::nn;
 #include "pareprop/Dialect/NN/IR/NNDialect.cpp.inc"
 
 void NNDialect::initialize() {
+  registerAttributes();
   addOperations<
 #define GET_OP_LIST
 #include "pareprop/Dialect/NN/IR/NNOps.cpp.inc"

@@ -18,6 +18,16 @@ def NN_Dialect : Dialect {
     linalg on tensors.
   }];
   let cppNamespace = "::pareprop::nn";
+  let useDefaultAttributePrinterParser = 1;
+  let hasOperationAttrVerify = 1;
+  let extraClassDeclaration = [{
+    /// The discardable attribute naming a matrix product (a
+    /// ContractionAttr on a linalg.generic).
+    static constexpr llvm::StringLiteral kContractionAttr = "nn.contraction";
+
+  private:
+    void registerAttributes();
+  }];
 }
 
 #endif

@@ -2,6 +2,7 @@
 #define PAREPROP_DIALECT_NN_IR_NNOPS
 
 include "pareprop/Dialect/NN/IR/NNDialect.td"
+include "pareprop/Dialect/NN/IR/NNAttrs.td"
 include "pareprop/Interfaces/DifferentiableOpInterface.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/CommonAttrConstraints.td"
