@@ -73,6 +73,26 @@ void pareprop_buffer_pool_statistics(int64_t *reserved_bytes,
 /* Gives the pool's cached (unused) blocks back to the system. */
 void pareprop_buffer_pool_release(void);
 
+/* The checking harness of pareprop-run (pareprop/Harness/Harness.h):
+ * compiles the training step of `mlir`'s loss function (`func` as for
+ * pareprop_step_compile) under each of `schedules` (comma-separated names
+ * as above; the first is the reference), runs each on the same inputs drawn
+ * from `seed`, and compares loss and gradients with the reference's within
+ * `rtol` (negative: 1e-9 for f64 steps, 1e-4 for f32). With `fd_samples` >
+ * 0 it also compares the reference's gradients with central finite
+ * differences of the loss at that many coordinates per argument, within
+ * `fd_rtol` of each argument's largest gradient (negative: 1e-6 / 1e-2).
+ * `options` as for pareprop_step_compile. Returns 0 when every check
+ * passes, 1 when one fails (with `report`, a JSON object the caller frees
+ * with pareprop_string_free: {"function", "tolerance", "passed",
+ * "schedules": [{"schedule", "loss", "error", "passed"}],
+ * "finite_differences": {"epsilon", "tolerance", "worst_error",
+ * "passed"}}), or -1 on an error, with a message in `error`. */
+int pareprop_check_schedules(const char *mlir, const char *func,
+                             const char *schedules, const char *options,
+                             uint64_t seed, double rtol, unsigned fd_samples,
+                             double fd_rtol, char **report, char **error);
+
 void pareprop_step_destroy(PaRepropStep *step);
 void pareprop_string_free(char *str);
 

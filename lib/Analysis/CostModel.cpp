@@ -127,7 +127,7 @@ void OpCostModel::add(Operation *op, Work &work) {
     flops = 4.0 * numElements(op->getOperand(0).getType());
   } else if (isa<nn::LayerNormOp, nn::SoftmaxOp>(op)) {
     // Row kernels: three passes over each row (statistics, statistics,
-    // result), the work split-kernels-across-threads weighs them by.
+    // result), the work pareprop-split-kernels-across-threads weighs them by.
     flops = 3.0 * elements;
   } else if (op->getNumOperands() > 0) {
     // Reductions and broadcasts touch every input element.

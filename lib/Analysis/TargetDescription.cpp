@@ -85,8 +85,8 @@ Expected<TargetDescription> TargetDescription::builtin(StringRef name) {
     t.contractionFlopsPerUnit = 40e9;
     t.splitUnits = 2;
     t.splitFlops = 8e6;
-    // split-kernels-across-threads cuts loop kernels of 64Ki iterations or
-    // more.
+    // pareprop-split-kernels-across-threads cuts loop kernels of 64Ki
+    // iterations or more.
     t.splitLoopFlops = 65536;
     t.bandwidthPerUnit = 2.5e9;
     t.bandwidth = 5e9;

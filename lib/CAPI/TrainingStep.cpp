@@ -5,6 +5,7 @@
 #include "pareprop/Dialect/NN/IR/NNDialect.h"
 #include "pareprop/Dialect/Rev/IR/RevOps.h"
 #include "pareprop/ExecutionEngine/CompiledFunction.h"
+#include "pareprop/Harness/Harness.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -44,6 +45,44 @@ char *copyString(const std::string &s) {
 void setError(char **error, const std::string &message) {
   if (error)
     *error = copyString(message);
+}
+
+void initNativeTarget() {
+  static std::once_flag initTargets;
+  std::call_once(initTargets, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+}
+
+/// Every dialect a model and its lowering use.
+DialectRegistry dialects() {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registry.insert<pareprop::nn::NNDialect, pareprop::rev::RevDialect>();
+  return registry;
+}
+
+/// Parses the caller's rev-to-llvm `options` into `pipeline`; the message
+/// of what is wrong with them, or empty.
+std::string parseOptions(const char *options,
+                         pareprop::RevToLLVMOptions &pipeline) {
+  if (!options || !*options)
+    return "";
+  std::string optionErrors;
+  llvm::raw_string_ostream optionStream(optionErrors);
+  if (failed(pipeline.parseFromString(options, optionStream)))
+    return "bad options '" + std::string(options) + "': " + optionErrors;
+  // The arguments set these; an option beside them would be overridden
+  // without a word.
+  if (pipeline.mode.hasValue() || pipeline.policy.hasValue() ||
+      pipeline.func.hasValue())
+    return "bad options '" + std::string(options) +
+           "': mode, policy and func are set by the schedule and func "
+           "arguments, not by options";
+  return "";
 }
 
 /// libpareprop_async_runtime.so beside this library (build tree and
@@ -90,22 +129,13 @@ auto *graveyard = new std::vector<std::unique_ptr<pareprop::CompiledFunction>>;
 extern "C" PaRepropStep *
 pareprop_step_compile(const char *mlir, const char *func, const char *schedule,
                       const char *options, char **error) {
-  static std::once_flag initTargets;
-  std::call_once(initTargets, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-  });
+  initNativeTarget();
   if (!mlir || !schedule) {
     setError(error, "pareprop_step_compile: mlir and schedule are required");
     return nullptr;
   }
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerAllToLLVMIRTranslations(registry);
-  registry.insert<pareprop::nn::NNDialect, pareprop::rev::RevDialect>();
   auto step = std::make_unique<PaRepropStep>();
-  step->context = std::make_unique<MLIRContext>(registry);
+  step->context = std::make_unique<MLIRContext>(dialects());
   MLIRContext &context = *step->context;
   context.loadAllAvailableDialects();
 
@@ -132,13 +162,8 @@ pareprop_step_compile(const char *mlir, const char *func, const char *schedule,
     return fail(llvm::toString(sig.takeError()));
 
   pareprop::RevToLLVMOptions pipeline;
-  if (options && *options) {
-    std::string optionErrors;
-    llvm::raw_string_ostream optionStream(optionErrors);
-    if (failed(pipeline.parseFromString(options, optionStream)))
-      return fail("bad options '" + std::string(options) +
-                  "': " + optionErrors);
-  }
+  if (std::string bad = parseOptions(options, pipeline); !bad.empty())
+    return fail(bad);
   std::string name = schedule;
   bool forward = name == "forward";
   if (forward) {
@@ -275,6 +300,66 @@ extern "C" void pareprop_buffer_pool_statistics(int64_t *reservedBytes,
 
 extern "C" void pareprop_buffer_pool_release(void) {
   pareprop::compiledCodeBufferPool().releaseCached();
+}
+
+extern "C" int pareprop_check_schedules(const char *mlir, const char *func,
+                                        const char *schedules,
+                                        const char *options, uint64_t seed,
+                                        double rtol, unsigned fdSamples,
+                                        double fdRtol, char **report,
+                                        char **error) {
+  if (!mlir || !schedules) {
+    setError(error, "pareprop_check_schedules: mlir and schedules are "
+                    "required");
+    return -1;
+  }
+  initNativeTarget();
+  MLIRContext context(dialects());
+  context.loadAllAvailableDialects();
+  std::string diagnostics;
+  llvm::raw_string_ostream diagStream(diagnostics);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(mlir, "<model>"), llvm::SMLoc());
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
+  auto fail = [&](const std::string &message) {
+    setError(error,
+             diagnostics.empty() ? message : message + "\n" + diagnostics);
+    return -1;
+  };
+  OwningOpRef<ModuleOp> model = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!model)
+    return fail("could not parse the model");
+  auto loss = pareprop::findLossFunction(*model, func ? func : "");
+  if (!loss)
+    return fail(llvm::toString(loss.takeError()));
+  pareprop::RevToLLVMOptions pipeline;
+  if (std::string bad = parseOptions(options, pipeline); !bad.empty())
+    return fail(bad);
+
+  pareprop::ScheduleCheck check;
+  check.schedules.clear();
+  for (StringRef name : llvm::split(StringRef(schedules), ','))
+    check.schedules.push_back(name.trim().str());
+  check.options = &pipeline;
+  check.seed = seed;
+  check.tolerance = rtol;
+  check.finiteDifferences.samples = fdSamples;
+  check.finiteDifferences.seed = seed;
+  check.finiteDifferences.tolerance = fdRtol;
+  std::vector<std::unique_ptr<pareprop::CompiledFunction>> engines;
+  auto checked =
+      pareprop::checkSchedules(*model, *loss, check, runtimeLibrary(), engines);
+  {
+    std::lock_guard<std::mutex> lock(graveyardMutex);
+    for (auto &engine : engines)
+      graveyard->push_back(std::move(engine));
+  }
+  if (!checked)
+    return fail(llvm::toString(checked.takeError()));
+  if (report)
+    *report = copyString(checked->toJSON());
+  return checked->passed() ? 0 : 1;
 }
 
 extern "C" void pareprop_step_destroy(PaRepropStep *step) {

@@ -19,10 +19,6 @@
 using namespace mlir;
 using namespace pareprop;
 
-/// split-linalg-reductions' target on the GPU unless given: a quarter of the
-/// threads an H100 holds at once.
-static constexpr int64_t kGpuReductionThreads = 65536;
-
 ArrayRef<NamedSchedule> pareprop::namedSchedules() {
   using rev::SchedulePolicyKind;
   using rev::StepMode;
@@ -147,24 +143,11 @@ void pareprop::buildTasksToBuffersPipeline(
 }
 
 /// The shared stages as `options` (rev-to-llvm's or rev-to-gpu's) ask.
-static void addTasksToBuffers(OpPassManager &pm,
-                              const RevToLLVMOptions &options, StepTarget target,
-                              int64_t reductionThreads, GemmMath gemmMath) {
-  TasksToBuffersConfig stages;
-  stages.target = target;
-  stages.runtimeContractions = options.runtimeContractions;
-  stages.gemmMath = gemmMath;
-  stages.planBuffers = options.planBuffers;
-  stages.bufferArenas = options.bufferArenas;
-  stages.reductionThreads = reductionThreads;
-  buildTasksToBuffersPipeline(pm, stages);
-}
-
 void pareprop::buildLowerScheduledPipeline(OpPassManager &pm,
                                            const RevToLLVMOptions &options) {
   buildTensorLoweringPipeline(pm, options, options.rowKernels);
-  addTasksToBuffers(pm, options, StepTarget::CPU, options.reductionThreads,
-                    GemmMath::F32);
+  buildTasksToBuffersPipeline(
+      pm, tasksToBuffersConfig(options, StepTarget::CPU, GemmMath::F32));
   ConvertRevToAsyncOptions async;
   async.traceTasks = options.traceTasks;
   async.kernelThreads =
@@ -215,12 +198,8 @@ void pareprop::buildRevToGPUKernelsPipeline(OpPassManager &pm,
   // split reductions and its elementwise pass one thread per element.
   buildTensorLoweringPipeline(
       pm, options, options.rowKernels.hasValue() && options.rowKernels);
-  // Off by default for the CPU.
-  int64_t reductionThreads = options.reductionThreads.hasValue()
-                                 ? options.reductionThreads
-                                 : kGpuReductionThreads;
-  addTasksToBuffers(pm, options, StepTarget::GPU, reductionThreads,
-                    options.gemmMath);
+  buildTasksToBuffersPipeline(
+      pm, tasksToBuffersConfig(options, StepTarget::GPU, options.gemmMath));
   ConvertRevToGPUOptions gpu;
   gpu.threadsPerBlock = options.threadsPerBlock;
   pm.addPass(createConvertRevToGPU(gpu));
@@ -274,23 +253,30 @@ void pareprop::registerPipelines() {
       "training step (build step, schedule, lower through linalg, buffers "
       "and async)",
       buildRevToLLVMPipeline);
-  PassPipelineRegistration<TasksToBuffersOptions>(
+  // As PassPipelineRegistration does, plus a check that rejects gemm-math
+  // for the CPU, whose CBLAS products have no such mode.
+  registerPassPipeline(
       "rev-tasks-to-buffers",
       "The shared stages of lowering scheduled steps for any backend: "
       "outline tasks, bufferize kernels and steps, products to library "
       "calls, plan temporaries, split reductions, verify the contract",
-      [](OpPassManager &pm, const TasksToBuffersOptions &options) {
-        TasksToBuffersConfig config;
-        config.target = options.target;
-        config.runtimeContractions = options.runtimeContractions;
-        config.gemmMath = options.gemmMath;
-        config.planBuffers = options.planBuffers;
-        config.bufferArenas = options.bufferArenas;
-        config.reductionThreads =
-            options.reductionThreads.hasValue() ? options.reductionThreads
-            : options.target == StepTarget::GPU ? kGpuReductionThreads
-                                                : 0;
-        buildTasksToBuffersPipeline(pm, config);
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        TasksToBuffersOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        if (options.target == StepTarget::CPU && options.gemmMath.hasValue())
+          return errorHandler(
+              "rev-tasks-to-buffers: gemm-math is an option of the GPU "
+              "target (cuBLAS math modes); the CPU's CBLAS products are "
+              "exact f32");
+        buildTasksToBuffersPipeline(
+            pm,
+            tasksToBuffersConfig(options, options.target, options.gemmMath));
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> optionHandler) {
+        optionHandler(TasksToBuffersOptions());
       });
   // As PassPipelineRegistration does, plus a check that rejects the options
   // only the CPU backend uses.

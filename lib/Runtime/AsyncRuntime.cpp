@@ -279,8 +279,8 @@ ValueStorage mlirAsyncRuntimeGetValueStorage(AsyncValue *value) {
 }
 
 void mlirAsyncRuntimeExecute(CoroHandle handle, CoroResume resume) {
-  // The second half of a kernel that split-kernels-across-threads cut in
-  // two goes to the helper thread, not behind other tasks in the pool.
+  // The second half of a kernel that pareprop-split-kernels-across-threads cut
+  // in two goes to the helper thread, not behind other tasks in the pool.
   if (pareprop::runtime::takeHelperDispatch())
     return pareprop::runtime::postToHelper([handle, resume] { resume(handle); });
   pool().submit([handle, resume] { resume(handle); });

@@ -1,7 +1,7 @@
 //===- Contraction.h - the matrices of a runtime matrix product -*- C++ -*-===//
 //
 // What the CPU (Kernels.cpp, CBLAS) and GPU (CudaRuntime.cpp, cuBLAS)
-// runtimes share about the products convert-contractions-to-runtime and
+// runtimes share about the products pareprop-contractions-to-runtime and
 // convert-rev-to-gpu call them for: the memref descriptors they receive, the
 // matrices and batch of C[b..., m, n] (+)= op(A)[b..., m, k] op(B)[b..., k, n],
 // and how a strided matrix reads as a BLAS operand.

@@ -595,7 +595,7 @@ void pareprop_cuda_contract_f64(CUstream stream, int64_t rankA, void *descA,
 }
 
 //===----------------------------------------------------------------------===//
-// Benchmark executables (add-gpu-benchmark-entry)
+// Benchmark executables (pareprop-add-gpu-benchmark-entry)
 //===----------------------------------------------------------------------===//
 
 /// Host seconds on a monotonic clock (steps synchronize before returning).

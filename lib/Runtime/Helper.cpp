@@ -136,8 +136,8 @@ void pareprop_kernel_threads(int64_t exclusive) {
   taskRunsAlone = exclusive != 0;
 }
 
-/// Called before a loop kernel that split-kernels-across-threads cut in
-/// two: true when this task may use the helper, and then the next
+/// Called before a loop kernel that pareprop-split-kernels-across-threads cut
+/// in two: true when this task may use the helper, and then the next
 /// async.execute this thread starts (the kernel's second half) runs there.
 bool pareprop_split_kernel_begin() {
   helperDispatch = pareprop::runtime::mayUseHelper();

@@ -3,9 +3,9 @@
 // Internal to the runtime library. A task that no other stream's task can
 // overlap (pareprop_kernel_threads(1)) may hand half of a large kernel to
 // one helper thread: half of a BLAS product (Kernels.cpp), or half of a loop
-// kernel that split-kernels-across-threads outlined into an async.execute
-// (routed here by mlirAsyncRuntimeExecute). The helper only runs kernel
-// halves, which never wait on anything, so a task waiting for it always
+// kernel that pareprop-split-kernels-across-threads outlined into an
+// async.execute (routed here by mlirAsyncRuntimeExecute). The helper only runs
+// kernel halves, which never wait on anything, so a task waiting for it always
 // makes progress, whatever the pool is doing.
 //
 //===----------------------------------------------------------------------===//

@@ -1,7 +1,7 @@
 //===- Kernels.cpp - BLAS-backed contractions for compiled steps ----------===//
 //
 // Compiled steps call these for the matrix products of nn.matmul and
-// nn.linear (see convert-contractions-to-runtime): strided memrefs in, one
+// nn.linear (see pareprop-contractions-to-runtime): strided memrefs in, one
 // GEMM per batch element, through CBLAS (OpenBLAS when the build found it; a
 // plain loop nest otherwise).
 //

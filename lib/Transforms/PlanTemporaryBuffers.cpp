@@ -204,8 +204,9 @@ struct PlanTemporaryBuffersPass
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
     if (alignment < 1 || (alignment & (alignment - 1)) != 0) {
-      fn.emitError("plan-temporary-buffers: alignment must be a power of "
-                   "two, got ")
+      fn.emitError(
+          "pareprop-plan-temporary-buffers: alignment must be a power of "
+          "two, got ")
           << int64_t(alignment);
       return signalPassFailure();
     }

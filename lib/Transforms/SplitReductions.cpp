@@ -342,8 +342,9 @@ struct SplitLinalgReductionsPass
 
   void runOnOperation() override {
     if (targetThreads < 1 || minPerThread < 1) {
-      getOperation().emitError("split-linalg-reductions: target-threads and "
-                               "min-per-thread must be at least 1");
+      getOperation().emitError(
+          "pareprop-split-linalg-reductions: target-threads and "
+          "min-per-thread must be at least 1");
       return signalPassFailure();
     }
     SmallVector<linalg::GenericOp> reductions;

@@ -81,13 +81,19 @@ def library():
             ctypes.POINTER(ctypes.c_int64)] * 3
         lib.pareprop_buffer_pool_release.restype = None
         lib.pareprop_buffer_pool_release.argtypes = []
+        lib.pareprop_check_schedules.restype = ctypes.c_int
+        lib.pareprop_check_schedules.argtypes = [
+            ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+            ctypes.c_char_p, ctypes.c_uint64, ctypes.c_double, ctypes.c_uint,
+            ctypes.c_double, ctypes.POINTER(ctypes.c_void_p),
+            ctypes.POINTER(ctypes.c_void_p)]
         lib.pareprop_step_destroy.argtypes = [ctypes.c_void_p]
         lib.pareprop_string_free.argtypes = [ctypes.c_void_p]
         _lib = lib
     return _lib
 
 
-def _take_error(lib, ptr):
+def _take_string(lib, ptr):
     if not ptr.value:
         return "unknown error"
     msg = ctypes.string_at(ptr.value).decode(errors="replace")
@@ -110,7 +116,7 @@ class CompiledFunction:
             mlir.encode(), func.encode() if func else None, schedule.encode(),
             options.encode(), ctypes.byref(err))
         if not handle:
-            raise CompileError(_take_error(lib, err))
+            raise CompileError(_take_string(lib, err))
         self._handle = handle
         self.signature = json.loads(lib.pareprop_step_signature(handle))
         self.peak_bytes = 0
@@ -150,9 +156,9 @@ class CompiledFunction:
                                        ctypes.byref(peak), ctypes.byref(err))
         if status == 2:
             # An id or label out of range; the step did not run.
-            raise IndexError(_take_error(lib, err))
+            raise IndexError(_take_string(lib, err))
         if status:
-            raise RuntimeError(_take_error(lib, err))
+            raise RuntimeError(_take_string(lib, err))
         self.peak_bytes = peak.value
         self.peak_activation_bytes = \
             lib.pareprop_step_last_peak_activation_bytes(self._handle)
@@ -182,6 +188,29 @@ def schedules():
     """The schedule names ``compile`` takes: the compiler's one table
     (``stored`` is ordinary backprop), as pareprop-run and the C API take."""
     return tuple(library().pareprop_schedule_names().decode().split(","))
+
+
+def check_schedules(mlir, schedules=("stored", "vanilla", "pareprop"),
+                    func=None, options="", seed=0, rtol=-1.0, fd_samples=0,
+                    fd_rtol=-1.0):
+    """The checking harness ``pareprop-run`` uses, through the C API:
+    compile ``mlir``'s training step under each schedule (the first is the
+    reference), run all on the same inputs drawn from ``seed``, compare loss
+    and gradients with the reference's within ``rtol`` (negative: 1e-9 for
+    f64 models, 1e-4 for f32) and, with ``fd_samples`` > 0, the reference's
+    gradients with finite differences of the loss. Returns the report, a
+    dict with ``passed``, ``tolerance``, ``schedules`` (``schedule``,
+    ``loss``, ``error``, ``passed`` each) and ``finite_differences``."""
+    lib = library()
+    report = ctypes.c_void_p()
+    err = ctypes.c_void_p()
+    status = lib.pareprop_check_schedules(
+        mlir.encode(), func.encode() if func else None,
+        ",".join(schedules).encode(), options.encode(), seed, rtol,
+        fd_samples, fd_rtol, ctypes.byref(report), ctypes.byref(err))
+    if status < 0:
+        raise CompileError(_take_string(lib, err))
+    return json.loads(_take_string(lib, report))
 
 
 class TrainingStep:

@@ -195,6 +195,10 @@ def test_compile_errors_carry_diagnostics():
         pareprop.runtime.CompiledFunction(text, "bogus")
     with pytest.raises(pareprop.CompileError, match="bad options"):
         pareprop.runtime.CompiledFunction(text, "auto", options="lookahed=2")
+    # The schedule argument sets the policy; an option would fight it.
+    with pytest.raises(pareprop.CompileError,
+                       match="mode, policy and func are set by the schedule"):
+        pareprop.runtime.CompiledFunction(text, "auto", options="policy=list")
     with pytest.raises(pareprop.CompileError,
                        match="no public function holds a rev.block"):
         pareprop.runtime.CompiledFunction("func.func @f() { return }", "auto")

@@ -1,16 +1,16 @@
-// The f32 polynomial approximations convert-math-to-polynomials puts in the
+// The f32 polynomial approximations pareprop-math-to-polynomials puts in the
 // loop kernels, checked against libm in f64 over each function's useful
 // range: the largest error (relative for exp, absolute over max(1, |f|)
 // for the others) must stay under 1e-6, about 8 ulp of f32.
 //
-// RUN: pareprop-opt %s --convert-math-to-polynomials --convert-scf-to-cf \
+// RUN: pareprop-opt %s --pareprop-math-to-polynomials --convert-scf-to-cf \
 // RUN:   --convert-math-to-llvm --convert-math-to-libm --convert-arith-to-llvm \
 // RUN:   --convert-func-to-llvm --convert-cf-to-llvm --reconcile-unrealized-casts \
 // RUN: | mlir-runner -e main -entry-point-result=void \
 // RUN:   -shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so | FileCheck %s
 //
 // The approximations really replaced the calls:
-// RUN: pareprop-opt %s --convert-math-to-polynomials | FileCheck %s --check-prefix=IR
+// RUN: pareprop-opt %s --pareprop-math-to-polynomials | FileCheck %s --check-prefix=IR
 // IR-LABEL: func.func @approx_exp
 // IR-NOT:     math.exp
 // IR:         math.fma

@@ -1,4 +1,4 @@
-// split-linalg-reductions computes what the reductions it replaces do:
+// pareprop-split-linalg-reductions computes what the reductions it replaces do:
 // each reduction below runs as written and split into partials (small
 // targets, so that every one is split), on integer-valued data where
 // reassociation is exact, and the two runs must print the same results.
@@ -11,12 +11,12 @@
 // DEFINE:   -shared-libs=%mlir_lib_dir/libmlir_runner_utils.so,%mlir_lib_dir/libmlir_c_runner_utils.so \
 // DEFINE: | sed -e 's/base@ = 0x[0-9a-f]*//'
 // RUN: pareprop-opt %s | %{run} > %t.sequential
-// RUN: pareprop-opt %s --split-linalg-reductions="target-threads=64 min-per-thread=2" | %{run} > %t.split
+// RUN: pareprop-opt %s --pareprop-split-linalg-reductions="target-threads=64 min-per-thread=2" | %{run} > %t.split
 // RUN: diff %t.sequential %t.split
 // RUN: FileCheck %s < %t.split
 //
 // Every reduction was split (a partial loop and a combine loop):
-// RUN: pareprop-opt %s --split-linalg-reductions="target-threads=64 min-per-thread=2" | FileCheck %s --check-prefix=IR
+// RUN: pareprop-opt %s --pareprop-split-linalg-reductions="target-threads=64 min-per-thread=2" | FileCheck %s --check-prefix=IR
 // IR-LABEL: func.func @column_sums
 // IR-NOT:   linalg.generic
 // IR-COUNT-2: scf.parallel

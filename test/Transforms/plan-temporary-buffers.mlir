@@ -1,6 +1,6 @@
-// RUN: pareprop-opt %s -split-input-file -plan-temporary-buffers | FileCheck %s
-// RUN: pareprop-opt %s -split-input-file -plan-temporary-buffers="arenas=false" | FileCheck %s --check-prefix=FREE
-// RUN: pareprop-opt %s -split-input-file -plan-temporary-buffers="alignment=256" | FileCheck %s --check-prefix=ALIGN
+// RUN: pareprop-opt %s -split-input-file -pareprop-plan-temporary-buffers | FileCheck %s
+// RUN: pareprop-opt %s -split-input-file -pareprop-plan-temporary-buffers="arenas=false" | FileCheck %s --check-prefix=FREE
+// RUN: pareprop-opt %s -split-input-file -pareprop-plan-temporary-buffers="alignment=256" | FileCheck %s --check-prefix=ALIGN
 
 // Ownership-based deallocation frees at the end of the block. %a is dead
 // after its copy, before %b is made: freed there; in an arena (%long keeps

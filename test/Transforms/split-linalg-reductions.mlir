@@ -1,5 +1,5 @@
-// RUN: pareprop-opt %s -split-input-file -split-linalg-reductions | FileCheck %s
-// RUN: pareprop-opt %s -split-input-file -split-linalg-reductions=target-threads=1 | FileCheck %s --check-prefix=NOSPLIT
+// RUN: pareprop-opt %s -split-input-file -pareprop-split-linalg-reductions | FileCheck %s
+// RUN: pareprop-opt %s -split-input-file -pareprop-split-linalg-reductions=target-threads=1 | FileCheck %s --check-prefix=NOSPLIT
 
 // Column sums (the reduction runs across memory): 768 outputs, 1576 rows,
 // 65536 target threads -> 86 slices, the slice the slowest dimension so

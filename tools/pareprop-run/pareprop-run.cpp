@@ -13,6 +13,8 @@
 #include "pareprop/Dialect/NN/IR/NNDialect.h"
 #include "pareprop/Dialect/Rev/IR/RevOps.h"
 #include "pareprop/ExecutionEngine/CompiledFunction.h"
+#include "pareprop/Harness/Harness.h"
+#include "pareprop/Pipelines/PipelineOptionFlags.h"
 #include "pareprop/Pipelines/Pipelines.h"
 #include "pareprop/Runtime/TensorDump.h"
 
@@ -113,35 +115,6 @@ static cl::opt<double> initScale(
     cl::desc("Multiply the generated weights (arguments of rank >= 2) by "
              "this factor"),
     cl::init(1.0));
-static cl::opt<unsigned>
-    lookahead("lookahead", cl::cat(runOptions),
-              cl::desc("pareprop and list: blocks a recompute may run ahead "
-                       "of its gradient"),
-              cl::init(1));
-static cl::opt<unsigned> streams("streams", cl::cat(runOptions),
-                                 cl::desc("list: number of streams"),
-                                 cl::init(2));
-static cl::opt<pareprop::Granularity> granularity(
-    "granularity", cl::cat(runOptions),
-    cl::desc("Scheduling granularity of the reversible schedules (default: "
-             "auto, op for list and auto, block for vanilla and pareprop)"),
-    cl::init(pareprop::Granularity::Auto),
-    cl::values(clEnumValN(pareprop::Granularity::Block, "block",
-                          "a block's gradient is one task"),
-               clEnumValN(pareprop::Granularity::Op, "op",
-                          "input- and parameter-gradient tasks per block"),
-               clEnumValN(pareprop::Granularity::Auto, "auto",
-                          "op for list and auto, block otherwise")));
-static cl::opt<pareprop::rev::TransitionMode> transitions(
-    "transitions", cl::cat(runOptions),
-    cl::desc("Non-reversible ops before and between reversible stacks: "
-             "stored or checkpoint (replayed in the backward)"),
-    cl::init(pareprop::rev::TransitionMode::Stored));
-static cl::opt<std::string>
-    memoryBudget("memory-budget", cl::cat(runOptions),
-                 cl::desc("Most predicted peak bytes of a schedule "
-                          "(KiB/MiB/GiB suffixes)"),
-                 cl::init(""));
 static cl::opt<std::string> timelineDir(
     "timeline", cl::cat(runOptions),
     cl::desc("Write <dir>/<schedule>.predicted.json and .measured.json: "
@@ -153,163 +126,12 @@ static cl::opt<std::string> calibrateFile(
              "vanilla schedule (and contention to pareprop's) and write it "
              "as JSON to this file"),
     cl::init(""));
-static cl::opt<bool> runtimeContractions(
-    "runtime-contractions", cl::cat(runOptions),
-    cl::desc("Matrix products through the runtime's GEMM (OpenBLAS), costed "
-             "so by the scheduler; =false: loop nests"),
-    cl::init(true));
-static cl::opt<bool> splitKernels(
-    "split-kernels", cl::cat(runOptions),
-    cl::desc("Tasks that run alone run half of each large loop kernel on the "
-             "runtime's helper thread; =false: one thread per task"),
-    cl::init(true));
-static cl::opt<int64_t> splitMinIterations(
-    "split-min-iterations", cl::cat(runOptions),
-    cl::desc("Smallest loop kernel --split-kernels cuts, in iterations"),
-    cl::init(65536));
-static cl::opt<bool> fuseElementwise(
-    "fuse-elementwise", cl::cat(runOptions),
-    cl::desc("Fuse elementwise chains into one loop kernel; =false: one "
-             "kernel per op"),
-    cl::init(true));
-static cl::opt<bool> rowKernels(
-    "row-kernels", cl::cat(runOptions),
-    cl::desc("layer_norm and softmax as one loop over rows; =false: one "
-             "kernel per pass"),
-    cl::init(true));
-static cl::opt<int64_t> reductionThreads(
-    "reduction-threads", cl::cat(runOptions),
-    cl::desc("Split reductions into partials and a combine aiming at this "
-             "many iterations, as the GPU lowering does "
-             "(split-linalg-reductions); 0: off"),
-    cl::init(0));
-static cl::opt<bool> planBuffers(
-    "plan-buffers", cl::cat(runOptions),
-    cl::desc("Free each function's temporaries right after their last use; "
-             "=false: at the end of the function"),
-    cl::init(true));
-static cl::opt<bool> bufferArenas(
-    "buffer-arenas", cl::cat(runOptions),
-    cl::desc("With --plan-buffers, place temporaries at compile-time "
-             "offsets in one arena per run of overlapping lifetimes"),
-    cl::init(false));
-static cl::opt<bool> approximateMath(
-    "approximate-math", cl::cat(runOptions),
-    cl::desc("f32 exp/erf/tanh/log as vectorizable polynomials; =false: "
-             "libm"),
-    cl::init(true));
-static cl::opt<bool> indexChecks(
-    "index-checks", cl::cat(runOptions),
-    cl::desc("Check embedding ids and class labels before each step and "
-             "stop with an error naming the bad one; =false: no check, "
-             "ids clamped"),
-    cl::init(true));
-static cl::opt<std::string>
-    targetName("target", cl::cat(runOptions),
-               cl::desc("Cost-model target: cpu, h100 or a .json file"),
-               cl::init("cpu"));
 
 namespace {
 using pareprop::CompiledFunction;
-
-//===----------------------------------------------------------------------===//
-// Host tensors: values held as doubles, converted to and from the element
-// type at the call.
-//===----------------------------------------------------------------------===//
-
-struct HostTensor {
-  RankedTensorType type; // An i64 seed is a rank-0 i64 tensor here.
-  std::vector<double> values;
-};
-
-bool isF64(RankedTensorType t) { return t.getElementType().isF64(); }
-
-std::vector<char> toBytes(const HostTensor &h) {
-  Type e = h.type.getElementType();
-  std::vector<char> bytes(
-      std::max<int64_t>(8, pareprop::denseByteSize(h.type)));
-  for (size_t i = 0; i < h.values.size(); ++i) {
-    double v = h.values[i];
-    if (e.isF32())
-      reinterpret_cast<float *>(bytes.data())[i] = float(v);
-    else if (e.isF64())
-      reinterpret_cast<double *>(bytes.data())[i] = v;
-    else if (e.isInteger(32))
-      reinterpret_cast<int32_t *>(bytes.data())[i] = int32_t(v);
-    else
-      reinterpret_cast<int64_t *>(bytes.data())[i] = int64_t(v);
-  }
-  return bytes;
-}
-
-/// Runs `fn` once on host tensors.
-llvm::Expected<std::vector<HostTensor>>
-runOn(CompiledFunction &fn, const std::vector<HostTensor> &args) {
-  std::vector<std::vector<char>> argBytes;
-  std::vector<const void *> argPtrs;
-  for (const HostTensor &h : args)
-    argPtrs.push_back(argBytes.emplace_back(toBytes(h)).data());
-  std::vector<HostTensor> results;
-  std::vector<std::vector<char>> resultBytes;
-  std::vector<void *> resultPtrs;
-  for (RankedTensorType t : fn.getResultTypes())
-    resultPtrs.push_back(
-        resultBytes.emplace_back(pareprop::denseByteSize(t)).data());
-  if (llvm::Error err = fn.invoke(argPtrs, resultPtrs))
-    return std::move(err);
-  for (auto [t, bytes] : llvm::zip(fn.getResultTypes(), resultBytes)) {
-    HostTensor h{t, std::vector<double>(t.getNumElements())};
-    for (size_t i = 0; i < h.values.size(); ++i)
-      h.values[i] = isF64(t) ? reinterpret_cast<double *>(bytes.data())[i]
-                             : reinterpret_cast<float *>(bytes.data())[i];
-    results.push_back(std::move(h));
-  }
-  return results;
-}
-
-/// Deterministic inputs: splitmix64 per (seed, argument). Integer tensors
-/// (token ids, labels) are drawn from [0, rev.index_bound).
-llvm::Expected<std::vector<HostTensor>> makeInputs(func::FuncOp fn,
-                                                   uint64_t seed) {
-  std::vector<HostTensor> out;
-  for (auto [i, type] : llvm::enumerate(fn.getArgumentTypes())) {
-    auto t = dyn_cast<RankedTensorType>(type);
-    uint64_t state =
-        seed * 0x9E3779B97F4A7C15ull + i * 0xBF58476D1CE4E5B9ull + 1;
-    auto next = [&]() {
-      uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-      return z ^ (z >> 31);
-    };
-    if (!t) { // An i64 seed: an integer that a double holds exactly.
-      t = RankedTensorType::get({}, type);
-      out.push_back({t, {double(next() >> 12)}});
-      continue;
-    }
-    HostTensor h{t, {}};
-    if (t.getElementType().isInteger()) {
-      auto bound = fn.getArgAttrOfType<IntegerAttr>(
-          i, pareprop::rev::RevDialect::kIndexBoundAttr);
-      if (!bound || bound.getInt() < 1)
-        return llvm::createStringError(
-            "integer argument " + std::to_string(i) +
-            " needs a positive rev.index_bound attribute (the range its "
-            "values are drawn from)");
-      for (int64_t k = 0; k < t.getNumElements(); ++k)
-        h.values.push_back(double(next() % uint64_t(bound.getInt())));
-      out.push_back(std::move(h));
-      continue;
-    }
-    // Weights-like (rank 2) get 1/sqrt(fan-in) so deep stacks stay tame.
-    double scale =
-        t.getRank() >= 2 ? initScale / std::sqrt(double(t.getDimSize(0))) : 0.5;
-    for (int64_t k = 0; k < t.getNumElements(); ++k)
-      h.values.push_back(scale * (double(next() >> 11) * 0x1.0p-53 * 2 - 1));
-    out.push_back(std::move(h));
-  }
-  return out;
-}
+using pareprop::dumpTensor;
+using pareprop::HostTensor;
+using pareprop::isWorse;
 
 std::string mainExecutable;
 
@@ -376,38 +198,6 @@ compile(ModuleOp model, const pareprop::RevToLLVMOptions &options,
                                    });
 }
 
-/// The largest difference of `got` from `reference`, relative to the
-/// reference's largest magnitude; NaN when a difference is (std::max would
-/// drop it and let a NaN result pass).
-double relativeDifference(const std::vector<double> &got,
-                          const std::vector<double> &reference) {
-  double scale = 0, diff = 0;
-  for (size_t k = 0; k < reference.size(); ++k) {
-    double d = std::fabs(got[k] - reference[k]);
-    if (std::isnan(d))
-      return d;
-    scale = std::max(scale, std::fabs(reference[k]));
-    diff = std::max(diff, d);
-  }
-  return scale > 0 ? diff / scale : diff;
-}
-
-/// Whether `rel` is worse than `worst`: NaN is the worst, and stays so.
-bool isWorse(double rel, double worst) {
-  return !std::isnan(worst) && !(rel <= worst);
-}
-
-double maxRelativeDifference(const std::vector<HostTensor> &a,
-                             const std::vector<HostTensor> &b) {
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    double rel = relativeDifference(a[i].values, b[i].values);
-    if (isWorse(rel, worst))
-      worst = rel;
-  }
-  return worst;
-}
-
 /// Prints the check-reconstruction report (rows: max |X1' - X1|, max |X1|,
 /// max |X2' - X2|, max |X2|) and returns the worst relative error.
 double printReconstruction(StringRef schedule, const HostTensor &report) {
@@ -442,54 +232,6 @@ double printReconstruction(StringRef schedule, const HostTensor &report) {
   return worst;
 }
 
-std::string dumpType(Type elementType) {
-  return elementType.isF64() ? "f64" : elementType.isF32() ? "f32" : "i64";
-}
-
-/// "<header> <dtype> <rank> <dims...>" then the values on one line.
-void dumpTensor(llvm::raw_ostream &os, const std::string &header,
-                const HostTensor &t) {
-  pareprop::runtime::DumpTensor d{dumpType(t.type.getElementType()),
-                                  t.type.getShape().vec(), t.values};
-  os << pareprop::runtime::formatDumpTensor(header, d);
-}
-
-/// Replaces `inputs` by the arguments a dump recorded, checking that they
-/// are the step's (count, element types, shapes, gradient arguments).
-llvm::Error takeDumpedInputs(const pareprop::runtime::Dump &dump,
-                             const std::string &path,
-                             ArrayRef<unsigned> gradArgs,
-                             std::vector<HostTensor> &inputs) {
-  auto error = [&](const Twine &what) {
-    return llvm::createStringError(path + ": " + what.str());
-  };
-  if (dump.args.size() != inputs.size())
-    return error("has " + Twine(dump.args.size()) + " arguments, the step " +
-                 Twine(inputs.size()));
-  if (dump.hasGradArgs &&
-      !llvm::equal(dump.gradArgs, gradArgs,
-                   [](int64_t a, unsigned b) { return a == int64_t(b); }))
-    return error("its results are the gradients of other arguments than the "
-                 "step's: is it a dump of this model?");
-  for (auto [i, input] : llvm::enumerate(inputs)) {
-    auto it = dump.args.find(int64_t(i));
-    if (it == dump.args.end())
-      return error("has no argument " + Twine(i));
-    const pareprop::runtime::DumpTensor &t = it->second;
-    std::string expected = dumpType(input.type.getElementType());
-    if (t.dtype != expected || t.shape != input.type.getShape().vec()) {
-      std::string shape;
-      llvm::raw_string_ostream os(shape);
-      llvm::interleave(t.shape, os, "x");
-      return error("argument " + Twine(i) + " is " + t.dtype + " [" + shape +
-                   "], the step takes " +
-                   llvm::formatv("{0}", input.type).str());
-    }
-    input.values = t.values;
-  }
-  return llvm::Error::success();
-}
-
 /// Checks every result set of a dump against `reference` (this run's
 /// results on the same inputs); prints one line per set.
 bool compareDumpedResults(const pareprop::runtime::Dump &dump,
@@ -501,38 +243,22 @@ bool compareDumpedResults(const pareprop::runtime::Dump &dump,
     return false;
   }
   bool ok = true;
-  for (const std::string &set : dump.resultSets) {
-    const auto &results = dump.results.at(set);
-    double worst = 0;
-    std::string where = "result 0";
-    bool comparable = results.size() == reference.size();
-    for (size_t k = 0; comparable && k < reference.size(); ++k) {
-      auto it = results.find(int64_t(k));
-      if (it == results.end() ||
-          it->second.shape != reference[k].type.getShape().vec()) {
-        comparable = false;
-        break;
-      }
-      double rel = relativeDifference(it->second.values, reference[k].values);
-      if (isWorse(rel, worst)) {
-        worst = rel;
-        where = "result " + std::to_string(k);
-      }
-    }
-    if (!comparable) {
-      llvm::outs() << path << " " << set << " vs " << referenceName
+  for (const pareprop::DumpComparison &c :
+       pareprop::compareDumpedResults(dump, reference)) {
+    if (!c.comparable) {
+      llvm::outs() << path << " " << c.set << " vs " << referenceName
                    << ": the results differ in number or shape from the "
                       "step's: FAIL\n";
       ok = false;
       continue;
     }
-    bool pass = worst <= tolerance;
+    bool pass = c.worst <= tolerance;
     ok &= pass;
     llvm::outs() << llvm::format(
-        "%s %s vs %s: max relative difference %.3e in %s (tolerance %.0e) "
-        "%s\n",
-        path.c_str(), set.c_str(), referenceName.c_str(), worst, where.c_str(),
-        tolerance, pass ? "PASS" : "FAIL");
+        "%s %s vs %s: max relative difference %.3e in result %ld (tolerance "
+        "%.0e) %s\n",
+        path.c_str(), c.set.c_str(), referenceName.c_str(), c.worst,
+        long(c.worstResult), tolerance, pass ? "PASS" : "FAIL");
   }
   return ok;
 }
@@ -611,16 +337,14 @@ std::vector<pareprop::TimelineEvent> measuredTimeline(const Measured &m) {
 /// Fits the target to vanilla's task times, then contention to how much
 /// longer pareprop's overlapped tasks took than predicted alone.
 llvm::Error writeCalibration(StringRef path, const Measured &vanilla,
-                             const Measured *overlapped) {
-  auto base = pareprop::TargetDescription::load(targetName);
+                             const Measured *overlapped,
+                             const pareprop::RevToLLVMOptions &options) {
+  auto base = pareprop::TargetDescription::load(options.target);
   if (!base)
     return base.takeError();
   // The target as the scheduler saw it for the compiled kernels.
-  pareprop::RevToLLVMOptions kernels;
-  kernels.splitKernels = splitKernels;
-  kernels.splitMinIterations = splitMinIterations;
-  *base = base->withKernels(runtimeContractions,
-                            pareprop::splitLoopIterations(kernels));
+  *base = base->withKernels(options.runtimeContractions,
+                            pareprop::splitLoopIterations(options));
   // Every task of the one-stream vanilla schedule runs alone.
   std::vector<pareprop::TimedTask> alone;
   for (const TaskRecord &r : vanilla.records) {
@@ -695,10 +419,22 @@ int main(int argc, char **argv) {
   llvm::InitializeNativeTargetAsmPrinter();
   mainExecutable = llvm::sys::fs::getMainExecutable(
       argv[0], reinterpret_cast<void *>(&runtimeLibrary));
+  // The rev-to-llvm options are flags under their pipeline names; the
+  // ones each schedule sets (mode, policy) or the runner owns (func,
+  // timeline, trace-tasks, check-reconstruction) are not.
+  pareprop::RevToLLVMOptions pipeline;
+  pareprop::PipelineOptionFlags pipelineFlags(pipeline.commandLineOptions(),
+                                              {"mode", "policy", "func",
+                                               "timeline", "trace-tasks",
+                                               "check-reconstruction"},
+                                              runOptions);
   cl::HideUnrelatedOptions(runOptions);
   cl::ParseCommandLineOptions(argc, argv,
                               "PaReprop: compile, run and check the training "
                               "step of a model under each schedule\n");
+  std::string flagError;
+  if (!pipelineFlags.apply(pipeline, flagError))
+    return fail(flagError);
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -733,9 +469,9 @@ int main(int argc, char **argv) {
   auto reportType =
       RankedTensorType::get({numBlocks, 4}, Float64Type::get(&context));
 
-  if (reductionThreads < 0)
+  if (pipeline.reductionThreads < 0)
     return fail("--reduction-threads must be 0 (off) or more, not " +
-                std::to_string(reductionThreads));
+                std::to_string(pipeline.reductionThreads));
   std::vector<Variant> variants;
   std::vector<std::string> names(schedules.begin(), schedules.end());
   if (names.empty())
@@ -747,7 +483,7 @@ int main(int argc, char **argv) {
     variants.push_back({n, named->mode, named->policy});
   }
 
-  auto madeInputs = makeInputs(loss, seed);
+  auto madeInputs = pareprop::makeInputs(loss, seed, initScale);
   if (!madeInputs)
     return fail(llvm::toString(madeInputs.takeError()));
   std::vector<HostTensor> inputs = std::move(*madeInputs);
@@ -756,8 +492,8 @@ int main(int argc, char **argv) {
     std::string error;
     if (!pareprop::runtime::readDump(compareDumpFile, compared, error))
       return fail(error);
-    if (llvm::Error err =
-            takeDumpedInputs(compared, compareDumpFile, gradArgs, inputs))
+    if (llvm::Error err = pareprop::takeDumpedInputs(compared, compareDumpFile,
+                                                     gradArgs, inputs))
       return fail(llvm::toString(std::move(err)));
   }
   std::unique_ptr<llvm::ToolOutputFile> dump;
@@ -789,8 +525,9 @@ int main(int argc, char **argv) {
   std::map<std::string, Measured> measured;
   std::vector<HostTensor> reference;
   std::string referenceName;
-  double tolerance =
-      rtol >= 0 ? rtol.getValue() : (isF64(stepResults[0]) ? 1e-9 : 1e-4);
+  double tolerance = rtol >= 0
+                         ? rtol.getValue()
+                         : pareprop::defaultGradientTolerance(stepResults[0]);
   std::map<std::string, double> stepMs;
   /// Per schedule: kernel halves the runtime's helper thread ran per step,
   /// and the milliseconds it spent on them.
@@ -814,26 +551,11 @@ int main(int argc, char **argv) {
   bool ok = true;
   for (const Variant &v : variants) {
     pareprop::RevToLLVMOptions options;
+    options.copyOptionValuesFrom(pipeline);
     options.mode = v.mode;
     options.policy = v.policy;
     options.func = loss.getSymName().str();
-    options.lookahead = lookahead;
-    options.streams = streams;
-    options.granularity = granularity;
-    options.transitions = transitions;
-    options.memoryBudget = memoryBudget;
-    options.target = targetName;
     options.traceTasks = true;
-    options.runtimeContractions = runtimeContractions;
-    options.splitKernels = splitKernels;
-    options.splitMinIterations = splitMinIterations;
-    options.fuseElementwise = fuseElementwise;
-    options.rowKernels = rowKernels;
-    options.reductionThreads = reductionThreads;
-    options.approximateMath = approximateMath;
-    options.indexChecks = indexChecks;
-    options.planBuffers = planBuffers;
-    options.bufferArenas = bufferArenas;
     if (!timelineDir.empty()) {
       if (std::error_code ec = llvm::sys::fs::create_directories(timelineDir))
         return fail("cannot create " + timelineDir + ": " + ec.message());
@@ -873,7 +595,7 @@ int main(int argc, char **argv) {
           pareprop::compiledCodeBufferPool().statistics();
       trace.reset();
       auto start = std::chrono::steady_clock::now();
-      auto r = runOn(step, inputs);
+      auto r = pareprop::runOnHost(step, inputs);
       auto end = std::chrono::steady_clock::now();
       if (!r)
         return fail(llvm::toString(r.takeError()));
@@ -939,7 +661,7 @@ int main(int argc, char **argv) {
       reference = results;
       referenceName = v.name;
     } else {
-      err = maxRelativeDifference(results, reference);
+      err = pareprop::maxRelativeDifference(results, reference);
       bool pass = err <= tolerance;
       check = pass ? "PASS" : "FAIL";
       ok &= pass;
@@ -1004,8 +726,8 @@ int main(int argc, char **argv) {
       return fail("--calibrate needs the vanilla schedule");
     const Measured *overlapped =
         measured.count("pareprop") ? &measured["pareprop"] : nullptr;
-    if (llvm::Error err =
-            writeCalibration(calibrateFile, measured["vanilla"], overlapped))
+    if (llvm::Error err = writeCalibration(calibrateFile, measured["vanilla"],
+                                           overlapped, pipeline))
       return fail(llvm::toString(std::move(err)));
   }
   // Ordinary backprop against the overlapping schedules: how much of the
@@ -1018,46 +740,28 @@ int main(int argc, char **argv) {
   if (fdCheck) {
     pareprop::RevToLLVMOptions options;
     options.mode = pareprop::rev::StepMode::None;
-    options.runtimeContractions = runtimeContractions;
+    options.runtimeContractions = pipeline.runtimeContractions;
     auto forward =
         compile(*model, options, loss.getSymName(), argTypes, {stepResults[0]});
     if (!forward)
       return fail("forward: " + llvm::toString(forward.takeError()));
     engines.push_back(std::move(*forward));
     CompiledFunction &lossFn = *engines.back();
-    bool f64 = isF64(stepResults[0]);
-    double eps = f64 ? 1e-6 : 1e-3;
-    double tol = fdRtol >= 0 ? fdRtol.getValue() : (f64 ? 1e-6 : 1e-2);
-    double worst = 0;
-    uint64_t pick = seed * 7919 + 17;
-    for (auto [g, argIndex] : llvm::enumerate(gradArgs)) {
-      const HostTensor &grad = reference[g + 1];
-      double scale = 0;
-      for (double x : grad.values)
-        scale = std::max(scale, std::fabs(x));
-      for (unsigned s = 0; s < fdSamples; ++s) {
-        pick = pick * 6364136223846793005ull + 1442695040888963407ull;
-        size_t k = (pick >> 33) % grad.values.size();
-        std::vector<HostTensor> plus = inputs, minus = inputs;
-        plus[argIndex].values[k] += eps;
-        minus[argIndex].values[k] -= eps;
-        auto fp = runOn(lossFn, plus);
-        auto fm = runOn(lossFn, minus);
-        if (!fp || !fm)
-          return fail("forward run failed");
-        double fd = ((*fp)[0].values[0] - (*fm)[0].values[0]) / (2 * eps);
-        double err = std::fabs(fd - grad.values[k]) / std::max(scale, 1e-12);
-        if (isWorse(err, worst))
-          worst = err;
-      }
-    }
-    bool pass = worst <= tol;
-    ok &= pass;
+    pareprop::FiniteDifferenceCheck check;
+    check.samples = fdSamples;
+    check.seed = seed;
+    check.tolerance = fdRtol;
+    auto fd = pareprop::checkFiniteDifferences(lossFn, inputs, gradArgs,
+                                               reference, check);
+    if (!fd)
+      return fail("forward run failed: " + llvm::toString(fd.takeError()));
+    ok &= fd->passed();
     llvm::outs() << llvm::format(
         "finite differences (%u coordinates per argument, eps %.0e): max "
         "error %.3e relative to each argument's largest gradient, tolerance "
         "%.0e: %s\n",
-        fdSamples.getValue(), eps, worst, tol, pass ? "PASS" : "FAIL");
+        fdSamples.getValue(), fd->epsilon, fd->worstError, fd->tolerance,
+        fd->passed() ? "PASS" : "FAIL");
   }
   if (dump)
     dump->keep();

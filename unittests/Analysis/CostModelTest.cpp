@@ -16,8 +16,8 @@ using namespace mlir;
 namespace {
 
 // layer_norm and softmax become row kernels that make three passes over
-// each row; split-kernels-across-threads weighs a row kernel by rows times
-// its passes, so the cost model must count the same to predict which ones
+// each row; pareprop-split-kernels-across-threads weighs a row kernel by rows
+// times its passes, so the cost model must count the same to predict which ones
 // the helper thread shares.
 TEST(CostModel, RowKernelsCountThreePassesPerElement) {
   MLIRContext ctx;

@@ -475,8 +475,8 @@ TEST(TargetDescription, LibraryProductsAndSplitting) {
   EXPECT_DOUBLE_EQ(t.kernelSeconds(loop, true), 1e-1);
   TargetDescription loops = t.withoutContractionLibrary();
   EXPECT_DOUBLE_EQ(loops.kernelSeconds(product, true), 1e-1);
-  // With split-kernels-across-threads, large loop kernels split too, and so
-  // do products compiled to loops; small ones stay whole.
+  // With pareprop-split-kernels-across-threads, large loop kernels split too,
+  // and so do products compiled to loops; small ones stay whole.
   t.splitLoopFlops = 1e6;
   loops.splitLoopFlops = 1e6;
   EXPECT_DOUBLE_EQ(t.kernelSeconds(loop, true), 0.5e-1);

@@ -2,9 +2,9 @@
 //
 // Static memory planning: given buffers whose lifetimes are known at compile
 // time (intervals of program points), place them in one arena so that two
-// buffers live at the same time never share a byte. plan-temporary-buffers
-// uses it for the temporaries of a function; it is plain C++ so that unit
-// tests can check the packing directly.
+// buffers live at the same time never share a byte.
+// pareprop-plan-temporary-buffers uses it for the temporaries of a function; it
+// is plain C++ so that unit tests can check the packing directly.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PAREPROP_ANALYSIS_BUFFERPLAN_H

@@ -21,7 +21,7 @@ class RewritePatternSet;
 
 namespace pareprop {
 
-/// The GEMM library that convert-contractions-to-runtime calls.
+/// The GEMM library that pareprop-contractions-to-runtime calls.
 enum class GemmLibrary { CBlas, CuBlas };
 
 /// The arithmetic of f32 products on the GPU (cuBLAS math modes).
@@ -45,10 +45,10 @@ bool isRuntimeContraction(mlir::linalg::GenericOp op);
 /// fill, a pass over C, goes. Null otherwise.
 mlir::linalg::FillOp zeroFillBefore(mlir::linalg::GenericOp op);
 
-/// The fusion rule of fuse-elementwise-kernels: whether the linalg.generic
-/// that defines `operand`'s value should be fused into the op that reads it
-/// there (both non-contraction generics, no other reader, read through a
-/// permutation of the consumer's loops).
+/// The fusion rule of pareprop-fuse-elementwise-kernels: whether the
+/// linalg.generic that defines `operand`'s value should be fused into the op
+/// that reads it there (both non-contraction generics, no other reader, read
+/// through a permutation of the consumer's loops).
 bool shouldFuseIntoConsumer(mlir::OpOperand *operand);
 
 /// Patterns lowering every nn op to linalg on tensors; with `rowKernels`,

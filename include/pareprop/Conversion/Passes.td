@@ -38,7 +38,7 @@ def ConvertNNToLinalg : Pass<"convert-nn-to-linalg"> {
                            "mlir::tensor::TensorDialect"];
 }
 
-def FuseElementwiseKernels : Pass<"fuse-elementwise-kernels"> {
+def FuseElementwiseKernels : Pass<"pareprop-fuse-elementwise-kernels"> {
   let summary = "Fuse chains of elementwise linalg ops on tensors into one "
                 "kernel, leaving matrix products whole";
   let description = [{
@@ -154,8 +154,8 @@ def RevBufferizeTasks : Pass<"rev-bufferize-tasks", "mlir::ModuleOp"> {
     ```
 
     This is the form the memref-level shared stages
-    (`convert-contractions-to-runtime`, `plan-temporary-buffers`,
-    `split-linalg-reductions`) work on and every backend starts from;
+    (`pareprop-contractions-to-runtime`, `pareprop-plan-temporary-buffers`,
+    `pareprop-split-linalg-reductions`) work on and every backend starts from;
     `rev-verify-buffer-step` states it.
   }];
   let options = [
@@ -248,7 +248,7 @@ def ConvertRevToGPU : Pass<"convert-rev-to-gpu", "mlir::ModuleOp"> {
        allocations and frees are `gpu.alloc async` / `gpu.dealloc async`
        (stream-ordered), contiguous copies `gpu.memcpy async`, a library
        call whose first operand is a `!gpu.async.token` (the cuBLAS products
-       `convert-contractions-to-runtime{library=cublas}` made) gets the
+       `pareprop-contractions-to-runtime{library=cublas}` made) gets the
        stream's token instead of its placeholder, and every other loop nest
        (linalg ops, row kernels, split reductions, loops) a
        `gpu.launch async`: one thread per iteration of its parallel loops
@@ -288,7 +288,7 @@ def ConvertRevToGPU : Pass<"convert-rev-to-gpu", "mlir::ModuleOp"> {
 }
 
 def AddGpuBenchmarkEntry
-    : Pass<"add-gpu-benchmark-entry", "mlir::ModuleOp"> {
+    : Pass<"pareprop-add-gpu-benchmark-entry", "mlir::ModuleOp"> {
   let summary = "Add an entry point that benchmarks a GPU training step on "
                 "random data";
   let description = [{
@@ -338,7 +338,7 @@ def AddGpuBenchmarkEntry
 }
 
 def MergeGpuKernelModules
-    : Pass<"merge-gpu-kernel-modules", "mlir::ModuleOp"> {
+    : Pass<"pareprop-merge-gpu-kernel-modules", "mlir::ModuleOp"> {
   let summary = "Move outlined kernels into one gpu.module, one copy of each "
                 "distinct kernel";
   let description = [{
@@ -360,7 +360,7 @@ def MergeGpuKernelModules
 }
 
 def ConvertContractionsToRuntime
-    : Pass<"convert-contractions-to-runtime", "mlir::ModuleOp"> {
+    : Pass<"pareprop-contractions-to-runtime", "mlir::ModuleOp"> {
   let summary = "Call the target's GEMM library (CBLAS or cuBLAS) for matrix "
                 "products on buffers";
   let description = [{
@@ -418,7 +418,7 @@ def ConvertContractionsToRuntime
                            "mlir::arith::ArithDialect"];
 }
 
-def ConvertMathToPolynomials : Pass<"convert-math-to-polynomials"> {
+def ConvertMathToPolynomials : Pass<"pareprop-math-to-polynomials"> {
   let summary = "Expand f32 transcendental functions into polynomials the "
                 "loop vectorizer can vectorize";
   let description = [{
@@ -440,7 +440,7 @@ def ConvertMathToPolynomials : Pass<"convert-math-to-polynomials"> {
 }
 
 def SplitKernelsAcrossThreads
-    : Pass<"split-kernels-across-threads", "mlir::ModuleOp"> {
+    : Pass<"pareprop-split-kernels-across-threads", "mlir::ModuleOp"> {
   let summary = "Let a task that runs alone run half of each large loop "
                 "kernel on the runtime's helper thread";
   let description = [{
@@ -488,7 +488,7 @@ def SplitKernelsAcrossThreads
     with results (on tensors), dynamic bounds or less work than
     `min-iterations` are left whole.
 
-    Run it after bufferization and `convert-contractions-to-runtime` (the
+    Run it after bufferization and `pareprop-contractions-to-runtime` (the
     matrix products split in the runtime), before `scf-forall-to-for`,
     `convert-linalg-to-loops` and `async-to-async-runtime`.
   }];

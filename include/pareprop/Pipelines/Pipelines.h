@@ -42,7 +42,60 @@ llvm::Expected<NamedSchedule> lookupSchedule(llvm::StringRef name);
 /// "stored, vanilla, pareprop, list or auto".
 std::string scheduleNames();
 
-struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
+/// The options of the shared buffer stages (rev-tasks-to-buffers), declared
+/// once for every pipeline that runs them: rev-tasks-to-buffers, rev-to-llvm
+/// and rev-to-gpu.
+template <typename Derived>
+struct BufferStageOptions : mlir::PassPipelineOptions<Derived> {
+  mlir::detail::PassOptions::Option<bool> runtimeContractions{
+      *this, "runtime-contractions",
+      llvm::cl::desc("Run the matrix products of nn.matmul and nn.linear "
+                     "through the runtime library's GEMM (CBLAS/OpenBLAS; "
+                     "see pareprop-contractions-to-runtime) instead of loop "
+                     "nests, and cost them so in the scheduler; tasks that "
+                     "run alone share large products with a helper thread. "
+                     "false: loop nests everywhere (no BLAS at run time)"),
+      llvm::cl::init(true)};
+  mlir::detail::PassOptions::Option<bool> planBuffers{
+      *this, "plan-buffers",
+      llvm::cl::desc("Free each function's temporaries right after their "
+                     "last use, not at the end of the function (see "
+                     "pareprop-plan-temporary-buffers)"),
+      llvm::cl::init(true)};
+  mlir::detail::PassOptions::Option<bool> bufferArenas{
+      *this, "buffer-arenas",
+      llvm::cl::desc("plan-buffers: also place temporaries at compile-time "
+                     "offsets in arenas (one allocation per call instead of "
+                     "one per buffer; a higher peak on CPU, see "
+                     "docs/benchmarks.md)"),
+      llvm::cl::init(false)};
+  mlir::detail::PassOptions::Option<int64_t> reductionThreads{
+      *this, "reduction-threads",
+      llvm::cl::desc("Split reductions into partials over slices and a "
+                     "combine, aiming at this many parallel iterations "
+                     "(pareprop-split-linalg-reductions; 0: off). On the GPU "
+                     "65536 unless given (GPU threads of a reduction "
+                     "kernel); on the CPU off unless given (the CPU runs "
+                     "the loops in order: a way to check the split's "
+                     "results)"),
+      llvm::cl::init(0)};
+
+  /// Every option of the pipeline as a command-line option (name, help,
+  /// value syntax, parser), for tools that take them as flags
+  /// (PipelineOptionFlags) instead of declaring them again.
+  std::vector<llvm::cl::Option *> commandLineOptions() {
+    llvm::cl::SubCommand &options = *this;
+    std::vector<llvm::cl::Option *> all;
+    for (auto &entry : options.OptionsMap)
+      all.push_back(entry.second);
+    llvm::sort(all, [](llvm::cl::Option *a, llvm::cl::Option *b) {
+      return a->ArgStr < b->ArgStr;
+    });
+    return all;
+  }
+};
+
+struct RevToLLVMOptions : BufferStageOptions<RevToLLVMOptions> {
   Option<rev::StepMode> mode{
       *this, "mode",
       llvm::cl::desc("Training step to build: 'reversible', 'stored' "
@@ -102,21 +155,12 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
                      "stacks: 'stored' or 'checkpoint' (replayed in the "
                      "backward; see rev-build-training-step)"),
       llvm::cl::init(rev::TransitionMode::Stored)};
-  Option<bool> runtimeContractions{
-      *this, "runtime-contractions",
-      llvm::cl::desc("Run the matrix products of nn.matmul and nn.linear "
-                     "through the runtime library's GEMM (CBLAS/OpenBLAS; "
-                     "see convert-contractions-to-runtime) instead of loop "
-                     "nests, and cost them so in the scheduler; tasks that "
-                     "run alone share large products with a helper thread. "
-                     "false: loop nests everywhere (no BLAS at run time)"),
-      llvm::cl::init(true)};
   Option<bool> splitKernels{
       *this, "split-kernels",
       llvm::cl::desc("Cut large loop kernels in two so that a task that "
                      "runs alone (a forward task, any task of a one-stream "
                      "schedule) runs half of each on the runtime's helper "
-                     "thread (see split-kernels-across-threads); the "
+                     "thread (see pareprop-split-kernels-across-threads); the "
                      "scheduler models it"),
       llvm::cl::init(true)};
   Option<int64_t> splitMinIterations{
@@ -128,7 +172,7 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse chains of elementwise ops (and an elementwise "
                      "producer into the reduction that reads it) into one "
-                     "loop kernel (see fuse-elementwise-kernels)"),
+                     "loop kernel (see pareprop-fuse-elementwise-kernels)"),
       llvm::cl::init(true)};
   Option<bool> rowKernels{
       *this, "row-kernels",
@@ -137,33 +181,11 @@ struct RevToLLVMOptions : mlir::PassPipelineOptions<RevToLLVMOptions> {
                      "(see convert-nn-to-linalg; rev-to-gpu: off unless "
                      "given, a row kernel is one GPU thread per row)"),
       llvm::cl::init(true)};
-  Option<int64_t> reductionThreads{
-      *this, "reduction-threads",
-      llvm::cl::desc("Split reductions into partials over slices and a "
-                     "combine, aiming at this many parallel iterations "
-                     "(split-linalg-reductions; 0: off). rev-to-gpu: 65536 "
-                     "unless given (GPU threads of a reduction kernel); "
-                     "rev-to-llvm: off unless given (the CPU runs the loops "
-                     "in order: a way to check the split's results)"),
-      llvm::cl::init(0)};
-  Option<bool> planBuffers{
-      *this, "plan-buffers",
-      llvm::cl::desc("Free each function's temporaries right after their "
-                     "last use, not at the end of the function (see "
-                     "plan-temporary-buffers)"),
-      llvm::cl::init(true)};
-  Option<bool> bufferArenas{
-      *this, "buffer-arenas",
-      llvm::cl::desc("plan-buffers: also place temporaries at compile-time "
-                     "offsets in arenas (one allocation per call instead of "
-                     "one per buffer; a higher peak on CPU, see "
-                     "docs/benchmarks.md)"),
-      llvm::cl::init(false)};
   Option<bool> approximateMath{
       *this, "approximate-math",
       llvm::cl::desc("Compute f32 exp, erf, tanh and log with polynomial "
                      "approximations that vectorize, instead of a libm "
-                     "call per element (see convert-math-to-polynomials)"),
+                     "call per element (see pareprop-math-to-polynomials)"),
       llvm::cl::init(true)};
   Option<bool> indexChecks{
       *this, "index-checks",
@@ -196,9 +218,8 @@ struct RevToGPUOptions : RevToLLVMOptions {
   Option<GemmMath> gemmMath{
       *this, "gemm-math",
       llvm::cl::desc("Arithmetic of the cuBLAS products of f32 tensors (see "
-                     "convert-contractions-to-runtime)"),
-      llvm::cl::init(GemmMath::F32),
-      gemmMathValues()};
+                     "pareprop-contractions-to-runtime)"),
+      llvm::cl::init(GemmMath::F32), gemmMathValues()};
   Option<unsigned> threadsPerBlock{
       *this, "threads-per-block",
       llvm::cl::desc("Threads per block of the generated kernels"),
@@ -208,7 +229,7 @@ struct RevToGPUOptions : RevToLLVMOptions {
       llvm::cl::desc("Add @pareprop_benchmark(steps, warmup), which runs the "
                      "step on random device inputs and reports time, "
                      "throughput, peak memory and checksums "
-                     "(add-gpu-benchmark-entry)"),
+                     "(pareprop-add-gpu-benchmark-entry)"),
       llvm::cl::init(false)};
 };
 
@@ -226,14 +247,13 @@ struct TasksToBuffersConfig {
   GemmMath gemmMath = GemmMath::F32;
   bool planBuffers = true;
   bool bufferArenas = false;
-  /// split-linalg-reductions' target-threads (0: no split).
+  /// pareprop-split-linalg-reductions' target-threads (0: no split).
   int64_t reductionThreads = 0;
 };
 
 /// The options of the `rev-tasks-to-buffers` pipeline (TasksToBuffersConfig
 /// as pass-pipeline options).
-struct TasksToBuffersOptions
-    : mlir::PassPipelineOptions<TasksToBuffersOptions> {
+struct TasksToBuffersOptions : BufferStageOptions<TasksToBuffersOptions> {
   Option<StepTarget> target{
       *this, "target", llvm::cl::desc("Backend the step is lowered for"),
       llvm::cl::init(StepTarget::CPU),
@@ -244,32 +264,35 @@ struct TasksToBuffersOptions
           clEnumValN(StepTarget::GPU, "gpu",
                      "cuBLAS products on streams, every call inlined into "
                      "its kernel, all buffers on the heap"))};
-  Option<bool> runtimeContractions{
-      *this, "runtime-contractions",
-      llvm::cl::desc("Matrix products as calls of the target's GEMM library "
-                     "(convert-contractions-to-runtime)"),
-      llvm::cl::init(true)};
   Option<GemmMath> gemmMath{
       *this, "gemm-math",
       llvm::cl::desc("Arithmetic of f32 products on the GPU"),
-      llvm::cl::init(GemmMath::F32),
-      gemmMathValues()};
-  Option<bool> planBuffers{
-      *this, "plan-buffers",
-      llvm::cl::desc("Free temporaries at their last use "
-                     "(plan-temporary-buffers)"),
-      llvm::cl::init(true)};
-  Option<bool> bufferArenas{
-      *this, "buffer-arenas",
-      llvm::cl::desc("plan-buffers: place temporaries in arenas"),
-      llvm::cl::init(false)};
-  Option<int64_t> reductionThreads{
-      *this, "reduction-threads",
-      llvm::cl::desc("Split reductions aiming at this many parallel "
-                     "iterations (split-linalg-reductions; 0: no split). "
-                     "Default: 0 for the CPU, 65536 for the GPU"),
-      llvm::cl::init(0)};
+      llvm::cl::init(GemmMath::F32), gemmMathValues()};
 };
+
+/// pareprop-split-linalg-reductions' target on the GPU unless given: a
+/// quarter of the threads an H100 holds at once.
+inline constexpr int64_t kGpuReductionThreads = 65536;
+
+/// The shared stages' configuration for `target` from the options that
+/// declare them (BufferStageOptions); reduction-threads, unless given, is 0
+/// on the CPU and kGpuReductionThreads on the GPU.
+template <typename Derived>
+TasksToBuffersConfig
+tasksToBuffersConfig(const BufferStageOptions<Derived> &options,
+                     StepTarget target, GemmMath gemmMath) {
+  TasksToBuffersConfig config;
+  config.target = target;
+  config.runtimeContractions = options.runtimeContractions;
+  config.gemmMath = gemmMath;
+  config.planBuffers = options.planBuffers;
+  config.bufferArenas = options.bufferArenas;
+  config.reductionThreads = options.reductionThreads.hasValue()
+                                ? options.reductionThreads
+                            : target == StepTarget::GPU ? kGpuReductionThreads
+                                                        : 0;
+  return config;
+}
 
 /// Adds the shared stages to `pm`.
 void buildTasksToBuffersPipeline(mlir::OpPassManager &pm,
@@ -279,9 +302,9 @@ void buildTasksToBuffersPipeline(mlir::OpPassManager &pm,
 /// scheduling).
 bool usesOpGranularity(const RevToLLVMOptions &options);
 
-/// Smallest loop kernel `options` have split-kernels-across-threads cut, in
-/// iterations; 0 when no kernel is cut (split-kernels off, or a threshold
-/// of 0 or less).
+/// Smallest loop kernel `options` have pareprop-split-kernels-across-threads
+/// cut, in iterations; 0 when no kernel is cut (split-kernels off, or a
+/// threshold of 0 or less).
 int64_t splitLoopIterations(const RevToLLVMOptions &options);
 
 /// The first half of rev-to-llvm: build the training step and schedule it

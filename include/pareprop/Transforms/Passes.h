@@ -12,8 +12,9 @@
 namespace pareprop {
 /// Bytes of a buffer of `type` with a static shape, the identity layout, the
 /// default memory space and an integer, index (8 bytes) or float element
-/// type; nothing for any other buffer. The buffers plan-temporary-buffers
-/// places in arenas, and convert-rev-to-async may put on the stack.
+/// type; nothing for any other buffer. The buffers
+/// pareprop-plan-temporary-buffers places in arenas, and convert-rev-to-async
+/// may put on the stack.
 std::optional<int64_t> staticBufferBytes(mlir::MemRefType type);
 
 #define GEN_PASS_DECL

@@ -4,7 +4,7 @@
 include "mlir/Pass/PassBase.td"
 
 def PlanTemporaryBuffers
-    : Pass<"plan-temporary-buffers", "mlir::func::FuncOp"> {
+    : Pass<"pareprop-plan-temporary-buffers", "mlir::func::FuncOp"> {
   let summary = "Free a function's temporaries at their last use and place "
                 "them at compile-time offsets in arenas";
   let description = [{
@@ -68,7 +68,7 @@ def PlanTemporaryBuffers
 
     Run it after bufferization, ownership-based deallocation and the
     lowering of `bufferization.dealloc`, before the kernels are lowered to
-    loops and before `split-kernels-across-threads`.
+    loops and before `pareprop-split-kernels-across-threads`.
   }];
   let options = [
     Option<"alignment", "alignment", "int64_t", /*default=*/"64",
@@ -83,7 +83,7 @@ def PlanTemporaryBuffers
 }
 
 def SplitLinalgReductions
-    : Pass<"split-linalg-reductions", "mlir::func::FuncOp"> {
+    : Pass<"pareprop-split-linalg-reductions", "mlir::func::FuncOp"> {
   let summary = "Split reductions on buffers into independent partial "
                 "reductions and a combine, as parallel loops";
   let description = [{

@@ -6,7 +6,7 @@
 // one. Splitting the reduced range into S strided slices gives S times the
 // threads; a second loop combines each output's S partial results, in order
 // (the result does not depend on how threads are scheduled). See the
-// split-linalg-reductions pass in Transforms/Passes.td.
+// pareprop-split-linalg-reductions pass in Transforms/Passes.td.
 //
 //===----------------------------------------------------------------------===//
 

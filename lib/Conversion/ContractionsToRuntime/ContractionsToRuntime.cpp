@@ -69,7 +69,7 @@ struct ConvertContractionsToRuntimePass
     ModuleOp module = getOperation();
     bool cublas = library == GemmLibrary::CuBlas;
     if (!cublas && gemmMath != GemmMath::F32) {
-      module.emitError("convert-contractions-to-runtime: gemm-math applies "
+      module.emitError("pareprop-contractions-to-runtime: gemm-math applies "
                        "to library=cublas only (CBLAS products are exact "
                        "f32)");
       return signalPassFailure();

@@ -231,8 +231,9 @@ struct SplitKernelsAcrossThreadsPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (minIterations < 1) {
-      module.emitError("split-kernels-across-threads: min-iterations must be "
-                       "at least 1, got ")
+      module.emitError(
+          "pareprop-split-kernels-across-threads: min-iterations must be "
+          "at least 1, got ")
           << int64_t(minIterations);
       return signalPassFailure();
     }

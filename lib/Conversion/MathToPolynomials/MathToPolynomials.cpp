@@ -43,7 +43,7 @@ struct ConvertMathToPolynomialsPass
         std::string known;
         for (StringRef k : kApproximable)
           known += (known.empty() ? "" : ", ") + k.str();
-        getOperation()->emitError("convert-math-to-polynomials: no "
+        getOperation()->emitError("pareprop-math-to-polynomials: no "
                                   "polynomial approximation of math.")
             << name << " (known: " << known << ")";
         return signalPassFailure();

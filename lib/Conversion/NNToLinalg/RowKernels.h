@@ -6,7 +6,8 @@
 // whole tensor through memory and the statistics through temporaries; as a
 // row kernel one loop over the rows runs all passes on a row while it is in
 // L1, with the statistics in registers. The row loop is an scf.forall, so
-// split-kernels-across-threads can give half the rows to the second core.
+// pareprop-split-kernels-across-threads can give half the rows to the second
+// core.
 //
 //===----------------------------------------------------------------------===//
 

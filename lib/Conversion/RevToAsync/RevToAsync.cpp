@@ -189,7 +189,7 @@ struct ConvertRevToAsyncPass
         return WalkResult::advance();
       call.emitOpError("is a stream-ordered library call (cuBLAS); ")
           << getArgument()
-          << " runs on the CPU (convert-contractions-to-runtime "
+          << " runs on the CPU (pareprop-contractions-to-runtime "
              "library=cblas)";
       return WalkResult::interrupt();
     });

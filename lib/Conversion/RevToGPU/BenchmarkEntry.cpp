@@ -1,8 +1,8 @@
 //===- BenchmarkEntry.cpp - a benchmark entry point for GPU steps ---------===//
 //
-// add-gpu-benchmark-entry: @pareprop_benchmark(steps, warmup) allocates and
-// fills a GPU step's inputs, times its steps and reports through the CUDA
-// runtime (see the pass description in Conversion/Passes.td).
+// pareprop-add-gpu-benchmark-entry: @pareprop_benchmark(steps, warmup)
+// allocates and fills a GPU step's inputs, times its steps and reports through
+// the CUDA runtime (see the pass description in Conversion/Passes.td).
 //
 //===----------------------------------------------------------------------===//
 
@@ -59,7 +59,7 @@ LogicalResult checkIndices(OpBuilder &b, ModuleOp module, func::FuncOp step,
   auto check = module.lookupSymbol<func::FuncOp>(ref);
   if (!check || check.getNumArguments() != inputs.size() ||
       check.getNumResults() != 1) {
-    step.emitOpError("add-gpu-benchmark-entry: the index check ")
+    step.emitOpError("pareprop-add-gpu-benchmark-entry: the index check ")
         << ref << " is missing or does not take the step's arguments";
     return failure();
   }
@@ -94,7 +94,7 @@ LogicalResult checkIndices(OpBuilder &b, ModuleOp module, func::FuncOp step,
     Type expected = check.getArgumentTypes()[i];
     if (arg.getType() != expected) {
       if (!memref::CastOp::areCastCompatible(arg.getType(), expected)) {
-        step.emitOpError("add-gpu-benchmark-entry: argument ")
+        step.emitOpError("pareprop-add-gpu-benchmark-entry: argument ")
             << i << " of the index check has type " << expected
             << ", not a view of " << arg.getType();
         return failure();
@@ -130,15 +130,16 @@ struct AddGpuBenchmarkEntryPass
                        : fn.getSymName() == func)
         step = fn;
     if (!step || step.isExternal()) {
-      module.emitError("add-gpu-benchmark-entry: no training step ")
+      module.emitError("pareprop-add-gpu-benchmark-entry: no training step ")
           << (func.empty() ? std::string("(a function marked "
                                          "rev.training_step)")
                            : "named '" + std::string(func) + "'");
       return signalPassFailure();
     }
     if (symbols.lookup(kEntryName)) {
-      module.emitError("add-gpu-benchmark-entry: the module already has a "
-                       "function named ")
+      module.emitError(
+          "pareprop-add-gpu-benchmark-entry: the module already has a "
+          "function named ")
           << kEntryName;
       return signalPassFailure();
     }
@@ -153,7 +154,7 @@ struct AddGpuBenchmarkEntryPass
       if (!ok) {
         step.emitOpError("argument ")
             << i << " of type " << type
-            << " cannot be filled by add-gpu-benchmark-entry (static "
+            << " cannot be filled by pareprop-add-gpu-benchmark-entry (static "
                "identity-layout memrefs of floats or integers, and i64 "
                "scalars, can; run convert-rev-to-gpu first)";
         return signalPassFailure();

@@ -14,6 +14,12 @@ mlir::FailureOr<mlir::Value> launchParallelLoop(mlir::scf::ParallelOp loop,
                                                 mlir::Value token,
                                                 unsigned threadsPerBlock);
 
+/// Moves `op` (no results) into a one-thread `gpu.launch async [token]`
+/// and returns the launch's token: the way to run on the device what has
+/// no parallel loop to spread (a sequential loop nest).
+mlir::FailureOr<mlir::Value> launchOnOneThread(mlir::Operation *op,
+                                               mlir::Value token);
+
 } // namespace pareprop
 
 #endif

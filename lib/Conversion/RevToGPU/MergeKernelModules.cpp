@@ -1,7 +1,7 @@
 //===- MergeKernelModules.cpp - one gpu.module of distinct kernels --------===//
 //
-// merge-gpu-kernel-modules: the kernels of every plain gpu.module move into
-// one module, identical kernels once (see the pass description in
+// pareprop-merge-gpu-kernel-modules: the kernels of every plain gpu.module move
+// into one module, identical kernels once (see the pass description in
 // Conversion/Passes.td).
 //
 //===----------------------------------------------------------------------===//

@@ -219,13 +219,13 @@ def RevScheduleBackward : Pass<"rev-schedule-backward", "mlir::ModuleOp"> {
     Option<"runtimeContractions", "runtime-contractions", "bool",
            /*default=*/"true",
            "Matrix products will run through the runtime's kernel library "
-           "(convert-contractions-to-runtime): cost them at the target's "
+           "(pareprop-contractions-to-runtime): cost them at the target's "
            "contraction rate, and let a task that runs alone spread large "
            "ones over splitUnits units. false: cost them as loop kernels">,
     Option<"splitMinIterations", "split-min-iterations", "int64_t",
            /*default=*/"-1",
            "Loop kernels of at least this many iterations will be cut in "
-           "two for tasks that run alone (split-kernels-across-threads): "
+           "two for tasks that run alone (pareprop-split-kernels-across-threads): "
            "such tasks spread them over the target's split_units. 0: loop "
            "kernels run on one unit; -1: the target's split_loop_flops">,
     Option<"explain", "explain", "bool", /*default=*/"false",
