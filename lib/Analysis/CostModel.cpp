@@ -4,29 +4,11 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
-#include "pareprop/Dialect/NN/IR/NNOps.h"
 #include "pareprop/Dialect/Rev/IR/RevOps.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
 using namespace pareprop;
-
-static double numElements(Type t) {
-  auto shaped = dyn_cast<ShapedType>(t);
-  return shaped && shaped.hasStaticShape() ? double(shaped.getNumElements())
-                                           : 0.0;
-}
-
-int64_t pareprop::bytesOf(Type type) {
-  auto shaped = dyn_cast<ShapedType>(type);
-  if (!shaped || !shaped.hasStaticShape())
-    return 0;
-  Type element = shaped.getElementType();
-  int64_t bits = element.isIntOrIndexOrFloat()
-                     ? (element.isIndex() ? 64 : element.getIntOrFloatBitWidth())
-                     : 64;
-  return shaped.getNumElements() * ((bits + 7) / 8);
-}
 
 const OpCostModel::Work &OpCostModel::functionWork(StringRef name) {
   static const Work none;
@@ -56,7 +38,7 @@ void OpCostModel::add(Operation *op, Work &work) {
   // The add/sub a coupling combines its halves with.
   auto combine = [&](ValueRange results) {
     for (Value r : results) {
-      double n = numElements(r.getType());
+      double n = elementsOf(r.getType());
       work.kernels.push_back({n, 3.0 * double(bytesOf(r.getType())), n});
     }
   };
@@ -81,59 +63,9 @@ void OpCostModel::add(Operation *op, Work &work) {
     });
     return;
   }
-  // One kernel per op with a tensor result.
-  double elements = 0, bytes = 0;
-  for (Value r : op->getResults()) {
-    elements = std::max(elements, numElements(r.getType()));
-    bytes += double(bytesOf(r.getType()));
-  }
-  if (elements == 0)
-    return;
-  for (Value v : op->getOperands())
-    bytes += double(bytesOf(v.getType()));
-  double flops = elements;
-  bool contraction = false;
-  if (auto mm = dyn_cast<nn::MatmulOp>(op)) {
-    auto lhs = mm.getLhs().getType();
-    int64_t rank = lhs.getRank();
-    int64_t k = lhs.getDimSize(mm.getTransposeLhs() ? rank - 2 : rank - 1);
-    flops = 2.0 * elements * double(k);
-    contraction = true;
-  } else if (auto lin = dyn_cast<nn::LinearOp>(op)) {
-    auto x = cast<ShapedType>(lin.getOperand(0).getType());
-    flops = 2.0 * elements * double(x.getDimSize(x.getRank() - 1));
-    contraction = true;
-    // The output starts as the broadcast bias (or zeros): one more loop.
-    double resultBytes = double(bytesOf(lin.getType()));
-    work.kernels.push_back({elements, 2.0 * resultBytes, elements});
-  } else if (isa<nn::SliceOp>(op)) {
-    // A view once bufferized; counted as the copy a consumer may make.
-    bytes = 2.0 * double(bytesOf(op->getResult(0).getType()));
-  } else if (auto emb = dyn_cast<nn::EmbeddingOp>(op)) {
-    // Reads the ids and one table row per id, not the whole table.
-    bytes = 2.0 * double(bytesOf(emb.getType())) +
-            double(bytesOf(emb.getIds().getType()));
-  } else if (auto grad = dyn_cast<nn::EmbeddingGradOp>(op)) {
-    // Zeroes the table, then adds one row of dy per id (read dy, read and
-    // write the row).
-    double rowsAdded = numElements(grad.getGrad().getType());
-    flops = elements + rowsAdded;
-    bytes = double(bytesOf(grad.getType())) +
-            double(bytesOf(grad.getIds().getType())) +
-            3.0 * double(bytesOf(grad.getGrad().getType()));
-  } else if (isa<nn::CrossEntropyOp, nn::CrossEntropyGradOp>(op)) {
-    // Row max, sum of exps, then the picked logits (loss) or one more
-    // elementwise pass (gradient): about four passes over the logits.
-    flops = 4.0 * numElements(op->getOperand(0).getType());
-  } else if (isa<nn::LayerNormOp, nn::SoftmaxOp>(op)) {
-    // Row kernels: three passes over each row (statistics, statistics,
-    // result), the work pareprop-split-kernels-across-threads weighs them by.
-    flops = 3.0 * elements;
-  } else if (op->getNumOperands() > 0) {
-    // Reductions and broadcasts touch every input element.
-    flops = std::max(elements, numElements(op->getOperand(0).getType()));
-  }
-  work.kernels.push_back({flops, bytes, elements, contraction});
+  if (auto costed = dyn_cast<KernelCostOpInterface>(op))
+    return costed.appendKernels(work.kernels);
+  appendElementwiseKernel(op, work.kernels);
 }
 
 int64_t OpCostModel::functionPeak(StringRef name) {

@@ -2,10 +2,12 @@
 
 #include "pareprop-c/TrainingStep.h"
 
-#include "pareprop/Dialect/NN/IR/NNDialect.h"
+#include "Strings.h"
+
 #include "pareprop/Dialect/Rev/IR/RevOps.h"
 #include "pareprop/ExecutionEngine/CompiledFunction.h"
 #include "pareprop/Harness/Harness.h"
+#include "pareprop/InitAllDialects.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -35,17 +37,10 @@ struct PaRepropStep {
   int64_t lastSystemAllocations = 0;
 };
 
-namespace {
-char *copyString(const std::string &s) {
-  char *out = static_cast<char *>(std::malloc(s.size() + 1));
-  std::memcpy(out, s.c_str(), s.size() + 1);
-  return out;
-}
+using pareprop::capi::copyString;
+using pareprop::capi::setError;
 
-void setError(char **error, const std::string &message) {
-  if (error)
-    *error = copyString(message);
-}
+namespace {
 
 void initNativeTarget() {
   static std::once_flag initTargets;
@@ -61,7 +56,7 @@ DialectRegistry dialects() {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerAllToLLVMIRTranslations(registry);
-  registry.insert<pareprop::nn::NNDialect, pareprop::rev::RevDialect>();
+  pareprop::registerAllDialects(registry);
   return registry;
 }
 
@@ -84,6 +79,46 @@ std::string parseOptions(const char *options,
            "arguments, not by options";
   return "";
 }
+
+/// A model handed to the C API: its text parsed, its loss function found and
+/// the caller's options read, with every diagnostic (the parser's, and the
+/// pipeline's while this lives) collected for the error message.
+class ModelRequest {
+public:
+  explicit ModelRequest(MLIRContext &context)
+      : diagStream(diagnostics), handler(sourceMgr, &context, diagStream),
+        context(context) {}
+
+  /// Empty, or what is wrong with `mlir`, `func` or `options`.
+  std::string load(const char *mlir, const char *func, const char *options) {
+    sourceMgr.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBufferCopy(mlir, "<model>"), llvm::SMLoc());
+    model = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (!model)
+      return "could not parse the model";
+    auto found = pareprop::findLossFunction(*model, func ? func : "");
+    if (!found)
+      return llvm::toString(found.takeError());
+    loss = *found;
+    return parseOptions(options, pipeline);
+  }
+
+  /// `message` followed by the diagnostics collected so far.
+  std::string explain(const std::string &message) const {
+    return diagnostics.empty() ? message : message + "\n" + diagnostics;
+  }
+
+  OwningOpRef<ModuleOp> model;
+  func::FuncOp loss;
+  pareprop::RevToLLVMOptions pipeline;
+
+private:
+  llvm::SourceMgr sourceMgr;
+  std::string diagnostics;
+  llvm::raw_string_ostream diagStream;
+  SourceMgrDiagnosticHandler handler;
+  MLIRContext &context;
+};
 
 /// libpareprop_async_runtime.so beside this library (build tree and
 /// installation alike), unless PAREPROP_ASYNC_RUNTIME names another.
@@ -136,34 +171,19 @@ pareprop_step_compile(const char *mlir, const char *func, const char *schedule,
   }
   auto step = std::make_unique<PaRepropStep>();
   step->context = std::make_unique<MLIRContext>(dialects());
-  MLIRContext &context = *step->context;
-  context.loadAllAvailableDialects();
-
-  std::string diagnostics;
-  llvm::raw_string_ostream diagStream(diagnostics);
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBufferCopy(mlir, "<model>"), llvm::SMLoc());
-  SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
+  step->context->loadAllAvailableDialects();
+  ModelRequest request(*step->context);
   auto fail = [&](const std::string &message) -> PaRepropStep * {
-    setError(error,
-             diagnostics.empty() ? message : message + "\n" + diagnostics);
+    setError(error, request.explain(message));
     return nullptr;
   };
-
-  OwningOpRef<ModuleOp> model = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!model)
-    return fail("could not parse the model");
-  auto loss = pareprop::findLossFunction(*model, func ? func : "");
-  if (!loss)
-    return fail(llvm::toString(loss.takeError()));
-  auto sig = pareprop::trainingStepSignature(*loss);
+  if (std::string bad = request.load(mlir, func, options); !bad.empty())
+    return fail(bad);
+  func::FuncOp loss = request.loss;
+  auto sig = pareprop::trainingStepSignature(loss);
   if (!sig)
     return fail(llvm::toString(sig.takeError()));
-
-  pareprop::RevToLLVMOptions pipeline;
-  if (std::string bad = parseOptions(options, pipeline); !bad.empty())
-    return fail(bad);
+  pareprop::RevToLLVMOptions &pipeline = request.pipeline;
   std::string name = schedule;
   bool forward = name == "forward";
   if (forward) {
@@ -177,13 +197,13 @@ pareprop_step_compile(const char *mlir, const char *func, const char *schedule,
     pipeline.mode = named->mode;
     pipeline.policy = named->policy;
   }
-  pipeline.func = loss->getSymName().str();
+  pipeline.func = loss.getSymName().str();
 
-  llvm::json::Object out{{"function", loss->getSymName().str()},
+  llvm::json::Object out{{"function", loss.getSymName().str()},
                          {"schedule", name}};
   auto onScheduled = [&](ModuleOp scheduled) {
     auto stepFn = scheduled.lookupSymbol<func::FuncOp>(
-        (loss->getSymName() + "_step").str());
+        (loss.getSymName() + "_step").str());
     if (!stepFn)
       return;
     using pareprop::rev::RevDialect;
@@ -200,9 +220,9 @@ pareprop_step_compile(const char *mlir, const char *func, const char *schedule,
   if (forward)
     resultTypes.resize(1);
   std::string entry =
-      forward ? loss->getSymName().str() : (loss->getSymName() + "_step").str();
+      forward ? loss.getSymName().str() : (loss.getSymName() + "_step").str();
   auto compiled =
-      pareprop::compileFunction(*model, pipeline, entry, sig->argTypes,
+      pareprop::compileFunction(*request.model, pipeline, entry, sig->argTypes,
                                 resultTypes, runtimeLibrary(), onScheduled);
   if (!compiled)
     return fail(llvm::toString(compiled.takeError()));
@@ -316,40 +336,27 @@ extern "C" int pareprop_check_schedules(const char *mlir, const char *func,
   initNativeTarget();
   MLIRContext context(dialects());
   context.loadAllAvailableDialects();
-  std::string diagnostics;
-  llvm::raw_string_ostream diagStream(diagnostics);
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBufferCopy(mlir, "<model>"), llvm::SMLoc());
-  SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
+  ModelRequest request(context);
   auto fail = [&](const std::string &message) {
-    setError(error,
-             diagnostics.empty() ? message : message + "\n" + diagnostics);
+    setError(error, request.explain(message));
     return -1;
   };
-  OwningOpRef<ModuleOp> model = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!model)
-    return fail("could not parse the model");
-  auto loss = pareprop::findLossFunction(*model, func ? func : "");
-  if (!loss)
-    return fail(llvm::toString(loss.takeError()));
-  pareprop::RevToLLVMOptions pipeline;
-  if (std::string bad = parseOptions(options, pipeline); !bad.empty())
+  if (std::string bad = request.load(mlir, func, options); !bad.empty())
     return fail(bad);
 
   pareprop::ScheduleCheck check;
   check.schedules.clear();
   for (StringRef name : llvm::split(StringRef(schedules), ','))
     check.schedules.push_back(name.trim().str());
-  check.options = &pipeline;
+  check.options = &request.pipeline;
   check.seed = seed;
   check.tolerance = rtol;
   check.finiteDifferences.samples = fdSamples;
   check.finiteDifferences.seed = seed;
   check.finiteDifferences.tolerance = fdRtol;
   std::vector<std::unique_ptr<pareprop::CompiledFunction>> engines;
-  auto checked =
-      pareprop::checkSchedules(*model, *loss, check, runtimeLibrary(), engines);
+  auto checked = pareprop::checkSchedules(*request.model, request.loss, check,
+                                          runtimeLibrary(), engines);
   {
     std::lock_guard<std::mutex> lock(graveyardMutex);
     for (auto &engine : engines)

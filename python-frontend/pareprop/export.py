@@ -6,6 +6,12 @@ loss) with torch.fx. Every :class:`pareprop.nn.ReversibleBlock` becomes one
 whose F or G have the same code); parameters become arguments of the loss
 function, named by ``module.named_parameters()`` in the ``rev.param``
 argument attribute. Shapes are static: they are those of ``example_inputs``.
+
+Every other call (a torch function, a Tensor method, a torch.nn module) is
+written as an ``aten.call`` of the ATen operator it calls, its arguments
+named as in the operator's schema; the C++ table of ``convert-aten-to-nn``
+(through the C API) lowers those to ``nn``. pareprop-import's TorchScript
+path writes and lowers the same calls, so an operator is added once, there.
 """
 
 import contextlib
@@ -13,6 +19,8 @@ import dis
 import inspect
 import math
 import operator
+import re
+import struct
 import sys
 from dataclasses import dataclass, field
 
@@ -139,12 +147,38 @@ def _tensor_type(shape, elem):
     return "tensor<" + "".join(f"{d}x" for d in shape) + elem + ">"
 
 
-def _float(v):
-    return "{:.17e}".format(float(v))
+def _quoted(s):
+    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _ints(values):
-    return "[" + ", ".join(str(int(v)) for v in values) + "]"
+def _f64(v):
+    """An f64 attribute; infinities and NaN by their bits, which MLIR's float
+    literals do not spell."""
+    v = float(v)
+    if math.isfinite(v):
+        return "{:.17e} : f64".format(v)
+    return "0x{:016X} : f64".format(struct.unpack("<Q", struct.pack("<d",
+                                                                    v))[0])
+
+
+def _attribute(v):
+    """An aten.call argument as an MLIR attribute, or None when it says
+    nothing the lowering reads (devices, memory formats)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return f"{v} : i64"
+    if isinstance(v, float):
+        return _f64(v)
+    if isinstance(v, str):
+        return _quoted(v)
+    if isinstance(v, torch.dtype):
+        return _quoted(str(v))
+    if isinstance(v, (tuple, list, torch.Size)) and all(
+            isinstance(x, int) and not isinstance(x, bool) for x in v):
+        return "array<i64" + (": " + ", ".join(str(x) for x in v)
+                              if len(v) else "") + ">"
+    return None
 
 
 @dataclass
@@ -155,11 +189,17 @@ class _Value:
 
     @property
     def type(self):
+        if self is _KEY or (self.name == "%key" and self.elem == "i64"):
+            return "i64"
         return _tensor_type(self.shape, self.elem)
 
     @property
     def rank(self):
         return len(self.shape)
+
+
+# The dropout key of the function being written (an i64, not a tensor).
+_KEY = _Value("%key", (), "i64")
 
 
 @dataclass
@@ -169,9 +209,14 @@ class _Param:
     value: _Value
 
 
+_LOC = re.compile(r' loc\("[^"]*"\)$')
+
+
 class _Function:
     """One func.func being written: its body, its arguments, and the
-    parameters and dropout key it needs."""
+    parameters and dropout key it needs. Its ops are PyTorch operator calls
+    (aten.call, ATen schema names), which convert-aten-to-nn lowers to nn
+    with the table the TorchScript importer's calls go through too."""
 
     def __init__(self, exporter, path):
         self.exporter = exporter
@@ -180,7 +225,6 @@ class _Function:
         self.args = []  # (_Value, attrs)
         self.params = {}  # id(tensor) -> _Param
         self.key = None
-        self.dropouts = 0
         self.counter = 0
         self.constants = {}
 
@@ -221,163 +265,46 @@ class _Function:
         return v
 
     def key_value(self):
-        if self.key is None:
-            self.key = "%key"
-        return self.key
+        self.key = "%key"
+        return _KEY
 
     def op(self, text, shape, elem):
         v = self.fresh(shape, elem)
         self.lines.append(f"  {v.name} = {text}")
         return v
 
-    # -- nn ops ------------------------------------------------------------
-
-    def binary(self, name, a, b):
-        shape = _broadcast(a.shape, b.shape, self.path)
-        return self.op(f"nn.{name} {a.name}, {b.name} : {a.type}, {b.type}",
-                       shape, a.elem)
-
-    def scale(self, a, factor):
-        if factor == 1.0:
-            return a
-        return self.op(f"nn.scale {a.name} by {_float(factor)} : {a.type}",
-                       a.shape, a.elem)
-
-    def unary(self, name, a, attrs=""):
-        return self.op(f"nn.{name} {a.name}{attrs} : {a.type}", a.shape,
-                       a.elem)
-
-    def reshape(self, a, shape):
-        shape = tuple(shape)
-        if shape == a.shape:
-            return a
-        return self.op(f"nn.reshape {a.name} : {a.type} -> "
-                       f"{_tensor_type(shape, a.elem)}", shape, a.elem)
-
-    def transpose(self, a, perm):
-        perm = [p % a.rank for p in perm] if a.rank else []
-        if perm == list(range(a.rank)):
-            return a
-        shape = tuple(a.shape[p] for p in perm)
-        return self.op(f"nn.transpose {a.name} perm {_ints(perm)} : {a.type}",
-                       shape, a.elem)
-
-    def swap(self, a, d0, d1):
-        perm = list(range(a.rank))
-        d0, d1 = d0 % a.rank, d1 % a.rank
-        perm[d0], perm[d1] = perm[d1], perm[d0]
-        return self.transpose(a, perm)
-
-    def matmul(self, a, b, transpose_rhs=False):
-        if a.rank < 2 or b.rank < 2:
-            raise ExportError(f"{self.path}: matmul of a vector is not "
-                              "supported (operands of rank >= 2)")
-        if b.rank == 2 and a.rank > 2 and not transpose_rhs:
-            # [..., k] @ [k, n]: one 2-D product.
-            flat = self.reshape(a, (math.prod(a.shape[:-1]), a.shape[-1]))
-            out = self.matmul(flat, b)
-            return self.reshape(out, a.shape[:-1] + (b.shape[-1],))
-        if a.rank != b.rank or a.shape[:-2] != b.shape[:-2]:
-            raise ExportError(
-                f"{self.path}: matmul of {list(a.shape)} and {list(b.shape)}:"
-                " batch dimensions must match (no batch broadcasting)")
-        n = b.shape[-2] if transpose_rhs else b.shape[-1]
-        attrs = " {transpose_rhs}" if transpose_rhs else ""
-        return self.op(f"nn.matmul {a.name}, {b.name}{attrs} : {a.type}, "
-                       f"{b.type}", a.shape[:-1] + (n,), a.elem)
-
-    def linear(self, x, w, b=None):
-        shape = x.shape[:-1] + (w.shape[0],)
-        if b is None:
-            return self.op(f"nn.linear {x.name}, {w.name} : {x.type}, "
-                           f"{w.type}", shape, x.elem)
-        return self.op(f"nn.linear {x.name}, {w.name}, {b.name} : {x.type}, "
-                       f"{w.type}, {b.type}", shape, x.elem)
-
-    def layer_norm(self, x, g, b, eps):
-        v = self.fresh(x.shape, x.elem)
-        stats = self.fresh(x.shape[:-1], x.elem), self.fresh(x.shape[:-1],
-                                                             x.elem)
+    def call(self, name, operands, args, results, where):
+        """One aten.call of operator `name`: `operands` are (schema name,
+        value) pairs, `args` the other arguments by schema name (None ones
+        left out), `results` the (shape, elem) of each result. Returns the
+        result values."""
+        first = self.fresh((), "")
+        values = [_Value(first.name + (f"#{i}" if len(results) > 1 else ""),
+                         tuple(shape), elem)
+                  for i, (shape, elem) in enumerate(results)]
+        attrs = []
+        for k, v in args.items():
+            a = _attribute(v)
+            if a is not None:
+                attrs.append(f"{k} = {a}")
+        names = ", ".join(_quoted(k) for k, _ in operands)
+        types = ", ".join(v.type for v in values)
+        head = first.name + (f":{len(values)}" if len(values) > 1 else "")
         self.lines.append(
-            f"  {v.name}, {stats[0].name}, {stats[1].name} = nn.layer_norm "
-            f"{x.name}, {g.name}, {b.name} {{epsilon = {_float(eps)} : f64}}"
-            f" : {x.type}, {g.type}")
-        return v
+            f"  {head} = aten.call {_quoted(name)}("
+            f"{', '.join(v.name for _, v in operands)}) {{operand_names = "
+            f"[{names}], args = {{{', '.join(attrs)}}}}} : ("
+            f"{', '.join(v.type for _, v in operands)}) -> "
+            f"{types if len(values) == 1 else '(' + types + ')'}"
+            f" loc({_quoted(where)})")
+        return values
 
-    def softmax(self, x, dim):
-        dim %= x.rank
-        if dim != x.rank - 1:
-            t = self.swap(x, dim, -1)
-            return self.swap(self.softmax(t, -1), dim, -1)
-        return self.op(f"nn.softmax {x.name} dim {x.rank - 1} : {x.type}",
-                       x.shape, x.elem)
+    def call1(self, name, operands, args, shape, elem, where):
+        return self.call(name, operands, args, [(shape, elem)], where)[0]
 
-    def dropout(self, x, rate):
-        if rate == 0.0:
-            return x
-        if not 0.0 <= rate < 1.0:
-            raise ExportError(f"{self.path}: dropout rate {rate} not in [0, 1)")
-        i = self.dropouts
-        self.dropouts += 1
-        return self.op(f"nn.dropout {x.name}, {self.key_value()} {{id = {i} :"
-                       f" i64, rate = {_float(rate)} : f64}} : {x.type}",
-                       x.shape, x.elem)
-
-    def reduce(self, name, x, dims, keepdim=False):
-        dims = sorted({d % x.rank for d in dims})
-        shape = tuple(s for i, s in enumerate(x.shape) if i not in dims)
-        out = self.op(f"nn.{name} {x.name} dims {_ints(dims)} : {x.type}",
-                      shape, x.elem)
-        if keepdim:
-            out = self.reshape(out, tuple(1 if i in dims else s
-                                          for i, s in enumerate(x.shape)))
-        return out
-
-    def slice(self, x, offsets, sizes):
-        if tuple(sizes) == x.shape:
-            return x
-        return self.op(f"nn.slice {x.name} offsets {_ints(offsets)} sizes "
-                       f"{_ints(sizes)} : {x.type}", sizes, x.elem)
-
-    def slice_dim(self, x, dim, start, size):
-        offsets = [0] * x.rank
-        sizes = list(x.shape)
-        offsets[dim], sizes[dim] = start, size
-        return self.slice(x, offsets, sizes)
-
-    def concat(self, xs, dim):
-        if len(xs) == 1:
-            return xs[0]
-        dim %= xs[0].rank
-        shape = list(xs[0].shape)
-        shape[dim] = sum(x.shape[dim] for x in xs)
-        names = ", ".join(x.name for x in xs)
-        types = ", ".join(x.type for x in xs)
-        return self.op(f"nn.concat {names} dim {dim} : {types}", shape,
-                       xs[0].elem)
-
-    def embedding(self, ids, table):
-        if ids.elem != "i64":
-            raise ExportError(f"{self.path}: embedding indices must be "
-                              "integer tensors")
-        return self.op(f"nn.embedding {ids.name}, {table.name} : {ids.type},"
-                       f" {table.type}", ids.shape + (table.shape[1],),
-                       table.elem)
-
-    def cross_entropy(self, logits, labels, ignore_index=-100):
-        if logits.rank != 2 or labels.shape != logits.shape[:1]:
-            raise ExportError(
-                f"{self.path}: cross_entropy takes [N, C] logits and [N] "
-                f"labels, got {list(logits.shape)} and {list(labels.shape)}")
-        if labels.elem != "i64":
-            raise ExportError(f"{self.path}: cross_entropy labels must be "
-                              "class indices (an integer tensor)")
-        attrs = ("" if ignore_index == -100 else
-                 f" {{ignore_index = {int(ignore_index)} : i64}}")
-        return self.op(f"nn.cross_entropy {logits.name}, {labels.name}{attrs}"
-                       f" : {logits.type}, {labels.type}", (), logits.elem)
-
-    # -- text ----------------------------------------------------------------
+    def body_key(self):
+        """The body without locations: functions of equal code are one."""
+        return [_LOC.sub("", line) for line in self.lines]
 
     def signature(self):
         parts = []
@@ -414,7 +341,7 @@ def _broadcast(a, b, path):
 
 
 # --------------------------------------------------------------------------
-# fx nodes -> ops
+# fx nodes -> aten.calls
 # --------------------------------------------------------------------------
 
 def _bind(node, names, defaults=None):
@@ -436,34 +363,69 @@ def _target_name(node):
     return getattr(t, "__name__", str(t))
 
 
-_FUNCTIONS = {
-    operator.add: "add", torch.add: "add", operator.sub: "sub",
-    torch.sub: "sub", operator.mul: "mul", torch.mul: "mul",
-    operator.truediv: "div", torch.div: "div", operator.neg: "neg",
-    torch.neg: "neg", operator.matmul: "matmul", torch.matmul: "matmul",
-    torch.bmm: "matmul", operator.getitem: "getitem", F.gelu: "gelu",
-    F.relu: "relu", torch.relu: "relu", torch.tanh: "tanh", F.tanh: "tanh",
-    F.softmax: "softmax", torch.softmax: "softmax", F.dropout: "dropout",
-    F.layer_norm: "layer_norm", F.linear: "linear", torch.cat: "cat",
-    torch.concat: "cat", torch.chunk: "chunk", torch.split: "split",
-    torch.unbind: "unbind", torch.flatten: "flatten",
-    torch.transpose: "transpose", torch.permute: "permute",
-    torch.reshape: "reshape", torch.mean: "mean", torch.sum: "sum",
-    F.cross_entropy: "cross_entropy", F.mse_loss: "mse_loss",
-    torch.unsqueeze: "unsqueeze", torch.squeeze: "squeeze",
-    F.embedding: "embedding",
-}
+def _bind_schema(name, args, kwargs):
+    """`args` and `kwargs` of a call of aten::`name` by the argument names
+    of the first of its overloads that takes them (as TorchScript names
+    them): extra integers or tensors after a list argument are that list
+    (`x.view(2, 3)`, `torch.broadcast_tensors(a, b)`), Python's `input` is
+    ATen's `self`."""
+    packet = getattr(torch.ops.aten, name)
+    kwargs = {k: v for k, v in kwargs.items()
+              if not (k == "inplace" and v is False)}
+    for overload in packet.overloads():
+        if overload == "out" or overload.endswith("_out") or \
+                overload.startswith("names"):
+            continue
+        bound = _try_bind(getattr(packet, overload)._schema, args, kwargs)
+        if bound is not None:
+            return bound
+    raise ExportError(f"no overload of aten::{name} takes these arguments")
 
-_METHODS = {
-    "add": "add", "sub": "sub", "mul": "mul", "div": "div",
-    "matmul": "matmul", "view": "reshape", "reshape": "reshape",
-    "permute": "permute", "transpose": "transpose", "flatten": "flatten",
-    "contiguous": "identity", "mean": "mean", "sum": "sum", "chunk": "chunk",
-    "split": "split", "unbind": "unbind", "softmax": "softmax",
-    "unsqueeze": "unsqueeze", "squeeze": "squeeze", "relu": "relu",
-    "tanh": "tanh", "t": "t", "neg": "neg", "float": "identity",
-    "__getitem__": "getitem",
-}
+
+def _try_bind(schema, args, kwargs):
+    params = list(schema.arguments)
+    positional = [p for p in params if not p.kwarg_only]
+    args = list(args)
+    if len(args) > len(positional):
+        if not positional or not isinstance(positional[-1].type,
+                                            torch._C.ListType):
+            return None
+        k = len(positional) - 1
+        if not (all(isinstance(a, int) for a in args[k:]) or
+                all(isinstance(a, _Value) for a in args[k:])):
+            return None
+        args = args[:k] + [tuple(args[k:])]
+    names = {p.name for p in params}
+    out = {p.name: a for p, a in zip(positional, args)}
+    for k, v in kwargs.items():
+        if k not in names and k == "input" and "self" in names:
+            k = "self"
+        if k not in names or k in out:
+            return None
+        out[k] = v
+    for p in params:
+        optional = isinstance(p.type, torch._C.OptionalType)
+        if p.name not in out and not optional and not p.has_default_value():
+            return None
+    return out
+
+
+def _aten_name(node):
+    """The ATen operator an fx call_function or call_method node calls, by
+    name (torch.tanh, F.gelu, Tensor.view: tanh, gelu, view)."""
+    if node.op == "call_method":
+        name = _METHOD_NAMES.get(node.target, node.target)
+    else:
+        name = _FUNCTION_NAMES.get(node.target,
+                                   getattr(node.target, "__name__", ""))
+    return name if name and hasattr(torch.ops.aten, name) else None
+
+
+# Python callables and methods named otherwise than their ATen operator.
+_FUNCTION_NAMES = {operator.truediv: "div", operator.getitem: None}
+_METHOD_NAMES = {"float": "to", "__getitem__": None}
+
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
 
 class _GraphEmitter:
@@ -502,11 +464,13 @@ class _GraphEmitter:
                          self.value(a.step))
         return a
 
-    def where(self, n):
+    def module_path(self, n):
         stack = n.meta.get("nn_module_stack")
         inner = list(stack)[-1] if stack else ""
-        where = ".".join(p for p in (self.path, inner) if p) or "<top>"
-        return f"{where} ({_target_name(n)})"
+        return ".".join(p for p in (self.path, inner) if p) or "<top>"
+
+    def where(self, n):
+        return f"{self.module_path(n)} ({_target_name(n)})"
 
     def node(self, n):
         recorded = self.values.get(n)
@@ -517,17 +481,59 @@ class _GraphEmitter:
             return self.attribute(n)
         if n.op == "call_module":
             return self.module(n)
-        kind = (_FUNCTIONS.get(n.target) if n.op == "call_function"
-                else _METHODS.get(n.target))
-        if kind is None:
-            raise ExportError(f"unsupported op {_target_name(n)} at "
-                              f"{self.where(n)}")
+        self.loc = self.module_path(n)
         try:
-            return getattr(self, "op_" + kind)(n, recorded)
+            if n.op == "call_function" and n.target in _FUNCTIONS:
+                return _FUNCTIONS[n.target](self, n, recorded)
+            if n.op == "call_method" and n.target in _METHODS:
+                return _METHODS[n.target](self, n, recorded)
+            name = _aten_name(n)
+            if name is None:
+                raise ExportError(f"unsupported op {_target_name(n)}")
+            args = self.value(tuple(n.args))
+            kwargs = self.value(dict(n.kwargs))
+            if name in ("add", "mul") and len(args) == 2 and isinstance(
+                    args[1], _Value) and not isinstance(args[0], _Value):
+                args = (args[1], args[0])  # 2 * x is x * 2.
+            return self.aten(name, _bind_schema(name, args, kwargs),
+                             recorded)
         except ExportError as e:
             if " at " in str(e):
                 raise
             raise ExportError(f"{e} at {self.where(n)}") from None
+
+    def aten(self, name, bound, recorded):
+        """An aten.call of `bound` (schema name -> value) with the results
+        `recorded` (a _Meta, or a tuple or list of them)."""
+        operands, args = [], {}
+        for k, v in bound.items():
+            if isinstance(v, _Value):
+                operands.append((k, v))
+            elif isinstance(v, (tuple, list)) and any(isinstance(x, _Value)
+                                                      for x in v):
+                for x in v:
+                    if not isinstance(x, _Value):
+                        raise ExportError(f"argument {k} mixes tensors and "
+                                          "other values")
+                    operands.append((k, x))
+            elif v is not None:
+                args[k] = v
+        # Dropout draws from the function's key: the call needs it, and the
+        # function takes it, only when it drops something (as in
+        # pareprop-import).
+        if name == "dropout" and bound.get("train", True) and \
+                bound.get("p", 0.5) != 0:
+            operands.append(("key", self.fn.key_value()))
+        metas = [recorded] if isinstance(recorded, _Meta) else list(recorded)
+        if not all(isinstance(m, _Meta) for m in metas):
+            raise ExportError(f"results of aten::{name} that are not all "
+                              "tensors")
+        values = self.fn.call(name, operands, args,
+                              [(m.shape, _elem(m.dtype, self.loc))
+                               for m in metas], self.loc)
+        if isinstance(recorded, _Meta):
+            return values[0]
+        return type(recorded)(values)
 
     def attribute(self, n):
         obj = self.gm
@@ -553,142 +559,67 @@ class _GraphEmitter:
         return {k: self.value(v) for k, v in
                 _bind(n, names, defaults).items()}
 
-    # Elementwise -------------------------------------------------------------
+    # Calls with their shapes worked out here: decompositions (attention,
+    # indexing) and module calls --------------------------------------------
 
-    def _arith(self, n, name):
-        a, b = self.value(n.args[0]), self.value(n.args[1])
-        if "alpha" in n.kwargs:
-            raise ExportError(f"{name} with alpha is not supported")
-        if isinstance(a, _Value) and isinstance(b, _Value):
-            return self.fn.binary(name, a, b)
-        if name == "mul":
-            t, s = (a, b) if isinstance(a, _Value) else (b, a)
-            if isinstance(s, (int, float)):
-                return self.fn.scale(t, float(s))
-        if name == "div" and isinstance(a, _Value) and isinstance(b,
-                                                                  (int, float)):
-            return self.fn.scale(a, 1.0 / float(b))
-        raise ExportError(f"{name} of {type(a).__name__} and "
-                          f"{type(b).__name__} is not supported (tensors, "
-                          "or a tensor times/over a number)")
+    def emit(self, name, operands, args, shape, elem=None):
+        elem = elem or operands[0][1].elem
+        return self.fn.call1(name, operands, args, shape, elem, self.loc)
 
-    def op_add(self, n, r):
-        return self._arith(n, "add")
+    def linear(self, x, w, b=None):
+        ops = [("input", x), ("weight", w)] + ([("bias", b)] if b else [])
+        return self.emit("linear", ops, {}, x.shape[:-1] + (w.shape[0],))
 
-    def op_sub(self, n, r):
-        return self._arith(n, "sub")
+    def view(self, x, shape):
+        shape = tuple(shape)
+        if shape == x.shape:
+            return x
+        return self.emit("view", [("self", x)], {"size": shape}, shape)
 
-    def op_mul(self, n, r):
-        return self._arith(n, "mul")
+    def permute(self, x, dims):
+        shape = tuple(x.shape[d] for d in dims)
+        return self.emit("permute", [("self", x)], {"dims": tuple(dims)},
+                         shape)
 
-    def op_div(self, n, r):
-        return self._arith(n, "div")
+    def swap(self, x, d0, d1):
+        d0, d1 = d0 % x.rank, d1 % x.rank
+        if d0 == d1:
+            return x
+        shape = list(x.shape)
+        shape[d0], shape[d1] = shape[d1], shape[d0]
+        return self.emit("transpose", [("self", x)],
+                         {"dim0": d0, "dim1": d1}, tuple(shape))
 
-    def op_neg(self, n, r):
-        return self.fn.scale(self.tensor(n.args[0]), -1.0)
+    def matmul(self, a, b):
+        return self.emit("matmul", [("self", a), ("other", b)], {},
+                         a.shape[:-1] + b.shape[-1:])
 
-    def op_identity(self, n, r):
-        x = self.tensor(n.args[0])
-        if n.target == "float" and x.elem not in ("f32",):
-            raise ExportError("Tensor.float() of a non-f32 tensor")
-        return x
+    def scale(self, x, factor):
+        return self.emit("mul", [("self", x)], {"other": float(factor)},
+                         x.shape)
 
-    def op_relu(self, n, r):
-        return self.fn.unary("relu", self.tensor(n.args[0]))
+    def add(self, a, b):
+        return self.emit("add", [("self", a), ("other", b)], {},
+                         _broadcast(a.shape, b.shape, self.loc))
 
-    def op_tanh(self, n, r):
-        return self.fn.unary("tanh", self.tensor(n.args[0]))
+    def softmax(self, x, dim):
+        return self.emit("softmax", [("self", x)], {"dim": dim}, x.shape)
 
-    def op_gelu(self, n, r):
-        a = self.args(n, ["input", "approximate"], {"approximate": "none"})
-        attrs = (f" {{approximate = \"{a['approximate']}\"}}"
-                 if a["approximate"] != "none" else "")
-        return self.fn.unary("gelu", self.tensor(a["input"]), attrs)
+    def dropout(self, x, rate, training):
+        return self.aten("dropout", {"input": x, "p": float(rate),
+                                     "train": bool(training)},
+                         _Meta(x.shape, _DTYPE_OF[x.elem]))
 
-    def op_softmax(self, n, r):
-        a = self.args(n, ["input", "dim", "_stacklevel", "dtype"],
-                      {"dim": None, "dtype": None})
-        if a["dim"] is None or a["dtype"] is not None:
-            raise ExportError("softmax needs an explicit dim and no dtype")
-        return self.fn.softmax(self.tensor(a["input"]), a["dim"])
+    def slice(self, x, dim, start, size):
+        if size == x.shape[dim]:
+            return x
+        shape = list(x.shape)
+        shape[dim] = size
+        return self.emit("slice", [("self", x)],
+                         {"dim": dim, "start": start, "end": start + size,
+                          "step": 1}, tuple(shape))
 
-    def op_dropout(self, n, r):
-        a = self.args(n, ["input", "p", "training", "inplace"],
-                      {"p": 0.5, "training": True, "inplace": False})
-        x = self.tensor(a["input"])
-        return self.fn.dropout(x, a["p"]) if a["training"] else x
-
-    # Linear algebra ------------------------------------------------------------
-
-    def op_matmul(self, n, r):
-        return self.fn.matmul(self.tensor(n.args[0]), self.tensor(n.args[1]))
-
-    def op_linear(self, n, r):
-        a = self.args(n, ["input", "weight", "bias"], {"bias": None})
-        return self.fn.linear(self.tensor(a["input"]),
-                              self.tensor(a["weight"]),
-                              None if a["bias"] is None else
-                              self.tensor(a["bias"]))
-
-    def op_layer_norm(self, n, r):
-        a = self.args(n, ["input", "normalized_shape", "weight", "bias",
-                          "eps"], {"weight": None, "bias": None, "eps": 1e-5})
-        x = self.tensor(a["input"])
-        if tuple(a["normalized_shape"]) != x.shape[-1:]:
-            raise ExportError("layer_norm over more than the last dimension "
-                              "is not supported")
-        if a["weight"] is None or a["bias"] is None:
-            raise ExportError("layer_norm without weight and bias is not "
-                              "supported")
-        return self.fn.layer_norm(x, self.tensor(a["weight"]),
-                                  self.tensor(a["bias"]), a["eps"])
-
-    def op_embedding(self, n, r):
-        a = self.args(n, ["input", "weight", "padding_idx", "max_norm"],
-                      {"padding_idx": None, "max_norm": None})
-        if a["padding_idx"] is not None or a["max_norm"] is not None:
-            raise ExportError("embedding with padding_idx or max_norm is not "
-                              "supported")
-        return self.fn.embedding(self.tensor(a["input"]),
-                                 self.tensor(a["weight"]))
-
-    # Shapes ----------------------------------------------------------------------
-
-    def _shape_args(self, n):
-        rest = [self.value(a) for a in n.args[1:]]
-        if "shape" in n.kwargs:
-            rest = [self.value(n.kwargs["shape"])]
-        if len(rest) == 1 and isinstance(rest[0], (tuple, list)):
-            rest = list(rest[0])
-        return [int(d) for d in rest]
-
-    def op_reshape(self, n, r):
-        x = self.tensor(n.args[0])
-        return self.fn.reshape(x, r.shape)
-
-    def op_flatten(self, n, r):
-        return self.fn.reshape(self.tensor(n.args[0]), r.shape)
-
-    def op_unsqueeze(self, n, r):
-        return self.fn.reshape(self.tensor(n.args[0]), r.shape)
-
-    def op_squeeze(self, n, r):
-        return self.fn.reshape(self.tensor(n.args[0]), r.shape)
-
-    def op_permute(self, n, r):
-        x = self.tensor(n.args[0])
-        dims = self._shape_args(n) if "dims" not in n.kwargs else list(
-            self.value(n.kwargs["dims"]))
-        return self.fn.transpose(x, dims)
-
-    def op_transpose(self, n, r):
-        a = self.args(n, ["input", "dim0", "dim1"])
-        return self.fn.swap(self.tensor(a["input"]), a["dim0"], a["dim1"])
-
-    def op_t(self, n, r):
-        return self.fn.swap(self.tensor(n.args[0]), 0, 1)
-
-    def op_getitem(self, n, r):
+    def getitem(self, n, r):
         base = self.value(n.args[0])
         index = self.value(n.args[1])
         if isinstance(base, (tuple, list)):
@@ -698,13 +629,14 @@ class _GraphEmitter:
         return self.index(base, index, r)
 
     def index(self, x, index, r):
+        """Basic indexing: a slice per indexed dimension, then the recorded
+        shape (integers drop their dimension, None adds one)."""
         if not isinstance(index, tuple):
             index = (index,)
         if any(i is Ellipsis for i in index):
             k = index.index(Ellipsis)
             fill = x.rank - (len(index) - 1 - sum(i is None for i in index))
             index = index[:k] + (slice(None),) * (fill - k) + index[k + 1:]
-        offsets, sizes = [], []
         dim = 0
         for i in index:
             if i is None:
@@ -716,88 +648,53 @@ class _GraphEmitter:
                 i = i + n if i < 0 else i
                 if not 0 <= i < n:
                     raise ExportError(f"index {i} out of range")
-                offsets.append(i)
-                sizes.append(1)
+                x = self.slice(x, dim, i, 1)
             elif isinstance(i, slice):
                 start, stop, step = i.indices(n)
                 if step != 1:
                     raise ExportError("slices with a step are not supported")
-                offsets.append(start)
-                sizes.append(max(0, stop - start))
+                if stop <= start:
+                    raise ExportError("empty slices are not supported")
+                x = self.slice(x, dim, start, stop - start)
             else:
                 raise ExportError(f"index {i!r} is not supported (integers, "
                                   "slices, ... and None)")
             dim += 1
-        offsets += [0] * (x.rank - dim)
-        sizes += list(x.shape[dim:])
-        if 0 in sizes:
-            raise ExportError("empty slices are not supported")
-        return self.fn.reshape(self.fn.slice(x, offsets, sizes), r.shape)
+        return self.view(x, r.shape)
 
-    def _pieces(self, x, dim, sizes):
-        dim %= x.rank
-        out, start = [], 0
-        for s in sizes:
-            out.append(self.fn.slice_dim(x, dim, start, s))
-            start += s
-        return tuple(out)
+    # Python functions whose signature is not their ATen schema's ------------
 
-    def op_chunk(self, n, r):
-        a = self.args(n, ["input", "chunks", "dim"], {"dim": 0})
-        return self._pieces(self.tensor(a["input"]), a["dim"],
-                            [m.shape[a["dim"]] for m in r])
+    def op_dropout(self, n, r):
+        a = self.args(n, ["input", "p", "training", "inplace"],
+                      {"p": 0.5, "training": True, "inplace": False})
+        return self.dropout(self.tensor(a["input"]), a["p"], a["training"])
 
-    def op_split(self, n, r):
-        names = (["tensor", "split_size_or_sections", "dim"]
-                 if n.op == "call_function" else ["self", "split_size", "dim"])
-        a = self.args(n, names, {"dim": 0})
-        return self._pieces(self.tensor(n.args[0]), a["dim"],
-                            [m.shape[a["dim"]] for m in r])
+    def op_softmax(self, n, r):
+        a = self.args(n, ["input", "dim", "_stacklevel", "dtype"],
+                      {"dim": None, "dtype": None})
+        return self.aten("softmax", {"self": a["input"], "dim": a["dim"],
+                                     "dtype": a["dtype"]}, r)
 
-    def op_unbind(self, n, r):
-        a = self.args(n, ["input", "dim"], {"dim": 0})
-        x = self.tensor(a["input"])
-        dim = a["dim"] % x.rank
-        pieces = self._pieces(x, dim, [1] * x.shape[dim])
-        return tuple(self.fn.reshape(p, m.shape) for p, m in zip(pieces, r))
+    def op_embedding(self, n, r):
+        a = self.args(n, ["input", "weight", "padding_idx", "max_norm",
+                          "norm_type", "scale_grad_by_freq", "sparse"],
+                      {"padding_idx": None, "max_norm": None,
+                       "scale_grad_by_freq": False, "sparse": False})
+        if a["max_norm"] is not None:
+            raise ExportError("embedding with max_norm is not supported")
+        return self.aten("embedding", {
+            "weight": a["weight"], "indices": a["input"],
+            "padding_idx": -1 if a["padding_idx"] is None
+            else a["padding_idx"],
+            "scale_grad_by_freq": a["scale_grad_by_freq"],
+            "sparse": a["sparse"]}, r)
 
-    def op_cat(self, n, r):
-        a = self.args(n, ["tensors", "dim"], {"dim": 0})
-        xs = [self.tensor(t) for t in a["tensors"]]
-        return self.fn.concat(xs, a["dim"])
-
-    # Reductions and losses ------------------------------------------------------
-
-    def _reduce(self, n, name):
-        a = self.args(n, ["input", "dim", "keepdim"],
-                      {"dim": None, "keepdim": False})
-        if n.kwargs.get("dtype") is not None:
-            raise ExportError(f"{name} with dtype is not supported")
-        x = self.tensor(a["input"])
-        dims = a["dim"]
-        if dims is None:
-            dims = range(x.rank)
-        elif isinstance(dims, int):
-            dims = [dims]
-        return self.fn.reduce(name, x, dims, a["keepdim"])
-
-    def op_mean(self, n, r):
-        return self._reduce(n, "mean")
-
-    def op_sum(self, n, r):
-        return self._reduce(n, "sum")
-
-    def op_mse_loss(self, n, r):
-        a = self.args(n, ["input", "target", "size_average", "reduce",
-                          "reduction"], {"size_average": None, "reduce": None,
-                                         "reduction": "mean"})
-        if a["reduction"] not in ("mean", "sum") or a["size_average"] \
-                is not None or a["reduce"] is not None:
-            raise ExportError("mse_loss supports reduction='mean' or 'sum'")
-        d = self.fn.binary("sub", self.tensor(a["input"]),
-                           self.tensor(a["target"]))
-        sq = self.fn.binary("mul", d, d)
-        return self.fn.reduce(a["reduction"], sq, range(sq.rank))
+    def _reduction(self, a, name):
+        if a["size_average"] is not None or a["reduce"] is not None or \
+                a["reduction"] not in _REDUCTIONS:
+            raise ExportError(f"{name} takes reduction='none', 'mean' or "
+                              "'sum' (not size_average or reduce)")
+        return _REDUCTIONS[a["reduction"]]
 
     def op_cross_entropy(self, n, r):
         a = self.args(n, ["input", "target", "weight", "size_average",
@@ -806,20 +703,19 @@ class _GraphEmitter:
                       {"weight": None, "size_average": None,
                        "ignore_index": -100, "reduce": None,
                        "reduction": "mean", "label_smoothing": 0.0})
-        if (a["weight"] is not None or a["size_average"] is not None or
-                a["reduce"] is not None or a["reduction"] != "mean" or
-                a["label_smoothing"] != 0.0):
-            raise ExportError("cross_entropy supports class-index targets "
-                              "with the default weight, reduction and "
-                              "label_smoothing")
-        logits, labels = self.tensor(a["input"]), self.tensor(a["target"])
-        if labels.elem == "i64" and labels.rank == logits.rank - 1 and \
-                logits.rank > 2:
-            logits = self.fn.reshape(logits, (math.prod(logits.shape[:-1]),
-                                              logits.shape[-1]))
-            labels = self.fn.reshape(labels, (math.prod(labels.shape),))
-        self.exporter.bound_index(labels, logits.shape[-1])
-        return self.fn.cross_entropy(logits, labels, a["ignore_index"])
+        return self.aten("cross_entropy_loss", {
+            "self": a["input"], "target": a["target"], "weight": a["weight"],
+            "reduction": self._reduction(a, "cross_entropy"),
+            "ignore_index": a["ignore_index"],
+            "label_smoothing": a["label_smoothing"]}, r)
+
+    def op_mse_loss(self, n, r):
+        a = self.args(n, ["input", "target", "size_average", "reduce",
+                          "reduction"], {"size_average": None, "reduce": None,
+                                         "reduction": "mean"})
+        return self.aten("mse_loss", {
+            "self": a["input"], "target": a["target"],
+            "reduction": self._reduction(a, "mse_loss")}, r)
 
     # Modules ---------------------------------------------------------------------
 
@@ -830,6 +726,7 @@ class _GraphEmitter:
         if handler is None:
             raise ExportError(f"unsupported module {type(m).__name__} at "
                               f"{path}")
+        self.loc = path
         try:
             return handler(self, n, m, path)
         except ExportError as e:
@@ -842,42 +739,54 @@ class _GraphEmitter:
                              self.exporter.param_path(getattr(m, name),
                                                       f"{path}.{name}"))
 
+    def optional_p(self, m, name, path):
+        return self.p(m, name, path) if getattr(m, name) is not None else None
+
+
+_FUNCTIONS = {
+    operator.getitem: _GraphEmitter.getitem,
+    F.dropout: _GraphEmitter.op_dropout,
+    F.softmax: _GraphEmitter.op_softmax,
+    F.embedding: _GraphEmitter.op_embedding,
+    F.cross_entropy: _GraphEmitter.op_cross_entropy,
+    F.mse_loss: _GraphEmitter.op_mse_loss,
+}
+
+_METHODS = {"__getitem__": _GraphEmitter.getitem}
+
 
 def _linear(em, n, m, path):
     x = em.tensor(n.args[0])
-    return em.fn.linear(x, em.p(m, "weight", path),
-                        em.p(m, "bias", path) if m.bias is not None else None)
+    return em.linear(x, em.p(m, "weight", path),
+                     em.optional_p(m, "bias", path))
 
 
 def _layer_norm(em, n, m, path):
     x = em.tensor(n.args[0])
-    if tuple(m.normalized_shape) != x.shape[-1:] or not \
-            m.elementwise_affine:
-        raise ExportError("LayerNorm must normalize the last dimension and "
-                          "be elementwise_affine")
-    return em.fn.layer_norm(x, em.p(m, "weight", path), em.p(m, "bias", path),
-                            m.eps)
+    ops = [("input", x)]
+    if m.elementwise_affine:
+        ops += [("weight", em.p(m, "weight", path)),
+                ("bias", em.p(m, "bias", path))]
+    return em.emit("layer_norm", ops,
+                   {"normalized_shape": tuple(m.normalized_shape),
+                    "eps": float(m.eps)}, x.shape)
 
 
 def _dropout(em, n, m, path):
-    x = em.tensor(n.args[0])
-    return em.fn.dropout(x, m.p) if m.training else x
+    return em.dropout(em.tensor(n.args[0]), m.p, m.training)
 
 
 def _unary(name):
     def emit(em, n, m, path):
         x = em.tensor(n.args[0])
-        if name == "gelu" and m.approximate != "none":
-            return em.fn.unary(name, x, f" {{approximate = "
-                                         f"\"{m.approximate}\"}}")
-        return em.fn.unary(name, x)
+        args = {"approximate": m.approximate} if name == "gelu" else {}
+        return em.emit(name, [("self", x)], args, x.shape)
     return emit
 
 
 def _softmax(em, n, m, path):
-    if m.dim is None:
-        raise ExportError("Softmax needs an explicit dim")
-    return em.fn.softmax(em.tensor(n.args[0]), m.dim)
+    x = em.tensor(n.args[0])
+    return em.emit("softmax", [("self", x)], {"dim": m.dim}, x.shape)
 
 
 def _identity(em, n, m, path):
@@ -885,37 +794,34 @@ def _identity(em, n, m, path):
 
 
 def _embedding(em, n, m, path):
-    if m.padding_idx is not None or m.max_norm is not None:
-        raise ExportError("Embedding with padding_idx or max_norm is not "
-                          "supported")
+    if m.max_norm is not None:
+        raise ExportError("Embedding with max_norm is not supported")
     ids = em.tensor(n.args[0])
-    em.exporter.bound_index(ids, m.num_embeddings)
-    return em.fn.embedding(ids, em.p(m, "weight", path))
+    weight = em.p(m, "weight", path)
+    return em.emit("embedding", [("weight", weight), ("indices", ids)],
+                   {"padding_idx": -1 if m.padding_idx is None
+                    else m.padding_idx,
+                    "scale_grad_by_freq": m.scale_grad_by_freq,
+                    "sparse": m.sparse}, ids.shape + (weight.shape[1],),
+                   weight.elem)
 
 
 def _conv2d(em, n, m, path):
-    """A patch embedding (stride = kernel, no padding) is a linear map of
-    each patch: reshape into patches, then one nn.linear."""
     x = em.tensor(n.args[0])
-    kh, kw = m.kernel_size
-    if (tuple(m.stride) != (kh, kw) or m.padding not in ((0, 0), "valid") or
-            tuple(m.dilation) != (1, 1) or m.groups != 1 or
-            m.padding_mode != "zeros" or x.rank != 4 or
-            x.shape[2] % kh or x.shape[3] % kw):
-        raise ExportError("only patch-embedding convolutions are supported "
-                          "(stride = kernel, no padding, dilation 1, one "
-                          "group, image size a multiple of the kernel)")
-    f = em.fn
-    b, c, h, w = x.shape
-    ph, pw = h // kh, w // kw
-    p = f.reshape(x, (b, c, ph, kh, pw, kw))
-    p = f.transpose(p, [0, 2, 4, 1, 3, 5])
-    p = f.reshape(p, (b, ph, pw, c * kh * kw))
-    weight = f.reshape(em.p(m, "weight", path), (m.out_channels,
-                                                 c * kh * kw))
-    y = f.linear(p, weight, em.p(m, "bias", path) if m.bias is not None
-                 else None)
-    return f.transpose(y, [0, 3, 1, 2])
+    if m.padding_mode != "zeros":
+        raise ExportError("Conv2d with padding_mode "
+                          f"{m.padding_mode!r} is not supported")
+    padding = (0, 0) if m.padding == "valid" else m.padding
+    if isinstance(padding, str):
+        raise ExportError(f"Conv2d with padding {padding!r} is not "
+                          "supported")
+    ops = [("input", x), ("weight", em.p(m, "weight", path))]
+    if m.bias is not None:
+        ops.append(("bias", em.p(m, "bias", path)))
+    return em.aten("conv2d", dict(ops) | {
+        "stride": tuple(m.stride), "padding": tuple(padding),
+        "dilation": tuple(m.dilation), "groups": m.groups},
+        em.values[n])
 
 
 def _multihead_attention(em, n, m, path):
@@ -930,32 +836,28 @@ def _multihead_attention(em, n, m, path):
     if not m._qkv_same_embed_dim or m.bias_k is not None or m.add_zero_attn:
         raise ExportError("MultiheadAttention with kdim/vdim, add_bias_kv or "
                           "add_zero_attn is not supported")
-    users = [u for u in n.users]
-    for u in users:
+    for u in n.users:
         if not (u.op == "call_function" and u.target is operator.getitem and
                 u.args[1] == 0) and u.users:
             raise ExportError("the attention weights output is not supported "
                               "(use only the first output)")
-    f = em.fn
     q, k, v = (em.tensor(a[x]) for x in ("query", "key", "value"))
     if not m.batch_first:  # [L, N, E] -> [N, L, E]
-        q, k, v = (f.swap(t, 0, 1) for t in (q, k, v))
+        q, k, v = (em.swap(t, 0, 1) for t in (q, k, v))
     e, heads = m.embed_dim, m.num_heads
     hd = e // heads
     w = em.p(m, "in_proj_weight", path)
-    bias = em.p(m, "in_proj_bias", path) if m.in_proj_bias is not None \
-        else None
+    bias = em.optional_p(m, "in_proj_bias", path)
 
     def project(t, i):
-        wi = f.slice_dim(w, 0, i * e, e)
-        bi = f.slice_dim(bias, 0, i * e, e) if bias is not None else None
-        y = f.linear(t, wi, bi)
-        y = f.reshape(y, (t.shape[0], t.shape[1], heads, hd))
-        return f.transpose(y, [0, 2, 1, 3])  # [N, H, L, hd]
+        wi = em.slice(w, 0, i * e, e)
+        bi = em.slice(bias, 0, i * e, e) if bias is not None else None
+        y = em.view(em.linear(t, wi, bi), (t.shape[0], t.shape[1], heads, hd))
+        return em.permute(y, [0, 2, 1, 3])  # [N, H, L, hd]
 
     qh, kh, vh = project(q, 0), project(k, 1), project(v, 2)
-    scores = f.scale(f.matmul(qh, kh, transpose_rhs=True),
-                     1.0 / math.sqrt(hd))
+    scores = em.scale(em.matmul(qh, em.swap(kh, -2, -1)),
+                      1.0 / math.sqrt(hd))
     mask = a["key_padding_mask"]
     if mask is not None:
         mask = em.tensor(mask, "key_padding_mask")
@@ -965,20 +867,16 @@ def _multihead_attention(em, n, m, path):
                               f"{[q.shape[0], k.shape[1]]}")
         # True (1.0) marks padding: a large negative score, whose softmax
         # weight underflows to exactly 0 as PyTorch's -inf does.
-        bias_mask = f.reshape(f.scale(mask, -1e9),
-                              (q.shape[0], 1, 1, k.shape[1]))
-        scores = f.binary("add", scores, bias_mask)
-    probs = f.softmax(scores, -1)
-    if m.training:
-        probs = f.dropout(probs, m.dropout)
-    out = f.matmul(probs, vh)  # [N, H, L, hd]
-    out = f.reshape(f.transpose(out, [0, 2, 1, 3]), (q.shape[0], q.shape[1],
-                                                     e))
-    out = f.linear(out, em.p(m.out_proj, "weight", path + ".out_proj"),
-                   em.p(m.out_proj, "bias", path + ".out_proj")
-                   if m.out_proj.bias is not None else None)
+        bias_mask = em.view(em.scale(mask, -1e9),
+                            (q.shape[0], 1, 1, k.shape[1]))
+        scores = em.add(scores, bias_mask)
+    probs = em.dropout(em.softmax(scores, -1), m.dropout, m.training)
+    out = em.matmul(probs, vh)  # [N, H, L, hd]
+    out = em.view(em.permute(out, [0, 2, 1, 3]), (q.shape[0], q.shape[1], e))
+    out = em.linear(out, em.p(m.out_proj, "weight", path + ".out_proj"),
+                    em.optional_p(m.out_proj, "bias", path + ".out_proj"))
     if not m.batch_first:
-        out = f.swap(out, 0, 1)
+        out = em.swap(out, 0, 1)
     return (out, None)
 
 
@@ -1030,17 +928,12 @@ class _Exporter:
         self.names = {id(p): name for name, p in
                       module.named_parameters()}
         self.top = None
-        self.bodies = {}  # function text (without name) -> name
+        self.bodies = {}  # function code (without locations) -> name
         self.functions = []  # texts
         self.salts = 0
-        self.bounds = {}  # input argument name -> index bound
 
     def param_path(self, tensor, fallback):
         return self.names.get(id(tensor), fallback)
-
-    def bound_index(self, value, bound):
-        if value.name.startswith("%a"):
-            self.bounds[value.name] = bound
 
     def subfunction(self, module, path, inputs, tag):
         """F or G of a block as a private function; returns (name, params,
@@ -1056,13 +949,16 @@ class _Exporter:
         if result.elem != args[0].elem:
             raise ExportError(f"{path}: must return its input's dtype")
         sig = fn.signature()
-        body = "\n".join(fn.lines + [f"  return {result.name} : "
-                                     f"{result.type}"])
+        ret = f"  return {result.name} : {result.type}"
+        body = "\n".join(fn.lines + [ret])
         text = f"({sig}) -> {result.type} {{\n{body}\n}}"
-        name = self.bodies.get(text)
+        # Blocks whose F (or G) has the same code share one function; the
+        # calls' locations (module paths) are the first block's.
+        key = (sig, result.type, tuple(fn.body_key()), ret)
+        name = self.bodies.get(key)
         if name is None:
             name = f"{tag}{len(self.bodies)}"
-            self.bodies[text] = name
+            self.bodies[key] = name
             self.functions.append(f"func.func private @{name}{text}")
         return name, list(fn.params.values()), fn.key is not None
 
@@ -1078,7 +974,8 @@ class _Exporter:
             values = list(context) + [top.param(p.tensor, p.path)
                                       for p in params]
             if keyed:
-                key = top.op(f"nn.fold_key {top.key_value()}, {self.salts}",
+                key = top.op(f"nn.fold_key {top.key_value().name}, "
+                             f"{self.salts}",
                              (), "i64")
                 self.salts += 1
                 values.append(key)
@@ -1108,11 +1005,10 @@ class _Exporter:
         if not isinstance(loss, _Value) or loss.shape != ():
             raise ExportError("the module must return a scalar loss (a 0-d "
                               "tensor)")
-        # Inputs are data: no gradient; integer inputs say their range.
-        fn.args = [(v, "rev.no_grad" + (f", rev.index_bound = "
-                                        f"{self.bounds[v.name]} : i64"
-                                        if v.name in self.bounds else ""))
-                   for v, _ in fn.args]
+        # Inputs are data: no gradient. (Integer inputs get their range,
+        # rev.index_bound, from the lowering of the ops that index with
+        # them.)
+        fn.args = [(v, "rev.no_grad") for v, _ in fn.args]
         body = "\n".join(fn.lines + [f"  return {loss.name} : {loss.type}"])
         header = (f"// Exported by pareprop.export from "
                   f"{type(self.module).__name__}")
@@ -1121,6 +1017,16 @@ class _Exporter:
         self.params = [(p.path, p.tensor) for p in fn.params.values()]
         self.has_seed = fn.key is not None
         return "\n".join([header] + self.functions + [main]) + "\n"
+
+
+def _lower(text):
+    """The torch operators of `text` lowered to nn by the C++ table both
+    frontends share (convert-aten-to-nn, through the C API)."""
+    from . import runtime
+    try:
+        return runtime.lower_torch_operators(text)
+    except ValueError as e:
+        raise ExportError(str(e)) from None
 
 
 _DTYPE_OF = {"f32": torch.float32, "f64": torch.float64, "i64": torch.int64}
@@ -1140,13 +1046,15 @@ class Exported:
     has_seed: bool = False
 
 
-def export_module(module, example_inputs):
+def export_module(module, example_inputs, lower=True):
     exporter = _Exporter(module)
     text = exporter.run(list(example_inputs))
-    return Exported(text, exporter.params, exporter.has_seed)
+    return Exported(_lower(text) if lower else text, exporter.params,
+                    exporter.has_seed)
 
 
-def export(module, example_inputs):
+def export(module, example_inputs, lower=True):
     """MLIR text of ``module`` (returning a scalar loss) traced on
-    ``example_inputs``."""
-    return export_module(module, example_inputs).mlir
+    ``example_inputs``. ``lower=False`` gives the PyTorch operator calls
+    (``aten.call``) before the shared lowering turns them into ``nn`` ops."""
+    return export_module(module, example_inputs, lower).mlir

@@ -89,6 +89,11 @@ def library():
             ctypes.POINTER(ctypes.c_void_p)]
         lib.pareprop_step_destroy.argtypes = [ctypes.c_void_p]
         lib.pareprop_string_free.argtypes = [ctypes.c_void_p]
+        lib.pareprop_lower_torch_operators.restype = ctypes.c_void_p
+        lib.pareprop_lower_torch_operators.argtypes = [
+            ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
+        lib.pareprop_torch_operators.restype = ctypes.c_char_p
+        lib.pareprop_torch_operators.argtypes = []
         _lib = lib
     return _lib
 
@@ -99,6 +104,25 @@ def _take_string(lib, ptr):
     msg = ctypes.string_at(ptr.value).decode(errors="replace")
     lib.pareprop_string_free(ptr)
     return msg
+
+
+def lower_torch_operators(mlir):
+    """The frontends' shared lowering (convert-aten-to-nn, see
+    pareprop-c/Frontend.h): ``mlir`` with its ``aten.call`` ops lowered to
+    ``nn``, as text. Raises ValueError with the diagnostics ("<message> at
+    <module path>") when an operator or one of its arguments is not
+    supported."""
+    lib = library()
+    err = ctypes.c_void_p()
+    out = lib.pareprop_lower_torch_operators(mlir.encode(), ctypes.byref(err))
+    if not out:
+        raise ValueError(_take_string(lib, err))
+    return _take_string(lib, ctypes.c_void_p(out))
+
+
+def torch_operators():
+    """The torch operators the shared lowering supports (ATen names)."""
+    return tuple(library().pareprop_torch_operators().decode().split(","))
 
 
 _TORCH_DTYPES = {"f32": torch.float32, "f64": torch.float64,

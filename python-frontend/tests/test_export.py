@@ -159,7 +159,8 @@ class WithSigmoid(nn.Module):
 
 def test_unsupported_op_names_op_and_module_path():
     with pytest.raises(pareprop.ExportError,
-                       match=r"unsupported op sigmoid at blocks\.blocks\.0\.g"):
+                       match=r"unsupported op aten::sigmoid at "
+                             r"blocks\.blocks\.0\.g"):
         pareprop.export(WithSigmoid(), (torch.randn(2, 4),))
 
 

@@ -1,11 +1,13 @@
-//===- TorchScriptImporter.cpp - TorchScript -> rev/nn MLIR text ----------===//
+//===- TorchScriptImporter.cpp - TorchScript -> aten/rev MLIR text --------===//
 //
 // Walks the TorchScript graph of a traced or scripted loss module while
 // running it on example inputs: every value gets its concrete IValue (so
 // sizes, lists and constants are known), and every tensor an MLIR SSA name,
 // found by its TensorImpl. Method calls are inlined as they are met, except
 // calls of pareprop.nn.ReversibleBlock, which become rev.block ops whose F
-// and G are imported into private functions of their own.
+// and G are imported into private functions of their own. Each aten node
+// computing a model value becomes an aten.call with its schema's argument
+// names; convert-aten-to-nn (shared with the torch.fx exporter) lowers them.
 //
 // This file is compiled with LibTorch (RTTI on) and emits text; it does not
 // include MLIR headers (LLVM and MLIR are built without RTTI).
@@ -20,11 +22,11 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <iomanip>
 #include <map>
 #include <memory>
-#include <numeric>
 #include <sstream>
 #include <unordered_map>
 
@@ -45,7 +47,6 @@ struct Val {
   std::string name;
   Shape shape;
   std::string elem;
-  bool zero = false; // zeros_like(...): not emitted, folded into its user.
   int64_t rank() const { return int64_t(shape.size()); }
   std::string type() const {
     std::string t = "tensor<";
@@ -77,18 +78,9 @@ std::string fmtFloat(double v) {
   return os.str();
 }
 
-std::string fmtInts(const Shape &v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "]";
-}
-
 Shape shapeOf(const at::Tensor &t) {
   return Shape(t.sizes().begin(), t.sizes().end());
 }
-
-int64_t normDim(int64_t d, int64_t rank) { return d < 0 ? d + rank : d; }
 
 class Importer;
 
@@ -171,185 +163,6 @@ public:
                           "nor computed by a supported op (a buffer or a "
                           "constant?)");
     return it->second;
-  }
-
-  // nn ops ------------------------------------------------------------------
-
-  Val binary(const std::string &name, const Val &a, const Val &b) {
-    Shape out;
-    int64_t n = std::max(a.rank(), b.rank());
-    for (int64_t i = 1; i <= n; ++i) {
-      int64_t x = i <= a.rank() ? a.shape[a.rank() - i] : 1;
-      int64_t y = i <= b.rank() ? b.shape[b.rank() - i] : 1;
-      if (x != y && x != 1 && y != 1)
-        throw Error(path + ": shapes do not broadcast");
-      out.insert(out.begin(), std::max(x, y));
-    }
-    return op("nn." + name + " " + a.name + ", " + b.name + " : " + a.type() +
-                  ", " + b.type(),
-              out, a.elem);
-  }
-  Val scale(const Val &a, double f) {
-    if (f == 1.0)
-      return a;
-    return op("nn.scale " + a.name + " by " + fmtFloat(f) + " : " + a.type(),
-              a.shape, a.elem);
-  }
-  Val unary(const std::string &name, const Val &a,
-            const std::string &attrs = "") {
-    return op("nn." + name + " " + a.name + attrs + " : " + a.type(), a.shape,
-              a.elem);
-  }
-  Val reshape(const Val &a, const Shape &shape) {
-    if (shape == a.shape)
-      return a;
-    Val r{"", shape, a.elem};
-    return op("nn.reshape " + a.name + " : " + a.type() + " -> " + r.type(),
-              shape, a.elem);
-  }
-  Val transpose(const Val &a, Shape perm) {
-    Shape identity(a.rank());
-    std::iota(identity.begin(), identity.end(), 0);
-    for (int64_t &p : perm)
-      p = normDim(p, a.rank());
-    if (perm == identity)
-      return a;
-    Shape shape;
-    for (int64_t p : perm)
-      shape.push_back(a.shape[p]);
-    return op("nn.transpose " + a.name + " perm " + fmtInts(perm) + " : " +
-                  a.type(),
-              shape, a.elem);
-  }
-  Val swap(const Val &a, int64_t d0, int64_t d1) {
-    Shape perm(a.rank());
-    std::iota(perm.begin(), perm.end(), 0);
-    std::swap(perm[normDim(d0, a.rank())], perm[normDim(d1, a.rank())]);
-    return transpose(a, perm);
-  }
-  Val matmul(const Val &a, const Val &b) {
-    if (a.rank() < 2 || b.rank() < 2)
-      throw Error(path + ": matmul of a vector is not supported");
-    if (b.rank() == 2 && a.rank() > 2) {
-      int64_t rows = 1;
-      for (int64_t i = 0; i + 1 < a.rank(); ++i)
-        rows *= a.shape[i];
-      Val out = matmul(reshape(a, {rows, a.shape.back()}), b);
-      Shape shape(a.shape.begin(), a.shape.end() - 1);
-      shape.push_back(b.shape.back());
-      return reshape(out, shape);
-    }
-    if (a.rank() != b.rank() ||
-        !std::equal(a.shape.begin(), a.shape.end() - 2, b.shape.begin()))
-      throw Error(path + ": matmul batch dimensions must match");
-    Shape shape(a.shape.begin(), a.shape.end() - 1);
-    shape.push_back(b.shape.back());
-    return op("nn.matmul " + a.name + ", " + b.name + " : " + a.type() + ", " +
-                  b.type(),
-              shape, a.elem);
-  }
-  Val linear(const Val &x, const Val &w, const Val *b) {
-    Shape shape(x.shape.begin(), x.shape.end() - 1);
-    shape.push_back(w.shape[0]);
-    if (!b)
-      return op("nn.linear " + x.name + ", " + w.name + " : " + x.type() +
-                    ", " + w.type(),
-                shape, x.elem);
-    return op("nn.linear " + x.name + ", " + w.name + ", " + b->name + " : " +
-                  x.type() + ", " + w.type() + ", " + b->type(),
-              shape, x.elem);
-  }
-  Val layerNorm(const Val &x, const Val &g, const Val &b, double eps) {
-    Val v = fresh(x.shape, x.elem);
-    Shape rows(x.shape.begin(), x.shape.end() - 1);
-    Val m = fresh(rows, x.elem), r = fresh(rows, x.elem);
-    lines.push_back("  " + v.name + ", " + m.name + ", " + r.name +
-                    " = nn.layer_norm " + x.name + ", " + g.name + ", " +
-                    b.name + " {epsilon = " + fmtFloat(eps) +
-                    " : f64} : " + x.type() + ", " + g.type());
-    return v;
-  }
-  Val softmax(const Val &x, int64_t dim) {
-    dim = normDim(dim, x.rank());
-    if (dim != x.rank() - 1)
-      return swap(softmax(swap(x, dim, -1), -1), dim, -1);
-    return op("nn.softmax " + x.name + " dim " + std::to_string(dim) + " : " +
-                  x.type(),
-              x.shape, x.elem);
-  }
-  Val dropout(const Val &x, double rate) {
-    if (rate == 0.0)
-      return x;
-    usesKey = true;
-    return op("nn.dropout " + x.name +
-                  ", %key {id = " + std::to_string(dropouts++) +
-                  " : i64, rate = " + fmtFloat(rate) + " : f64} : " + x.type(),
-              x.shape, x.elem);
-  }
-  Val reduce(const std::string &name, const Val &x, Shape dims, bool keepdim) {
-    for (int64_t &d : dims)
-      d = normDim(d, x.rank());
-    std::sort(dims.begin(), dims.end());
-    dims.erase(std::unique(dims.begin(), dims.end()), dims.end());
-    Shape shape, kept;
-    for (int64_t i = 0; i < x.rank(); ++i) {
-      bool reduced = std::count(dims.begin(), dims.end(), i);
-      if (!reduced)
-        shape.push_back(x.shape[i]);
-      kept.push_back(reduced ? 1 : x.shape[i]);
-    }
-    Val out = op("nn." + name + " " + x.name + " dims " + fmtInts(dims) +
-                     " : " + x.type(),
-                 shape, x.elem);
-    return keepdim ? reshape(out, kept) : out;
-  }
-  Val slice(const Val &x, const Shape &offsets, const Shape &sizes) {
-    if (sizes == x.shape)
-      return x;
-    return op("nn.slice " + x.name + " offsets " + fmtInts(offsets) +
-                  " sizes " + fmtInts(sizes) + " : " + x.type(),
-              sizes, x.elem);
-  }
-  Val sliceDim(const Val &x, int64_t dim, int64_t start, int64_t size) {
-    Shape offsets(x.rank(), 0), sizes = x.shape;
-    offsets[dim] = start;
-    sizes[dim] = size;
-    return slice(x, offsets, sizes);
-  }
-  Val concat(const std::vector<Val> &xs, int64_t dim) {
-    if (xs.size() == 1)
-      return xs[0];
-    dim = normDim(dim, xs[0].rank());
-    Shape shape = xs[0].shape;
-    shape[dim] = 0;
-    std::string names, types;
-    for (const Val &x : xs) {
-      shape[dim] += x.shape[dim];
-      names += (names.empty() ? "" : ", ") + x.name;
-      types += (types.empty() ? "" : ", ") + x.type();
-    }
-    return op("nn.concat " + names + " dim " + std::to_string(dim) + " : " +
-                  types,
-              shape, xs[0].elem);
-  }
-  Val broadcastTo(const Val &x, const Shape &target) {
-    // Drop the dimensions that grow, then insert them at full size.
-    Shape kept, inserted;
-    int64_t lead = int64_t(target.size()) - x.rank();
-    for (int64_t i = 0; i < int64_t(target.size()); ++i) {
-      int64_t src = i - lead;
-      if (src < 0 || (x.shape[src] == 1 && target[i] != 1))
-        inserted.push_back(i);
-      else
-        kept.push_back(target[i]);
-    }
-    if (inserted.empty())
-      return x;
-    Val base = reshape(x, kept);
-    Val r{"", target, x.elem};
-    return op("nn.broadcast " + base.name + " dims " + fmtInts(inserted) +
-                  " : " + base.type() + " -> " + r.type(),
-              target, x.elem);
   }
 
   std::string signature() const {
@@ -694,12 +507,35 @@ double toDouble(const IValue &v) {
   throw Error("expected a number");
 }
 
-Shape toInts(const IValue &v) {
-  if (v.isInt())
-    return {v.toInt()};
-  return v.toIntVector();
+/// An f64 attribute: special values by their bits, which MLIR's float
+/// literals do not spell.
+std::string fmtF64Attr(double v) {
+  if (std::isfinite(v))
+    return fmtFloat(v) + " : f64";
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  std::ostringstream os;
+  os << "0x" << std::hex << std::uppercase << std::setw(16) << std::setfill('0')
+     << bits << " : f64";
+  return os.str();
 }
 
+std::string quoteString(const std::string &s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+/// Writes an aten node as an aten.call (see the aten dialect): the tensors
+/// that are model values are operands named by their schema argument, the
+/// other arguments go into `args`, each tensor result (each element of a
+/// list result) is a result. What a call means is convert-aten-to-nn's
+/// business, shared with the torch.fx exporter: nothing here is per op but
+/// the dropout key and the runtime values the call needs.
 void Importer::emit(Function &fn, Node *n, const std::vector<IValue> &ins,
                     std::vector<IValue> &outs, const std::string &where) {
   bool producesTensors = false;
@@ -726,238 +562,100 @@ void Importer::emit(Function &fn, Node *n, const std::vector<IValue> &ins,
   };
   if (std::none_of(ins.begin(), ins.end(), known))
     return;
-  auto T = [&](size_t i) -> Val {
-    if (!ins.at(i).isTensor())
-      throw Error(where + ": operand " + std::to_string(i) +
-                  " is not a tensor");
-    return fn.lookup(ins[i].toTensor(), where);
-  };
-  auto bind = [&](const IValue &out, const Val &v) {
-    fn.names[out.toTensor().unsafeGetTensorImpl()] = v;
-  };
-  auto outShape = [&](size_t i = 0) { return shapeOf(outs.at(i).toTensor()); };
-  const Val *none = nullptr;
+  if (kind.rfind("aten::", 0) != 0)
+    throw Error("unsupported op " + kind + " at " + where);
+  // An in-place variant (masked_fill_) is its functional form whose result
+  // takes over the tensor's name.
+  std::string name = kind.substr(6);
+  if (name.size() > 1 && name.back() == '_' && name[name.size() - 2] != '_')
+    name.pop_back();
 
-  if (kind == "aten::broadcast_tensors") {
-    auto list = outs[0].toTensorVector();
-    auto srcs = ins[0].toTensorVector();
-    for (size_t i = 0; i < list.size(); ++i)
-      bind(IValue(list[i]),
-           fn.broadcastTo(fn.lookup(srcs[i], where), shapeOf(list[i])));
-    return;
-  }
-  if (kind == "aten::linear") {
-    Val x = T(0), w = T(1);
-    if (ins[2].isNone())
-      return bind(outs[0], fn.linear(x, w, none));
-    Val b = T(2);
-    return bind(outs[0], fn.linear(x, w, &b));
-  }
-  if (kind == "aten::layer_norm") {
-    Val x = T(0);
-    if (toInts(ins[1]) != Shape{x.shape.back()} || ins[2].isNone() ||
-        ins[3].isNone())
-      throw Error(where + ": layer_norm must normalize the last dimension "
-                          "with weight and bias");
-    return bind(outs[0], fn.layerNorm(x, T(2), T(3), toDouble(ins[4])));
-  }
-  if (kind == "aten::gelu") {
-    std::string approx = ins.size() > 1 ? ins[1].toStringRef() : "none";
-    return bind(outs[0], fn.unary("gelu", T(0),
-                                  approx == "none"
-                                      ? ""
-                                      : " {approximate = \"" + approx + "\"}"));
-  }
-  if (kind == "aten::relu" || kind == "aten::tanh")
-    return bind(outs[0], fn.unary(kind.substr(6), T(0)));
-  if (kind == "aten::softmax")
-    return bind(outs[0], fn.softmax(T(0), ins[1].toInt()));
-  if (kind == "aten::dropout" || kind == "aten::feature_dropout") {
-    Val x = T(0);
-    return bind(outs[0], ins[2].toBool() ? fn.dropout(x, toDouble(ins[1])) : x);
-  }
-  if (kind == "aten::matmul" || kind == "aten::bmm")
-    return bind(outs[0], fn.matmul(T(0), T(1)));
-  if (kind == "aten::baddbmm") {
-    Val prod = fn.scale(fn.matmul(T(1), T(2)), toDouble(ins[4]));
-    Val in = T(0);
-    if (in.zero)
-      return bind(outs[0], prod);
-    return bind(outs[0],
-                fn.binary("add", fn.scale(in, toDouble(ins[3])), prod));
-  }
-  if (kind == "aten::add" || kind == "aten::sub" || kind == "aten::mul" ||
-      kind == "aten::div") {
-    std::string op = kind.substr(6);
-    bool tensors = ins[0].isTensor() && ins[1].isTensor() &&
-                   fn.names.count(ins[1].toTensor().unsafeGetTensorImpl());
-    if ((op == "add" || op == "sub") && toDouble(ins.at(2)) != 1.0)
-      throw Error(where + ": alpha is not supported");
-    if (tensors) {
-      Val a = T(0), b = T(1);
-      if (op == "div")
-        throw Error(where + ": division by a tensor is not supported");
-      return bind(outs[0], fn.binary(op, a, b));
+  std::vector<std::pair<std::string, Val>> operands;
+  std::vector<std::string> args;
+  auto operand = [&](const std::string &arg, const at::Tensor &t) {
+    operands.push_back({arg, fn.lookup(t, where)});
+  };
+  const c10::FunctionSchema &schema = n->schema();
+  for (size_t i = 0; i < schema.arguments().size() && i < ins.size(); ++i) {
+    const std::string &arg = schema.arguments()[i].name();
+    const IValue &v = ins[i];
+    if (v.isNone())
+      continue;
+    if (v.isTensor()) {
+      const at::Tensor &t = v.toTensor();
+      if (fn.names.count(t.unsafeGetTensorImpl()) || t.dim() != 0)
+        operand(arg, t);
+      else // A number the trace wrapped in a tensor.
+        args.push_back(arg + " = " + fmtF64Attr(t.item<double>()));
+    } else if (v.isTensorList() || (v.isList() && !v.toListRef().empty() &&
+                                    v.toListRef()[0].isTensor())) {
+      for (const IValue &e : v.toListRef())
+        operand(arg, e.toTensor());
+    } else if (v.isBool()) {
+      args.push_back(arg + " = " + (v.toBool() ? "true" : "false"));
+    } else if (v.isInt()) {
+      args.push_back(arg + " = " + std::to_string(v.toInt()) + " : i64");
+    } else if (v.isDouble()) {
+      args.push_back(arg + " = " + fmtF64Attr(v.toDouble()));
+    } else if (v.isString()) {
+      args.push_back(arg + " = " + quoteString(v.toStringRef()));
+    } else if (v.isIntList()) {
+      std::string list = "array<i64";
+      auto ints = v.toIntVector();
+      for (size_t k = 0; k < ints.size(); ++k)
+        list += (k ? ", " : ": ") + std::to_string(ints[k]);
+      args.push_back(arg + " = " + list + ">");
     }
-    double s = toDouble(ins[1]);
-    if (op == "mul")
-      return bind(outs[0], fn.scale(T(0), s));
-    if (op == "div")
-      return bind(outs[0], fn.scale(T(0), 1.0 / s));
-    throw Error(where + ": adding a number to a tensor is not supported");
+    // Devices and the like say nothing about the math.
   }
-  if (kind == "aten::neg")
-    return bind(outs[0], fn.scale(T(0), -1.0));
-  if (kind == "aten::view" || kind == "aten::reshape" ||
-      kind == "aten::flatten" || kind == "aten::unsqueeze" ||
-      kind == "aten::squeeze" || kind == "aten::unflatten")
-    return bind(outs[0], fn.reshape(T(0), outShape()));
-  if (kind == "aten::contiguous" || kind == "aten::clone")
-    return bind(outs[0], T(0));
-  if (kind == "aten::to" || kind == "aten::type_as") {
-    Val x = T(0);
-    if (elemOf(outs[0].toTensor().scalar_type(), where) != x.elem)
-      throw Error(where + ": dtype conversions are not supported");
-    return bind(outs[0], x);
+  // Dropout draws from the step's key: the call needs it, and the function
+  // takes it, only when it drops something.
+  if (name == "dropout" && ins.size() > 2 && ins[2].isBool() &&
+      ins[2].toBool() && toDouble(ins[1]) != 0.0) {
+    fn.usesKey = true;
+    operands.push_back({"key", Val{"%key", {}, "i64"}});
   }
-  if (kind == "aten::permute")
-    return bind(outs[0], fn.transpose(T(0), toInts(ins[1])));
-  if (kind == "aten::transpose")
-    return bind(outs[0], fn.swap(T(0), ins[1].toInt(), ins[2].toInt()));
-  if (kind == "aten::t")
-    return bind(outs[0], fn.swap(T(0), 0, 1));
-  if (kind == "aten::expand")
-    return bind(outs[0], fn.broadcastTo(T(0), outShape()));
-  if (kind == "aten::slice") {
-    Val x = T(0);
-    int64_t dim = normDim(ins[1].toInt(), x.rank()), n = x.shape[dim];
-    int64_t start = ins[2].isNone() ? 0 : ins[2].toInt();
-    int64_t end = ins[3].isNone() ? n : ins[3].toInt();
-    if (ins[4].toInt() != 1)
-      throw Error(where + ": slices with a step are not supported");
-    start = std::clamp(start < 0 ? start + n : start, int64_t(0), n);
-    end = std::clamp(end < 0 ? end + n : end, int64_t(0), n);
-    return bind(outs[0], fn.sliceDim(x, dim, start, end - start));
+
+  std::vector<at::Tensor> results;
+  for (const IValue &o : outs) {
+    if (o.isTensor())
+      results.push_back(o.toTensor());
+    else if (o.isTensorList())
+      for (const at::Tensor &t : o.toTensorVector())
+        results.push_back(t);
+    else if (o.isTuple())
+      for (const IValue &e : o.toTupleRef().elements())
+        if (e.isTensor())
+          results.push_back(e.toTensor());
   }
-  if (kind == "aten::select") {
-    Val x = T(0);
-    int64_t dim = normDim(ins[1].toInt(), x.rank());
-    int64_t index = ins[2].toInt();
-    index = index < 0 ? index + x.shape[dim] : index;
-    return bind(outs[0], fn.reshape(fn.sliceDim(x, dim, index, 1), outShape()));
+  std::string names, types, operandTypes, list;
+  for (const auto &[arg, v] : operands) {
+    names += (names.empty() ? "" : ", ") + v.name;
+    list += (list.empty() ? "" : ", ") + quoteString(arg);
+    operandTypes += (operandTypes.empty() ? "" : ", ") +
+                    (v.name == "%key" ? std::string("i64") : v.type());
   }
-  if (kind == "aten::chunk" || kind == "aten::split" ||
-      kind == "aten::unbind" || kind == "aten::split_with_sizes") {
-    Val x = T(0);
-    int64_t dim = normDim(
-        kind == "aten::unbind" ? ins[1].toInt() : ins[2].toInt(), x.rank());
-    auto pieces = outs[0].toTensorVector();
-    int64_t start = 0;
-    for (const at::Tensor &p : pieces) {
-      int64_t size = p.size(kind == "aten::unbind" ? 0 : dim);
-      if (kind == "aten::unbind")
-        size = 1;
-      bind(IValue(p), fn.reshape(fn.sliceDim(x, dim, start, size), shapeOf(p)));
-      start += size;
-    }
-    return;
+  Val first = fn.fresh({}, "");
+  std::vector<Val> values;
+  for (size_t i = 0; i < results.size(); ++i) {
+    Val v{first.name + (results.size() > 1 ? "#" + std::to_string(i) : ""),
+          shapeOf(results[i]), elemOf(results[i].scalar_type(), where)};
+    types += (types.empty() ? "" : ", ") + v.type();
+    values.push_back(v);
   }
-  if (kind == "aten::cat" || kind == "aten::concat") {
-    std::vector<Val> xs;
-    for (const at::Tensor &t : ins[0].toTensorVector())
-      xs.push_back(fn.lookup(t, where));
-    return bind(outs[0], fn.concat(xs, ins[1].toInt()));
-  }
-  if (kind == "aten::mean" || kind == "aten::sum") {
-    Val x = T(0);
-    Shape dims;
-    bool keepdim = false;
-    if (ins.size() >= 3 && !ins[1].isNone()) {
-      dims = toInts(ins[1]);
-      keepdim = ins[2].toBool();
-    }
-    if (dims.empty())
-      for (int64_t i = 0; i < x.rank(); ++i)
-        dims.push_back(i);
-    return bind(outs[0], fn.reduce(kind.substr(6), x, dims, keepdim));
-  }
-  if (kind == "aten::embedding") {
-    Val table = T(0), ids = T(1);
-    if (ins[2].toInt() != -1)
-      throw Error(where + ": embedding with padding_idx is not supported");
-    return bind(outs[0], fn.op("nn.embedding " + ids.name + ", " + table.name +
-                                   " : " + ids.type() + ", " + table.type(),
-                               outShape(), table.elem));
-  }
-  if (kind == "aten::_convolution" || kind == "aten::conv2d") {
-    Val x = T(0), w = T(1);
-    Shape stride = toInts(ins[3]), padding = toInts(ins[4]),
-          dilation = toInts(ins[5]);
-    int64_t groups = kind == "aten::conv2d" ? ins[6].toInt() : ins[8].toInt();
-    int64_t kh = w.shape[2], kw = w.shape[3];
-    if (x.rank() != 4 || stride != Shape{kh, kw} || padding != Shape{0, 0} ||
-        dilation != Shape{1, 1} || groups != 1 ||
-        (kind == "aten::_convolution" && ins[6].toBool()))
-      throw Error(where + ": only patch-embedding convolutions are supported "
-                          "(stride = kernel, no padding)");
-    int64_t b = x.shape[0], c = x.shape[1], ph = x.shape[2] / kh,
-            pw = x.shape[3] / kw;
-    Val p = fn.reshape(x, {b, c, ph, kh, pw, kw});
-    p = fn.transpose(p, {0, 2, 4, 1, 3, 5});
-    p = fn.reshape(p, {b, ph, pw, c * kh * kw});
-    Val wf = fn.reshape(w, {w.shape[0], c * kh * kw});
-    Val y = ins[2].isNone() ? fn.linear(p, wf, none) : [&] {
-      Val bias = T(2);
-      return fn.linear(p, wf, &bias);
-    }();
-    return bind(outs[0], fn.transpose(y, {0, 3, 1, 2}));
-  }
-  if (kind == "aten::cross_entropy_loss") {
-    Val logits = T(0), labels = T(1);
-    if (!ins[2].isNone() || ins[3].toInt() != 1 ||
-        (ins.size() > 5 && toDouble(ins[5]) != 0.0))
-      throw Error(where + ": cross_entropy supports class indices with the "
-                          "default weight, reduction and label_smoothing");
-    // aten::cross_entropy_loss(self, target, weight, reduction,
-    // ignore_index, label_smoothing).
-    int64_t ignoreIndex = ins.size() > 4 ? ins[4].toInt() : -100;
-    std::string attrs =
-        ignoreIndex == -100
-            ? ""
-            : " {ignore_index = " + std::to_string(ignoreIndex) + " : i64}";
-    return bind(outs[0],
-                fn.op("nn.cross_entropy " + logits.name + ", " + labels.name +
-                          attrs + " : " + logits.type() + ", " + labels.type(),
-                      {}, logits.elem));
-  }
-  if (kind == "aten::mse_loss") {
-    Val d = fn.binary("sub", T(0), T(1));
-    Val sq = fn.binary("mul", d, d);
-    int64_t reduction = ins[2].toInt();
-    if (reduction == 0)
-      throw Error(where + ": mse_loss needs reduction 'mean' or 'sum'");
-    Shape all(sq.rank());
-    std::iota(all.begin(), all.end(), 0);
-    return bind(outs[0],
-                fn.reduce(reduction == 1 ? "mean" : "sum", sq, all, false));
-  }
-  if (kind == "aten::zeros_like") {
-    Val z{"", outShape(), elemOf(outs[0].toTensor().scalar_type(), where)};
-    z.zero = true;
-    return bind(outs[0], z);
-  }
-  if (kind == "aten::masked_fill_" || kind == "aten::masked_fill") {
-    Val base = T(0), mask = T(1);
-    double value = toDouble(ins[2]);
-    if (!base.zero)
-      throw Error(where + ": masked_fill is supported on zeros (additive "
-                          "attention masks) only");
-    // -inf: a large negative score whose softmax weight is exactly 0.
-    if (std::isinf(value))
-      value = value < 0 ? -1e9 : 1e9;
-    return bind(outs[0], fn.broadcastTo(fn.scale(mask, value), base.shape));
-  }
-  throw Error("unsupported op " + kind + " at " + where);
+  std::string argText;
+  for (const std::string &a : args)
+    argText += (argText.empty() ? "" : ", ") + a;
+  fn.lines.push_back(
+      "  " + first.name +
+      (results.size() > 1 ? ":" + std::to_string(results.size()) : "") +
+      " = aten.call " + quoteString(name) + "(" + names +
+      ") {operand_names = [" + list + "], args = {" + argText + "}} : (" +
+      operandTypes + ") -> " +
+      (results.size() == 1 ? types : "(" + types + ")") + " loc(" +
+      quoteString(fn.path.empty() ? "<top>" : fn.path) + ")");
+  for (size_t i = 0; i < results.size(); ++i)
+    fn.names[results[i].unsafeGetTensorImpl()] = values[i];
 }
 
 std::string Importer::run(const std::vector<at::Tensor> &inputs) {
@@ -978,7 +676,7 @@ std::string Importer::run(const std::vector<at::Tensor> &inputs) {
   if (outs.size() != 1 || !outs[0].isTensor() || outs[0].toTensor().dim())
     throw Error("the module must return a scalar loss (a 0-d tensor)");
   const Val &loss = fn.lookup(outs[0].toTensor(), "the loss");
-  std::string text = "// Imported by pareprop-import\n";
+  std::string text;
   for (const std::string &f : functions)
     text += f + "\n";
   text += "func.func @loss(" + fn.signature() + ") -> " + loss.type() + " {\n";

@@ -1,4 +1,4 @@
-//===- TorchScriptImporter.h - TorchScript -> rev/nn MLIR text --*- C++ -*-===//
+//===- TorchScriptImporter.h - TorchScript -> aten/rev MLIR text *- C++ -*-===//
 //
 // The LibTorch half of pareprop-import. It includes no LLVM or MLIR header:
 // LibTorch needs RTTI, LLVM and MLIR are built without it.
@@ -29,7 +29,8 @@ struct ImportResult {
 };
 
 /// Loads a TorchScript archive (torch.jit.save of a traced or scripted loss
-/// module) and emits its loss function in the rev and nn dialects. Without
+/// module) and emits its loss function: rev.block ops and aten.calls (PyTorch
+/// operator calls), which pareprop::lowerTorchOperators lowers to nn. Without
 /// `inputs`, the example shapes come from the archive's "pareprop_inputs"
 /// extra file (written by pareprop.save_torchscript).
 ImportResult importTorchScript(const std::string &path,

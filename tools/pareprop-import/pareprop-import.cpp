@@ -2,26 +2,19 @@
 //
 // Loads a TorchScript archive of a loss module (torch.jit.save of a traced
 // or scripted module) through LibTorch and writes the model in the rev and
-// nn dialects, the same IR the Python exporter (pareprop.export) writes.
-// The text is parsed and verified before it is written.
+// nn dialects, the same IR the Python exporter (pareprop.export) writes:
+// both write PyTorch operator calls (aten.call) that one lowering,
+// convert-aten-to-nn, turns into nn ops; the result is verified before it is
+// written.
 //
 //===----------------------------------------------------------------------===//
 
 #include "TorchScriptImporter.h"
+#include "pareprop/Frontend/LowerTorchOperators.h"
 
-#include "pareprop/Dialect/NN/IR/NNDialect.h"
-#include "pareprop/Dialect/Rev/IR/RevDialect.h"
-
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/IR/Verifier.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 using namespace mlir;
@@ -34,6 +27,10 @@ static cl::list<std::string>
            cl::desc("Example input shape and element type, in order, e.g. "
                     "--input 2x3x8x8xf32 --input 2xi64 (default: what "
                     "pareprop.save_torchscript stored in the archive)"));
+static cl::opt<bool> emitATen(
+    "emit-aten",
+    cl::desc("Write the PyTorch operator calls (aten.call) as imported, "
+             "before convert-aten-to-nn lowers them to nn"));
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"), cl::init("-"));
 
@@ -62,20 +59,14 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  DialectRegistry registry;
-  registry.insert<func::FuncDialect, arith::ArithDialect,
-                  pareprop::nn::NNDialect, pareprop::rev::RevDialect>();
-  MLIRContext context(registry);
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBufferCopy(imported.mlir, "<imported>"),
-      llvm::SMLoc());
-  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module || failed(verify(*module))) {
-    llvm::errs() << "pareprop-import: internal error: the imported model does "
-                    "not verify; its text:\n"
-                 << imported.mlir;
+  // The torch operators, lowered to nn by the table the torch.fx exporter
+  // uses too.
+  llvm::Expected<std::string> lowered =
+      emitATen ? llvm::Expected<std::string>(imported.mlir)
+               : pareprop::lowerTorchOperators(imported.mlir);
+  if (!lowered) {
+    llvm::errs() << "pareprop-import: " << inputFile << ": "
+                 << llvm::toString(lowered.takeError()) << "\n";
     return 1;
   }
   std::string error;
@@ -85,8 +76,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   out->os() << "// Imported from " << inputFile << " by pareprop-import\n";
-  module->print(out->os());
-  out->os() << "\n";
+  out->os() << *lowered;
   out->keep();
   return 0;
 }

@@ -11,8 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "pareprop/Dialect/NN/IR/NNDialect.h"
 #include "pareprop/Dialect/Rev/IR/RevDialect.h"
+#include "pareprop/InitAllDialects.h"
 #include "pareprop/Pipelines/Pipelines.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -41,7 +41,7 @@ MLIRContext &context() {
     DialectRegistry registry;
     registerAllDialects(registry);
     registerAllExtensions(registry);
-    registry.insert<pareprop::nn::NNDialect, pareprop::rev::RevDialect>();
+    pareprop::registerAllDialects(registry);
     auto *c = new MLIRContext(registry, MLIRContext::Threading::DISABLED);
     c->loadAllAvailableDialects();
     return c;

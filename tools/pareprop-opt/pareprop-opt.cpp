@@ -6,8 +6,8 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
-#include "pareprop/Dialect/NN/IR/NNDialect.h"
 #include "pareprop/Dialect/Rev/IR/RevDialect.h"
+#include "pareprop/InitAllDialects.h"
 #include "pareprop/Pipelines/Pipelines.h"
 
 int main(int argc, char **argv) {
@@ -18,7 +18,7 @@ int main(int argc, char **argv) {
   mlir::registerAllExtensions(registry);
   // gpu-module-to-binary (rev-to-gpu) translates kernels to LLVM IR.
   mlir::registerAllGPUToLLVMIRTranslations(registry);
-  registry.insert<pareprop::nn::NNDialect, pareprop::rev::RevDialect>();
+  pareprop::registerAllDialects(registry);
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "PaReprop optimizer driver\n", registry));
 }

@@ -10,10 +10,10 @@
 
 #include "pareprop/Analysis/CostModel.h"
 #include "pareprop/Analysis/Timeline.h"
-#include "pareprop/Dialect/NN/IR/NNDialect.h"
 #include "pareprop/Dialect/Rev/IR/RevOps.h"
 #include "pareprop/ExecutionEngine/CompiledFunction.h"
 #include "pareprop/Harness/Harness.h"
+#include "pareprop/InitAllDialects.h"
 #include "pareprop/Pipelines/PipelineOptionFlags.h"
 #include "pareprop/Pipelines/Pipelines.h"
 #include "pareprop/Runtime/TensorDump.h"
@@ -440,7 +440,7 @@ int main(int argc, char **argv) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerAllToLLVMIRTranslations(registry);
-  registry.insert<pareprop::nn::NNDialect, pareprop::rev::RevDialect>();
+  pareprop::registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 

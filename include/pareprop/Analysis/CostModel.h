@@ -11,13 +11,11 @@
 
 namespace pareprop {
 
-/// Bytes of a statically shaped tensor or memref (0 for anything else).
-int64_t bytesOf(mlir::Type type);
-
 /// The kernels an op runs after lowering, with their FLOPs (2mnk per matmul,
 /// one per element for elementwise ops and reductions) and the bytes they
-/// read and write. Calls and coupling ops contribute their callees' kernels
-/// (memoized per function).
+/// read and write, as each op states them (KernelCostOpInterface). Calls
+/// and coupling ops contribute their callees' kernels (memoized per
+/// function).
 class OpCostModel {
 public:
   explicit OpCostModel(mlir::Operation *symbolTableOp)

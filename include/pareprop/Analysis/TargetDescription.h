@@ -9,6 +9,7 @@
 #ifndef PAREPROP_ANALYSIS_TARGETDESCRIPTION_H
 #define PAREPROP_ANALYSIS_TARGETDESCRIPTION_H
 
+#include "pareprop/Interfaces/KernelCostOpInterface.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -16,19 +17,6 @@
 #include <string>
 
 namespace pareprop {
-
-/// The work of one kernel (one op after lowering).
-struct OpWork {
-  double flops = 0;
-  /// Bytes read and written.
-  double bytes = 0;
-  /// Elements of the largest result: how much of the device one kernel can
-  /// occupy.
-  double elements = 0;
-  /// A matrix product (nn.matmul, nn.linear and their gradients' halves):
-  /// runs through the target's contraction kernels when it has them.
-  bool contraction = false;
-};
 
 struct TargetDescription {
   std::string name = "cpu";

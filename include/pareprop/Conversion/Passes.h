@@ -14,6 +14,11 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "pareprop/Dialect/NN/IR/NNDialect.h"
+#include "pareprop/Dialect/Rev/IR/RevDialect.h"
+
+#include <string>
+#include <vector>
 
 namespace mlir {
 class RewritePatternSet;
@@ -29,6 +34,9 @@ enum class GemmMath { F32, TF32, BF16 };
 
 #define GEN_PASS_DECL
 #include "pareprop/Conversion/Passes.h.inc"
+
+/// The torch operators convert-aten-to-nn lowers (aten.call names), sorted.
+std::vector<std::string> supportedTorchOperators();
 
 /// Flag bit of the runtime GEMM calls: C is overwritten (BLAS beta = 0), not
 /// accumulated into. Bits 0 and 1 are the layout of the product's

@@ -3,6 +3,32 @@
 
 include "mlir/Pass/PassBase.td"
 
+def ConvertATenToNN : Pass<"convert-aten-to-nn", "mlir::ModuleOp"> {
+  let summary = "Lower PyTorch operator calls (aten.call) to nn ops";
+  let description = [{
+    The one lowering of torch operators to `nn`, shared by the torch.fx
+    exporter and the TorchScript importer, which both write `aten.call`s
+    (see the aten dialect). One table maps each supported operator name to
+    its lowering (`lib/Conversion/ATenToNN/ATenToNN.cpp`); the calls of a
+    function are lowered in order, each from its named operands, its `args`
+    and the result types the frontend recorded. A call of an operator not in
+    the table, or with arguments its entry does not support, is an error at
+    the call's location (the module path and operator the frontend gave);
+    no call is left behind.
+
+    Beyond one call at a time: `zeros_like` is no value of its own but the
+    zero base of a `masked_fill` or `baddbmm` that reads it (an additive
+    attention mask, a product without addend); a transpose of the last two
+    dimensions read only by a `matmul` becomes the product's
+    `transpose_rhs`; dropout calls are numbered in order per function (their
+    `id`); and where an embedding's indices or a loss's labels are arguments
+    of a public function, the argument gets `rev.index_bound` (rows of the
+    table, number of classes), which `rev-add-index-checks` checks.
+  }];
+  let dependentDialects = ["pareprop::nn::NNDialect",
+                           "pareprop::rev::RevDialect"];
+}
+
 def ConvertNNToLinalg : Pass<"convert-nn-to-linalg"> {
   let summary = "Lower nn ops to linalg on tensors";
   let description = [{

@@ -59,8 +59,11 @@ std::string describe(Operation *op, StringRef operand) {
   return s;
 }
 
-/// The argument of `fn` that `v` is, if any.
+/// The argument of `fn` that `v` is, if any, also through reshapes (labels
+/// flattened with their logits): they keep every value.
 std::optional<unsigned> argumentOf(Value v, func::FuncOp fn) {
+  while (auto reshape = v.getDefiningOp<nn::ReshapeOp>())
+    v = reshape.getInput();
   auto arg = dyn_cast<BlockArgument>(v);
   if (arg && arg.getOwner() == &fn.getBody().front())
     return arg.getArgNumber();

@@ -11,6 +11,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "pareprop/Dialect/NN/IR/NNDialect.h"
 #include "pareprop/Interfaces/DifferentiableOpInterface.h"
+#include "pareprop/Interfaces/KernelCostOpInterface.h"
 
 namespace pareprop::nn {
 /// NumPy broadcast of two static shapes; failure if they are incompatible.

@@ -4,6 +4,7 @@
 include "pareprop/Dialect/NN/IR/NNDialect.td"
 include "pareprop/Dialect/NN/IR/NNAttrs.td"
 include "pareprop/Interfaces/DifferentiableOpInterface.td"
+include "pareprop/Interfaces/KernelCostOpInterface.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
@@ -50,7 +51,7 @@ def NN_MulOp : NN_BinaryOp<"mul", "multiplication">;
 //===----------------------------------------------------------------------===//
 
 def NN_MatmulOp : NN_Differentiable<"matmul", [DeclareOpInterfaceMethods<
-    InferTypeOpInterface>]> {
+    InferTypeOpInterface>, DeclareOpInterfaceMethods<KernelCostOpInterface>]> {
   let summary = "matrix product, batched over leading dimensions";
   let description = [{
     `result[b..., i, j] = sum_k op(lhs)[b..., i, k] * op(rhs)[b..., k, j]`
@@ -68,7 +69,7 @@ def NN_MatmulOp : NN_Differentiable<"matmul", [DeclareOpInterfaceMethods<
 }
 
 def NN_LinearOp : NN_Differentiable<"linear", [DeclareOpInterfaceMethods<
-    InferTypeOpInterface>]> {
+    InferTypeOpInterface>, DeclareOpInterfaceMethods<KernelCostOpInterface>]> {
   let summary = "affine map x W^T + b over the last dimension";
   let description = [{
     PyTorch's `linear`: `input` is `[..., in]`, `weight` is `[out, in]`, the
@@ -89,7 +90,7 @@ def NN_LinearOp : NN_Differentiable<"linear", [DeclareOpInterfaceMethods<
 //===----------------------------------------------------------------------===//
 
 def NN_LayerNormOp : NN_Differentiable<"layer_norm", [
-    DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>, DeclareOpInterfaceMethods<KernelCostOpInterface>,
     AllTypesMatch<["gamma", "beta"]>]> {
   let summary = "layer normalization over the last dimension, affine";
   let description = [{
@@ -113,7 +114,8 @@ def NN_LayerNormOp : NN_Differentiable<"layer_norm", [
   let hasVerifier = 1;
 }
 
-def NN_SoftmaxOp : NN_Differentiable<"softmax", [SameOperandsAndResultType]> {
+def NN_SoftmaxOp : NN_Differentiable<"softmax", [SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<KernelCostOpInterface>]> {
   let summary = "softmax over the last dimension";
   let description = [{
     `result = exp(x - max(x)) / sum(exp(x - max(x)))` along `dim`, which
@@ -135,10 +137,12 @@ def NN_ReshapeOp : NN_Differentiable<"reshape"> {
   let description = [{
     Row-major reshape to a result type with the same element count and
     element type, e.g. `[batch, seq, heads * head_dim] ->
-    [batch, seq, heads, head_dim]` to split attention heads.
+    [batch, seq, heads, head_dim]` to split attention heads, or `[batch,
+    seq] -> [batch * seq]` to flatten class labels (integer tensors are
+    reshaped like any other; they are never differentiated).
   }];
-  let arguments = (ins NN_FloatTensor:$input);
-  let results = (outs NN_FloatTensor:$result);
+  let arguments = (ins NN_AnyTensor:$input);
+  let results = (outs NN_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
@@ -157,7 +161,7 @@ def NN_TransposeOp : NN_Differentiable<"transpose", [
 }
 
 def NN_SliceOp : NN_Differentiable<"slice", [
-    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+    DeclareOpInterfaceMethods<InferTypeOpInterface>, DeclareOpInterfaceMethods<KernelCostOpInterface>]> {
   let summary = "static box of a tensor, unit strides";
   let description = [{
     `result[i...] = input[offsets + i...]` with `result` of shape `sizes`:
@@ -195,7 +199,7 @@ def NN_ConcatOp : NN_Differentiable<"concat", [
 //===----------------------------------------------------------------------===//
 
 def NN_EmbeddingOp : NN_Differentiable<"embedding", [
-    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+    DeclareOpInterfaceMethods<InferTypeOpInterface>, DeclareOpInterfaceMethods<KernelCostOpInterface>]> {
   let summary = "gather rows of a table by integer ids";
   let description = [{
     `result[i..., d] = table[ids[i...], d]`: PyTorch's `nn.Embedding` /
@@ -222,7 +226,7 @@ def NN_EmbeddingOp : NN_Differentiable<"embedding", [
 }
 
 def NN_CrossEntropyOp : NN_Differentiable<"cross_entropy", [
-    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+    DeclareOpInterfaceMethods<InferTypeOpInterface>, DeclareOpInterfaceMethods<KernelCostOpInterface>]> {
   let summary = "mean negative log-likelihood of class labels under softmax";
   let description = [{
     `result = mean_n (logsumexp(logits[n, :]) - logits[n, labels[n]])`,
@@ -436,7 +440,7 @@ def NN_SliceGradOp : NN_Op<"slice_grad"> {
   let hasVerifier = 1;
 }
 
-def NN_EmbeddingGradOp : NN_Op<"embedding_grad"> {
+def NN_EmbeddingGradOp : NN_Op<"embedding_grad", [DeclareOpInterfaceMethods<KernelCostOpInterface>]> {
   let summary = "scatter-add of row gradients into a table";
   let description = [{
     The adjoint of `nn.embedding` for its table: `result[v, d] = sum over i
@@ -455,7 +459,7 @@ def NN_EmbeddingGradOp : NN_Op<"embedding_grad"> {
 }
 
 def NN_CrossEntropyGradOp : NN_Op<"cross_entropy_grad", [
-    AllTypesMatch<["logits", "result"]>]> {
+    AllTypesMatch<["logits", "result"]>, DeclareOpInterfaceMethods<KernelCostOpInterface>]> {
   let summary = "gradient of nn.cross_entropy for its logits";
   let description = [{
     `result[n, c] = (softmax(logits)[n, c] - (c == labels[n])) * dloss / M`
