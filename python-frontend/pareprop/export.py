@@ -189,7 +189,7 @@ class _Value:
 
     @property
     def type(self):
-        if self is _KEY or (self.name == "%key" and self.elem == "i64"):
+        if self is _KEY:
             return "i64"
         return _tensor_type(self.shape, self.elem)
 
@@ -438,6 +438,7 @@ class _GraphEmitter:
         self.values = values  # Recorded shapes and constants.
         self.path = path
         self.env = {}
+        self.loc = path or "<top>"  # Of the node being written.
 
     def run(self, inputs):
         placeholders = [n for n in self.gm.graph.nodes

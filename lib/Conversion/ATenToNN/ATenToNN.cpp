@@ -475,12 +475,11 @@ LogicalResult lowerBmm(Call &c) {
 
 /// beta * self + alpha * (batch1 @ batch2); a zeros_like self adds nothing.
 LogicalResult lowerBaddbmm(Call &c) {
-  Value self = c.op.getNamedOperand("self");
+  Value self = c.tensor("self");
   Value b1 = c.tensor("batch1"), b2 = c.tensor("batch2");
   double beta = c.number("beta", 1.0), alpha = c.number("alpha", 1.0);
   if (!self || !b1 || !b2)
-    return c.badArgument ? failure()
-                         : LogicalResult(c.error() << "needs operand 'self'");
+    return failure();
   Value product = c.matmul(b1, b2);
   if (!product)
     return failure();
@@ -886,12 +885,11 @@ LogicalResult lowerConvolution(Call &c) {
 /// value, broadcast to the base. -inf is a large negative score whose
 /// softmax weight underflows to exactly 0, as PyTorch's -inf does.
 LogicalResult lowerMaskedFill(Call &c) {
-  Value base = c.op.getNamedOperand("self");
+  Value base = c.tensor("self");
   Value mask = c.tensor("mask");
   double value = c.number("value");
   if (!base || !mask || c.badArgument)
-    return c.badArgument ? failure()
-                         : LogicalResult(c.error() << "needs operand 'self'");
+    return failure();
   if (!Call::isZeros(base))
     return c.error() << "masked_fill is supported on zeros (additive "
                         "attention masks) only";
